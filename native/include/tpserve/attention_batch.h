@@ -1,0 +1,25 @@
+// AttentionBatch: how the flattened tokens of one step map onto sequences and KV blocks.
+// Token t of sequence s sits at row query_start[s] + j of q and has position
+// context_lens[s] - (query_start[s+1] - query_start[s]) + j; it attends to positions [0, pos].
+#pragma once
+#include <cstdint>
+
+namespace tpserve {
+
+struct AttentionBatch {
+  int64_t num_seqs = 0;
+  const int32_t* query_start = nullptr;   // [num_seqs + 1]
+  const int32_t* context_lens = nullptr;  // [num_seqs] cached tokens after this step's kv_write
+  const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq] KV block ids
+  int64_t max_blocks_per_seq = 0;
+};
+
+// Paged KV cache geometry of one layer: K and V each [num_blocks, num_kv_heads, block_size, head_dim].
+struct KvLayout {
+  int64_t num_blocks = 0;
+  int64_t num_kv_heads = 0;
+  int64_t block_size = 16;
+  int64_t head_dim = 0;
+};
+
+}  // namespace tpserve

@@ -1,0 +1,48 @@
+// ThreadPool: a fixed set of threads running parallel_for over index ranges.
+// The calling thread takes part, so a pool of size 1 runs everything inline.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tpserve {
+
+class ThreadPool {
+ public:
+  // num_threads <= 0 picks the number of hardware threads.
+  explicit ThreadPool(int num_threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Splits [0, n) into contiguous chunks (each at least min_chunk long) and runs
+  // fn(begin, end) for each, on the pool and the calling thread; returns when all are done.
+  // The first exception thrown by fn is rethrown here.
+  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 1);
+
+  // Runs fn(thread_index) once on every thread of the pool (index 0 is the caller).
+  void run_on_all(const std::function<void(int)>& fn);
+
+ private:
+  void worker_loop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int)>* job_ = nullptr;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+// The process-wide pool used by CPU kernels; resized by set_num_threads before first use.
+ThreadPool& default_pool();
+void set_num_threads(int num_threads);
+
+}  // namespace tpserve

@@ -1,0 +1,49 @@
+// Tensor helpers: owned CPU allocation, sizes, row views.
+#include "tpserve/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace tpserve {
+
+Tensor Tensor::empty_cpu(DType dtype, std::vector<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    TPS_CHECK(d >= 0, "negative dimension in tensor shape");
+    count *= d;
+  }
+  size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  size_t rounded = ((bytes + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  TPS_CHECK(p != nullptr, "out of memory allocating ", bytes, " bytes");
+  std::memset(p, 0, rounded == 0 ? 64 : rounded);
+  std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });
+  return Tensor(p, dtype, std::move(shape), Device{}, std::move(owner));
+}
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape_) n *= d;
+  return n;
+}
+
+std::string Tensor::shape_string() const {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape_.size(); i++) os << (i ? ", " : "") << shape_[i];
+  os << "]";
+  return os.str();
+}
+
+Tensor Tensor::rows(int64_t begin, int64_t end) const {
+  TPS_CHECK(rank() >= 1 && begin >= 0 && begin <= end && end <= shape_[0], "row range [", begin, ", ", end,
+            ") out of bounds for shape ", shape_string());
+  std::vector<int64_t> shape = shape_;
+  shape[0] = end - begin;
+  size_t row_bytes = dtype_size(dtype_);
+  for (size_t i = 1; i < shape_.size(); i++) row_bytes *= static_cast<size_t>(shape_[i]);
+  return Tensor(static_cast<char*>(data_) + row_bytes * static_cast<size_t>(begin), dtype_, shape, device_, owner_);
+}
+
+}  // namespace tpserve

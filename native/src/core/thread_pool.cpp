@@ -1,0 +1,117 @@
+// ThreadPool: persistent threads woken per job by a generation counter.
+#include "tpserve/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <memory>
+
+namespace tpserve {
+
+ThreadPool::ThreadPool(int num_threads) {
+  if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 1; i < num_threads; i++) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::worker_loop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int)>* job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      job = job_;
+    }
+    (*job)(index);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
+  if (workers_.empty()) {
+    fn(0);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::function<void(int)> guarded = [&](int i) {
+    try {
+      fn(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &guarded;
+    pending_ = static_cast<int>(workers_.size());
+    generation_++;
+  }
+  wake_.notify_all();
+  guarded(0);
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk) {
+  if (n <= 0) return;
+  int64_t threads = num_threads();
+  int64_t max_chunks = std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk));
+  int64_t chunks = std::min(threads, max_chunks);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  run_on_all([&](int i) {
+    if (i >= chunks) return;
+    int64_t begin = n * i / chunks;
+    int64_t end = n * (i + 1) / chunks;
+    if (begin < end) fn(begin, end);
+  });
+}
+
+namespace {
+std::unique_ptr<ThreadPool>& pool_slot() {
+  static std::unique_ptr<ThreadPool> pool;
+  return pool;
+}
+int& requested_threads() {
+  static int n = 0;
+  return n;
+}
+}  // namespace
+
+ThreadPool& default_pool() {
+  auto& slot = pool_slot();
+  if (!slot) slot = std::make_unique<ThreadPool>(requested_threads());
+  return *slot;
+}
+
+void set_num_threads(int num_threads) {
+  auto& slot = pool_slot();
+  if (slot && slot->num_threads() == (num_threads <= 0 ? static_cast<int>(std::thread::hardware_concurrency()) : num_threads))
+    return;
+  requested_threads() = num_threads;
+  slot.reset();
+}
+
+}  // namespace tpserve
