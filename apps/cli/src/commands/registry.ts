@@ -1,0 +1,7 @@
+// The list of tpserve sub-commands.
+import type { Command } from 'commander';
+import { registerMakeTinyModel } from './make-tiny-model.command';
+
+export function registerCommands(program: Command): void {
+  registerMakeTinyModel(program);
+}
