@@ -1,7 +1,9 @@
 // The list of tpserve sub-commands.
 import type { Command } from 'commander';
+import { registerLogits } from './logits.command';
 import { registerMakeTinyModel } from './make-tiny-model.command';
 
 export function registerCommands(program: Command): void {
   registerMakeTinyModel(program);
+  registerLogits(program);
 }

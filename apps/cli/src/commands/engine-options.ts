@@ -1,0 +1,55 @@
+// Options shared by the commands that run the model (logits, generate, bench) and the
+// executor they open: the engine in this process for tp 1, a group of worker processes (real
+// gRPC, shared-memory or NCCL collectives) for tp > 1.
+import { type Command, Option } from 'commander';
+import { NativeEngine } from '../../../../libs/native/src/native-engine';
+import type { StepExecutor } from '../../../../libs/native/src/step-executor';
+import type { WeightDType } from '../../../../libs/native/src/types';
+import { parseIntOption } from '../options/parse';
+import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
+import { ProgressBar } from '../progress-bar';
+
+export interface EngineCliOptions {
+  model: string;
+  dtype: WeightDType;
+  threads: number;
+  tp: number;
+  device: 'cpu' | 'cuda';
+}
+
+export interface ClosableExecutor extends StepExecutor {
+  close(): Promise<void>;
+}
+
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--model <dir>', 'model directory (config.json + safetensors)')
+    .addOption(new Option('--dtype <dtype>', 'weight dtype on the device').choices(['auto', 'f32', 'bf16', 'f16']).default('auto'))
+    .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
+    .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1);
+}
+
+export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExecutor> {
+  if (opts.tp > 1) {
+    const group = await WorkerGroup.start({
+      modelDir: opts.model,
+      device: opts.device,
+      dtype: opts.dtype,
+      tp: opts.tp,
+      numThreadsPerRank: opts.threads,
+    });
+    return { info: () => group.info(), step: (input) => group.step(input), close: () => group.close() };
+  }
+  const bar = new ProgressBar('loading weights');
+  const engine = await NativeEngine.load(
+    { modelDir: opts.model, dtype: opts.dtype, device: opts.device, numThreads: opts.threads },
+    (_stage, done, total) => bar.update(done, total),
+  );
+  bar.finish();
+  return {
+    info: () => engine.info(),
+    step: (input) => engine.step(input),
+    close: async () => engine.dispose(),
+  };
+}
