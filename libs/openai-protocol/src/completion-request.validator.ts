@@ -1,0 +1,54 @@
+// Validates a POST /v1/completions body into CompletionParams, or throws a 400 OpenAiError.
+// `prompt` is a string, an array of token ids, or a one-element array of either (one prompt per
+// request). `logprobs` is an integer 0..20 here (the number of top alternatives), as in OpenAI.
+// Tests: request-validators.spec.ts.
+import { MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
+import { OpenAiError } from './openai-error';
+import { FieldReader, isObject, typeName } from './request-fields';
+
+export interface CompletionParams extends GenerationParams {
+  /** The prompt text, or its token ids when given as tokens. */
+  prompt: string | number[];
+}
+
+function isTokenArray(value: unknown[]): boolean {
+  return value.length > 0 && value.every((v) => typeof v === 'number');
+}
+
+function readPrompt(f: FieldReader, limits: ValidationLimits): string | number[] {
+  let value = f.raw('prompt');
+  if (value === undefined) throw OpenAiError.invalid("'prompt' is required", 'prompt', 'missing_required_parameter');
+  if (Array.isArray(value) && value.length === 1 && (typeof value[0] === 'string' || Array.isArray(value[0]))) value = value[0];
+  if (typeof value === 'string') {
+    if (value.length === 0) throw OpenAiError.invalid("'prompt' must not be empty", 'prompt', 'invalid_value');
+    return value;
+  }
+  if (!Array.isArray(value)) throw OpenAiError.invalid(`'prompt' must be a string or an array of token ids, got ${typeName(value)}`, 'prompt', 'invalid_type');
+  if (value.length === 0) throw OpenAiError.invalid("'prompt' must not be empty", 'prompt', 'invalid_value');
+  if (!isTokenArray(value)) {
+    if (value.every((v) => typeof v === 'string' || Array.isArray(v))) {
+      throw OpenAiError.invalid('only one prompt per request is supported; send the prompts as separate requests', 'prompt', 'invalid_value');
+    }
+    throw OpenAiError.invalid("'prompt' must be a string or an array of token ids", 'prompt', 'invalid_type');
+  }
+  const max = limits.vocabSize === undefined ? Number.MAX_SAFE_INTEGER : limits.vocabSize - 1;
+  (value as number[]).forEach((id, i) => {
+    if (!Number.isSafeInteger(id) || id < 0 || id > max) {
+      throw OpenAiError.invalid(`'prompt[${i}]' must be a token id in [0, ${max}], got ${id}`, 'prompt', 'invalid_value');
+    }
+  });
+  return value as number[];
+}
+
+export function validateCompletionRequest(body: unknown, limits: ValidationLimits = {}): CompletionParams {
+  if (!isObject(body)) throw OpenAiError.invalid(`The request body must be a JSON object, got ${typeName(body)}`, null, 'invalid_type');
+  const f = new FieldReader(body);
+  const base = readGenerationParams(f, limits);
+  const prompt = readPrompt(f, limits);
+  const logprobs = f.int('logprobs', { min: 0, max: MAX_TOP_LOGPROBS });
+  if (f.bool('echo')) throw OpenAiError.invalid("'echo' is not supported by this server", 'echo', 'unsupported_parameter');
+  const bestOf = f.int('best_of', { min: 1 });
+  if (bestOf !== undefined && bestOf !== base.n) throw OpenAiError.invalid("'best_of' is not supported (it must equal 'n')", 'best_of', 'unsupported_parameter');
+  if (f.string('suffix')) throw OpenAiError.invalid("'suffix' is not supported by this server", 'suffix', 'unsupported_parameter');
+  return { ...base, prompt, numTopLogprobs: logprobs ?? -1 };
+}
