@@ -1,0 +1,46 @@
+// Scheduler configuration and its validation (vLLM's SchedulerConfig + CacheConfig subset).
+
+import { InvalidRequestError } from './errors';
+
+export interface SchedulerConfig {
+  /** Token budget of one step (prefill chunks + decode tokens). */
+  maxNumBatchedTokens: number;
+  /** Most requests running at once (and so scheduled in one step). */
+  maxNumSeqs: number;
+  /** Bound of the waiting queue; addRequest throws QueueFullError beyond it. */
+  maxWaiting: number;
+  /** Split long prompts across steps; when false a prompt is computed in one step. */
+  enableChunkedPrefill: boolean;
+  /** With chunked prefill, cap a single request's prefill chunk so others keep running. */
+  longPrefillTokenThreshold?: number;
+  blockSize: number;
+  numBlocks: number;
+  maxModelLen: number;
+  /** Automatic prefix caching (default true). */
+  enablePrefixCaching?: boolean;
+  /** The model's EOS ids (stop unless a request sets ignoreEos). */
+  eosTokenIds?: readonly number[];
+}
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+    throw new InvalidRequestError(`scheduler config: ${name} must be a positive integer, got ${v}`);
+  }
+}
+
+/** Throws InvalidRequestError on a config the scheduler cannot honour. */
+export function validateSchedulerConfig(c: SchedulerConfig): void {
+  positiveInt('maxNumBatchedTokens', c.maxNumBatchedTokens);
+  positiveInt('maxNumSeqs', c.maxNumSeqs);
+  positiveInt('maxWaiting', c.maxWaiting);
+  positiveInt('blockSize', c.blockSize);
+  positiveInt('numBlocks', c.numBlocks);
+  positiveInt('maxModelLen', c.maxModelLen);
+  positiveInt('longPrefillTokenThreshold', c.longPrefillTokenThreshold);
+  // without chunking a whole prompt (up to maxModelLen) must fit one step, or it would wait forever
+  if (!c.enableChunkedPrefill && c.maxNumBatchedTokens < c.maxModelLen) {
+    throw new InvalidRequestError(
+      `scheduler config: without chunked prefill maxNumBatchedTokens (${c.maxNumBatchedTokens}) must be >= maxModelLen (${c.maxModelLen})`,
+    );
+  }
+}

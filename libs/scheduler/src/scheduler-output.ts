@@ -1,0 +1,90 @@
+// What one schedule() call decides (one model step) and what updateFromOutput() reports back.
+// Deltas only, matching the step contract: new sequences, per-sequence tokens to compute and
+// newly appended block ids, and the ids the workers must forget. See step-input.ts.
+
+import type { FinishReason } from './request';
+
+/** A request sent to the workers for the first time since it was (re)started. */
+export interface NewRequestData<P> {
+  requestId: number;
+  samplingParams: P;
+  /** Original prompt length (positions before it count as prompt for penalties). */
+  numPromptTokens: number;
+}
+
+/** One request's work this step: a prefill chunk, a recompute chunk or one decode token. */
+export interface ScheduledRequest {
+  requestId: number;
+  /** The exact token ids to compute, at positions startPos .. startPos + tokens.length - 1. */
+  tokens: number[];
+  /** Every position before startPos is already in the KV cache (computed or a prefix hit). */
+  startPos: number;
+  /** Block ids appended to this request's block table by this step (prefix hits included). */
+  newBlockIds: number[];
+  /** This chunk reaches the last known token: sample the next one. */
+  sample: boolean;
+}
+
+/** A request that ended, with why. `detail` says more for abort (e.g. 'timeout') and error. */
+export interface FinishedRequest {
+  requestId: number;
+  reason: FinishReason;
+  stopTokenId?: number;
+  detail?: string;
+}
+
+export interface SchedulerOutput<P> {
+  stepId: number;
+  newRequests: NewRequestData<P>[];
+  scheduled: ScheduledRequest[];
+  /** Sequences the workers must forget: finished, aborted or preempted since the last step. */
+  finishedIds: number[];
+  /** The subset of finishedIds preempted by this step (they will be sent as new again). */
+  preemptedIds: number[];
+  /** Requests ended while scheduling (aborts, timeouts, errors); tell their clients. */
+  finishedRequests: FinishedRequest[];
+  /** Sum of tokens.length over `scheduled`; never above maxNumBatchedTokens. */
+  numBatchedTokens: number;
+}
+
+/** A sampled token fed back from the workers. */
+export interface SampledToken {
+  requestId: number;
+  token: number;
+}
+
+/** Per-request result of a step: the new token, and `finished` when it was the last one. */
+export interface RequestUpdate {
+  requestId: number;
+  token: number;
+  finished?: FinishedRequest;
+}
+
+export interface SchedulerStats {
+  numRunning: number;
+  numWaiting: number;
+  numFreeBlocks: number;
+  /** Fraction of KV blocks owned by requests, in [0, 1]. */
+  kvUsage: number;
+  /** Prefix-cache hits / queries, in tokens. */
+  prefixCacheHitRate: number;
+  numPreemptions: number;
+}
+
+export function emptySchedulerOutput<P>(stepId: number): SchedulerOutput<P> {
+  return { stepId, newRequests: [], scheduled: [], finishedIds: [], preemptedIds: [], finishedRequests: [], numBatchedTokens: 0 };
+}
+
+/** Schedules allTokens[startPos, startPos + n); samples when that reaches the last known token. */
+export function addScheduled(
+  out: SchedulerOutput<unknown>,
+  requestId: number,
+  allTokens: readonly number[],
+  startPos: number,
+  n: number,
+  newBlockIds: number[],
+): void {
+  const tokens = allTokens.slice(startPos, startPos + n);
+  out.scheduled.push({ requestId, tokens, startPos, newBlockIds, sample: startPos + n === allTokens.length });
+  out.numBatchedTokens += n;
+}

@@ -1,0 +1,84 @@
+// Test support only: builds a Scheduler wired to a FakeWorker and drives it step by step,
+// collecting each request's emitted tokens and finish record.
+
+import { Scheduler } from '../scheduler';
+import type { SchedulerConfig } from '../scheduler-config';
+import type { FinishedRequest, RequestUpdate, SchedulerOutput } from '../scheduler-output';
+import { FakeWorker, nextToken } from './fake-worker';
+
+export const VOCAB_SIZE = 50;
+
+export const BASE_CONFIG: SchedulerConfig = {
+  maxNumBatchedTokens: 16,
+  maxNumSeqs: 4,
+  maxWaiting: 8,
+  enableChunkedPrefill: true,
+  blockSize: 4,
+  numBlocks: 32,
+  maxModelLen: 64,
+  eosTokenIds: [],
+};
+
+/** The fake model's continuation of `prompt`, stopping only on length. */
+export function referenceOutput(prompt: readonly number[], maxTokens: number): number[] {
+  const out: number[] = [];
+  let last = prompt[prompt.length - 1];
+  while (out.length < maxTokens) out.push((last = nextToken(last, VOCAB_SIZE)));
+  return out;
+}
+
+export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/** [requestId, startPos, numTokens, sample] of each scheduled entry: the decision in brief. */
+export type Decision = [number, number, number, boolean];
+
+export class Harness {
+  readonly scheduler: Scheduler<{ temperature: number }>;
+  readonly worker: FakeWorker;
+  readonly outputs = new Map<number, number[]>();
+  readonly finished = new Map<number, FinishedRequest>();
+  lastOutput: SchedulerOutput<{ temperature: number }> | null = null;
+
+  constructor(overrides: Partial<SchedulerConfig> = {}) {
+    const config = { ...BASE_CONFIG, ...overrides };
+    this.scheduler = new Scheduler(config);
+    this.worker = new FakeWorker(config.numBlocks, config.blockSize, VOCAB_SIZE, (id) => {
+      return this.scheduler.getRequest(id)?.allTokens ?? [];
+    });
+  }
+
+  add(requestId: number, promptTokens: number[], extra: { maxTokens?: number; priority?: number; deadlineMs?: number } = {}): void {
+    this.scheduler.addRequest({ requestId, promptTokens, samplingParams: { temperature: 0 }, maxTokens: 4, ...extra });
+  }
+
+  /** Runs one step; returns its decisions. */
+  step(now?: number): Decision[] {
+    const out = this.scheduler.schedule(now);
+    this.lastOutput = out;
+    for (const f of out.finishedRequests) this.finished.set(f.requestId, f);
+    const updates = this.scheduler.updateFromOutput(out, this.worker.step(out));
+    this.record(updates);
+    return out.scheduled.map((s) => [s.requestId, s.startPos, s.tokens.length, s.sample]);
+  }
+
+  /** Steps until nothing is left (at most `maxSteps`); returns the number of steps. */
+  runToCompletion(maxSteps = 1000): number {
+    let n = 0;
+    while (this.scheduler.numUnfinishedRequests > 0 && n < maxSteps) {
+      this.step();
+      n++;
+    }
+    if (this.scheduler.numUnfinishedRequests > 0) throw new Error(`not done after ${maxSteps} steps`);
+    this.step(); // delivers the last forget ids to the worker
+    return n;
+  }
+
+  record(updates: readonly RequestUpdate[]): void {
+    for (const u of updates) {
+      const list = this.outputs.get(u.requestId) ?? [];
+      list.push(u.token);
+      this.outputs.set(u.requestId, list);
+      if (u.finished !== undefined) this.finished.set(u.requestId, u.finished);
+    }
+  }
+}
