@@ -1,0 +1,74 @@
+// NativeEngine: the typed wrapper of the addon's Engine (one model shard on one device).
+// Validates inputs in TypeScript so that the native layer only sees well-formed steps.
+import { loadAddon, type RawEngine } from './addon';
+import type { EngineOptions, ModelInfo, StepInput, StepOutput } from './types';
+
+export type LoadProgress = (stage: string, done: number, total: number) => void;
+
+export class NativeEngine {
+  private disposed = false;
+
+  private constructor(
+    private readonly raw: RawEngine,
+    private readonly modelInfo: ModelInfo,
+  ) {}
+
+  /** Loads the model shard on a worker thread; rejects with the native error message. */
+  static async load(options: EngineOptions, onProgress?: LoadProgress): Promise<NativeEngine> {
+    validateOptions(options);
+    const raw = await loadAddon().loadEngine(options, onProgress);
+    return new NativeEngine(raw, raw.info());
+  }
+
+  /** A communicator id for a tensor-parallel group (call on rank 0, pass to every rank). */
+  static createCommId(device: 'cpu' | 'cuda' = 'cpu'): string {
+    return loadAddon().createCommId(device);
+  }
+
+  info(): ModelInfo {
+    return this.modelInfo;
+  }
+
+  /** Runs one step on a worker thread. One step at a time per engine. */
+  step(input: StepInput): Promise<StepOutput> {
+    if (this.disposed) return Promise.reject(new Error('the engine was disposed'));
+    try {
+      validateStep(input);
+      return this.raw.step(input);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.raw.dispose();
+  }
+}
+
+function isNonNegativeInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function validateOptions(options: EngineOptions): void {
+  if (!options || typeof options.modelDir !== 'string' || options.modelDir === '') {
+    throw new Error('EngineOptions.modelDir must be a non-empty string');
+  }
+  for (const key of ['kvBlockSize', 'numKvBlocks', 'kvCacheBytes', 'numThreads', 'tpRank', 'tpSize'] as const) {
+    const value = options[key];
+    if (value !== undefined && !isNonNegativeInt(value)) throw new Error(`EngineOptions.${key} must be a non-negative integer`);
+  }
+}
+
+function validateStep(input: StepInput): void {
+  for (const seq of input.scheduled) {
+    if (!isNonNegativeInt(seq.seqId)) throw new Error(`scheduled seqId must be a non-negative integer, got ${seq.seqId}`);
+    if (!isNonNegativeInt(seq.startPos)) throw new Error(`sequence ${seq.seqId}: startPos must be a non-negative integer`);
+    if (!seq.tokens.every(isNonNegativeInt)) throw new Error(`sequence ${seq.seqId}: tokens must be non-negative integers`);
+    if (!seq.newBlockIds.every(isNonNegativeInt)) throw new Error(`sequence ${seq.seqId}: newBlockIds must be non-negative integers`);
+  }
+  for (const seq of input.newSequences) {
+    if (!isNonNegativeInt(seq.seqId)) throw new Error(`new seqId must be a non-negative integer, got ${seq.seqId}`);
+  }
+}

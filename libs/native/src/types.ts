@@ -1,0 +1,124 @@
+// The typed surface of the native engine (tpserve_native.node): step inputs and outputs,
+// sampling parameters and load options. Mirrors native/binding and proto/worker.proto.
+
+export type WeightDType = 'auto' | 'f32' | 'bf16' | 'f16';
+export type Device = 'cpu' | 'cuda';
+
+export interface EngineOptions {
+  /** Model directory (config.json + safetensors). */
+  modelDir: string;
+  device?: Device;
+  /** Convert weights on load ('auto' keeps the checkpoint's dtype). */
+  dtype?: WeightDType;
+  /** KV cache element type; the CPU default is f32. */
+  kvCacheDtype?: 'f32' | 'bf16' | 'f16';
+  kvBlockSize?: number;
+  /** Number of KV blocks to allocate (takes precedence over kvCacheBytes). */
+  numKvBlocks?: number;
+  /** Memory budget for the KV cache in bytes, used when numKvBlocks is not given. */
+  kvCacheBytes?: number;
+  /** CPU threads for this engine (0 = all cores). */
+  numThreads?: number;
+  tpRank?: number;
+  tpSize?: number;
+  /** GPU index for device 'cuda'. */
+  deviceIndex?: number;
+  /** Communicator unique id from createCommId on rank 0 (needed when tpSize > 1). */
+  commId?: string;
+}
+
+export interface SamplingParams {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Per-request seed; the engine draws one when absent. */
+  seed?: number;
+  /** -1: none; 0: chosen token only; k: chosen token and the top k. */
+  numTopLogprobs?: number;
+  /** Token ids >= vocabLimit are never sampled (the tokenizer's size). */
+  vocabLimit?: number;
+}
+
+export interface NewSequence {
+  seqId: number;
+  params: SamplingParams;
+  /** Tokens at positions < numPromptTokens count as prompt for the repetition penalty. */
+  numPromptTokens: number;
+  /** Optional whole prompt, so penalties see prompt tokens served from the prefix cache. */
+  promptTokens?: number[];
+}
+
+export type LogitsMode = 'none' | 'last' | 'all';
+
+export interface ScheduledSequence {
+  seqId: number;
+  /** Tokens to compute this step: a prefill chunk or one decode token. */
+  tokens: number[];
+  /** Position of tokens[0]; all earlier positions are already in the KV cache. */
+  startPos: number;
+  /** KV block ids appended to this sequence's block table since the last step. */
+  newBlockIds: number[];
+  /** Sample a token after the last position (false for a non-final prefill chunk). */
+  sample: boolean;
+  /** Also return raw logits (last position or every position of this chunk). */
+  logits?: LogitsMode;
+}
+
+export interface StepInput {
+  stepId: number;
+  newSequences: NewSequence[];
+  scheduled: ScheduledSequence[];
+  /** Sequences to forget (finished, aborted or preempted). */
+  finished: number[];
+}
+
+export interface SampledToken {
+  seqId: number;
+  token: number;
+  logprob: number;
+  /** [tokenId, logprob] best first. */
+  topLogprobs: Array<[number, number]>;
+}
+
+export interface SequenceLogits {
+  seqId: number;
+  numRows: number;
+  /** [numRows, vocabSize] row-major. */
+  data: Float32Array;
+}
+
+export interface StepTimings {
+  forwardUs: number;
+  collectiveUs: number;
+  samplingUs: number;
+}
+
+export interface StepOutput {
+  stepId: number;
+  samples: SampledToken[];
+  logits: SequenceLogits[];
+  timings: StepTimings;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  maxPositionEmbeddings: number;
+  eosTokenIds: number[];
+  weightBytes: number;
+  numKvBlocks: number;
+  kvBlockSize: number;
+  device: string;
+  isa: string;
+  tpRank: number;
+  tpSize: number;
+}

@@ -1,0 +1,51 @@
+// WorkerClient: a promise-based gRPC client of one rank with a deadline on every call.
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, loadWorkerService } from '../../worker-protocol/src/proto-loader';
+
+export class WorkerRpcError extends Error {
+  constructor(
+    readonly rank: number,
+    readonly method: string,
+    readonly code: grpc.status | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class WorkerClient {
+  private readonly client: grpc.Client & Record<string, unknown>;
+
+  constructor(
+    readonly rank: number,
+    readonly address: string,
+  ) {
+    const { Client } = loadWorkerService();
+    this.client = new Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client &
+      Record<string, unknown>;
+  }
+
+  call<Res>(method: string, request: unknown, deadlineMs: number): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      const fn = this.client[method] as (
+        req: unknown,
+        options: grpc.CallOptions,
+        cb: (err: grpc.ServiceError | null, res: Res) => void,
+      ) => void;
+      fn.call(this.client, request, { deadline: Date.now() + deadlineMs }, (err, res) => {
+        if (!err) return resolve(res);
+        const why =
+          err.code === grpc.status.DEADLINE_EXCEEDED
+            ? `did not answer ${method} within ${deadlineMs} ms`
+            : err.code === grpc.status.UNAVAILABLE
+              ? `is unreachable (${err.details})`
+              : `failed ${method}: ${err.details || err.message}`;
+        reject(new WorkerRpcError(this.rank, method, err.code, `worker rank ${this.rank} (${this.address}) ${why}`));
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,191 @@
+// WorkerGroup: the coordinator's view of N ranks. Spawns local workers (or connects to given
+// addresses), runs the rendezvous (CreateCommId on rank 0, InitComm on all), loads the model on
+// all ranks concurrently, fans every Step out to every rank and returns rank 0's answer.
+// A worker that exits or misses a deadline fails the group with an error naming the rank; the
+// group then stops every process it spawned.
+import { cpus } from 'node:os';
+import type { StepExecutor } from '../../native/src/step-executor';
+import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
+import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
+import { WorkerClient } from './worker-client';
+import { WorkerProcess } from './worker-process';
+
+export interface WorkerGroupOptions {
+  modelDir: string;
+  device: Device;
+  dtype?: WeightDType;
+  /** Spawn this many local workers (ignored when addresses are given). */
+  tp?: number;
+  /** Connect to running workers instead, rank r at addresses[r]. */
+  addresses?: string[];
+  numThreadsPerRank?: number;
+  kvCacheBytes?: number;
+  numKvBlocks?: number;
+  kvBlockSize?: number;
+  stepTimeoutMs?: number;
+  loadTimeoutMs?: number;
+  /** Extra environment for spawned workers. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class WorkerGroupError extends Error {
+  constructor(
+    message: string,
+    readonly rank: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export class WorkerGroup implements StepExecutor {
+  private failure: WorkerGroupError | undefined;
+  private readonly failureListeners: Array<(err: WorkerGroupError) => void> = [];
+  private modelInfo: ModelInfo | undefined;
+  private closed = false;
+  private rejectFailed: (err: WorkerGroupError) => void = () => {};
+  private readonly failed: Promise<never> = new Promise<never>((_, reject) => {
+    this.rejectFailed = reject;
+  });
+  /** Mean time (µs) between sending a step and rank 0's handler answering, minus its handler time. */
+  readonly fanOutOverheadUs: number[] = [];
+
+  private constructor(
+    private readonly clients: WorkerClient[],
+    private readonly processes: WorkerProcess[],
+    private readonly options: WorkerGroupOptions,
+  ) {
+    this.failed.catch(() => undefined);  // observed through raceFailure
+    for (const p of processes) {
+      p.onExit((exit) => {
+        if (this.closed) return;
+        this.fail(new WorkerGroupError(
+          `worker rank ${p.rank} (pid ${p.child.pid}) exited unexpectedly (code ${exit.code}, signal ${exit.signal})`,
+          p.rank,
+        ));
+      });
+    }
+  }
+
+  static async start(options: WorkerGroupOptions): Promise<WorkerGroup> {
+    let processes: WorkerProcess[] = [];
+    let addresses = options.addresses;
+    if (!addresses || addresses.length === 0) {
+      const tp = options.tp ?? 1;
+      const started = await Promise.allSettled(
+        Array.from({ length: tp }, (_, rank) => WorkerProcess.spawn(rank, { device: options.device, env: options.env })),
+      );
+      processes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) {
+        await Promise.all(processes.map((p) => p.stop(0)));
+        throw failed.reason;
+      }
+      addresses = processes.map((p) => p.address);
+    }
+    const clients = addresses.map((a, rank) => new WorkerClient(rank, a));
+    const group = new WorkerGroup(clients, processes, options);
+    try {
+      await group.rendezvousAndLoad();
+    } catch (err) {
+      await group.close();
+      throw group.failure ?? err;
+    }
+    return group;
+  }
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  info(): ModelInfo {
+    if (!this.modelInfo) throw new Error('the worker group has no model loaded');
+    return this.modelInfo;
+  }
+
+  /** Called once when the group fails (a worker died or missed a deadline). */
+  onFailure(listener: (err: WorkerGroupError) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
+  }
+
+  async step(input: StepInput): Promise<StepOutput> {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new WorkerGroupError('the worker group is closed', undefined);
+    const request = stepInputToProto(input);
+    const timeout = this.options.stepTimeoutMs ?? 120_000;
+    const sent = process.hrtime.bigint();
+    const replies = this.clients.map((c) => c.call<ProtoStepResponse>('step', request, timeout));
+    const results = await this.raceFailure(Promise.allSettled(replies));
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) {
+      const reason = rejected.reason as Error & { rank?: number };
+      // A dead worker usually surfaces first as an RPC error; give its exit event a moment.
+      await new Promise((r) => setTimeout(r, 200));
+      if (this.failure) throw this.failure;
+      throw this.fail(new WorkerGroupError(reason.message, reason.rank));
+    }
+    const first = (results[0] as PromiseFulfilledResult<ProtoStepResponse>).value;
+    const out = stepOutputFromProto(first);
+    const totalUs = Number(process.hrtime.bigint() - sent) / 1000;
+    this.fanOutOverheadUs.push(Math.max(0, totalUs - out.handlerUs));
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.clients.map((c) => c.call('shutdown', {}, 2000)));
+    for (const c of this.clients) c.close();
+    await Promise.all(this.processes.map((p) => p.stop(2000)));
+  }
+
+  private async rendezvousAndLoad(): Promise<void> {
+    const o = this.options;
+    const deadline = o.loadTimeoutMs ?? 600_000;
+    let commId = '';
+    if (this.clients.length > 1) {
+      const res = await this.raceFailure(this.clients[0].call<{ commId: string }>('createCommId', { device: o.device }, 10_000));
+      commId = res.commId;
+    }
+    await this.raceFailure(
+      Promise.all(this.clients.map((c) => c.call('initComm', { commId, rank: c.rank, size: this.clients.length }, 10_000))),
+    );
+    const request = {
+      modelDir: o.modelDir,
+      dtype: o.dtype ?? 'auto',
+      device: o.device,
+      kvCacheBytes: o.kvCacheBytes ?? 0,
+      numKvBlocks: o.numKvBlocks ?? 0,
+      kvBlockSize: o.kvBlockSize ?? 16,
+      // CPU ranks on one host share its cores: by default each takes an equal part.
+      numThreads: o.numThreadsPerRank || (o.device === 'cpu' && !o.addresses ? Math.max(1, Math.floor(cpus().length / this.clients.length)) : 0),
+    };
+    const loaded = await this.raceFailure(
+      Promise.allSettled(
+        this.clients.map((c) =>
+          c.call<{ model: Record<string, unknown> }>('loadModel', { ...request, deviceIndex: c.rank }, deadline),
+        ),
+      ),
+    );
+    const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new WorkerGroupError((failed.reason as Error).message, (failed.reason as { rank?: number }).rank);
+    const infos = loaded.map((r) => modelInfoFromProto((r as PromiseFulfilledResult<{ model: Record<string, unknown> }>).value.model));
+    // The group can use only as many blocks as the smallest rank holds.
+    this.modelInfo = { ...infos[0], numKvBlocks: Math.min(...infos.map((i) => i.numKvBlocks)) };
+  }
+
+  private fail(err: WorkerGroupError): WorkerGroupError {
+    if (this.failure) return this.failure;
+    this.failure = err;
+    this.rejectFailed(err);
+    for (const l of this.failureListeners.splice(0)) l(err);
+    // Leave no process behind: a group with a dead rank cannot continue.
+    for (const p of this.processes) p.kill();
+    return err;
+  }
+
+  /** Rejects as soon as the group fails, instead of waiting for a deadline. */
+  private raceFailure<T>(promise: Promise<T>): Promise<T> {
+    return Promise.race([promise, this.failed]);
+  }
+}

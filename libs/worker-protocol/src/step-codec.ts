@@ -1,0 +1,134 @@
+// Conversions between the engine's StepInput/StepOutput and the proto messages (as
+// @grpc/proto-loader represents them with PROTO_OPTIONS).
+import type {
+  LogitsMode,
+  ModelInfo,
+  SamplingParams,
+  StepInput,
+  StepOutput,
+} from '../../native/src/types';
+
+const LOGITS_TO_PROTO: Record<LogitsMode, string> = { none: 'LOGITS_NONE', last: 'LOGITS_LAST', all: 'LOGITS_ALL' };
+const LOGITS_FROM_PROTO: Record<string, LogitsMode> = { LOGITS_NONE: 'none', LOGITS_LAST: 'last', LOGITS_ALL: 'all' };
+
+export interface ProtoStepRequest {
+  stepId?: number;
+  newSequences?: Array<{ seqId?: number; params?: SamplingParams; numPromptTokens?: number; promptTokens?: number[] }>;
+  scheduled?: Array<{
+    seqId?: number;
+    tokens?: number[];
+    startPos?: number;
+    newBlockIds?: number[];
+    sample?: boolean;
+    logits?: string;
+  }>;
+  finished?: number[];
+}
+
+export interface ProtoStepResponse {
+  stepId?: number;
+  rank?: number;
+  samples?: Array<{ seqId?: number; token?: number; logprob?: number; topLogprobs?: Array<{ token?: number; logprob?: number }> }>;
+  logits?: Array<{ seqId?: number; numRows?: number; data?: Buffer | Uint8Array }>;
+  timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number };
+}
+
+export function stepInputToProto(input: StepInput): ProtoStepRequest {
+  return {
+    stepId: input.stepId,
+    newSequences: input.newSequences.map((s) => ({ ...s, params: s.params })),
+    scheduled: input.scheduled.map((s) => ({ ...s, logits: LOGITS_TO_PROTO[s.logits ?? 'none'] })),
+    finished: input.finished,
+  };
+}
+
+export function stepInputFromProto(req: ProtoStepRequest): StepInput {
+  return {
+    stepId: req.stepId ?? 0,
+    newSequences: (req.newSequences ?? []).map((s) => ({
+      seqId: s.seqId ?? 0,
+      params: s.params ?? {},
+      numPromptTokens: s.numPromptTokens ?? 0,
+      promptTokens: s.promptTokens ?? [],
+    })),
+    scheduled: (req.scheduled ?? []).map((s) => ({
+      seqId: s.seqId ?? 0,
+      tokens: s.tokens ?? [],
+      startPos: s.startPos ?? 0,
+      newBlockIds: s.newBlockIds ?? [],
+      sample: s.sample ?? false,
+      logits: LOGITS_FROM_PROTO[s.logits ?? 'LOGITS_NONE'] ?? 'none',
+    })),
+    finished: req.finished ?? [],
+  };
+}
+
+export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: number): ProtoStepResponse {
+  return {
+    stepId: out.stepId,
+    rank,
+    samples: out.samples.map((s) => ({
+      seqId: s.seqId,
+      token: s.token,
+      logprob: s.logprob,
+      topLogprobs: s.topLogprobs.map(([token, logprob]) => ({ token, logprob })),
+    })),
+    logits: out.logits.map((l) => ({
+      seqId: l.seqId,
+      numRows: l.numRows,
+      data: Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength),
+    })),
+    timings: { ...out.timings, handlerUs },
+  };
+}
+
+export function stepOutputFromProto(res: ProtoStepResponse): StepOutput & { rank: number; handlerUs: number } {
+  return {
+    stepId: res.stepId ?? 0,
+    rank: res.rank ?? 0,
+    samples: (res.samples ?? []).map((s) => ({
+      seqId: s.seqId ?? 0,
+      token: s.token ?? 0,
+      logprob: s.logprob ?? 0,
+      topLogprobs: (s.topLogprobs ?? []).map((t): [number, number] => [t.token ?? 0, t.logprob ?? 0]),
+    })),
+    logits: (res.logits ?? []).map((l) => {
+      const bytes = l.data ?? new Uint8Array();
+      const copy = new Uint8Array(bytes.byteLength);
+      copy.set(bytes);  // realign: the wire buffer may start at an odd offset
+      return { seqId: l.seqId ?? 0, numRows: l.numRows ?? 0, data: new Float32Array(copy.buffer) };
+    }),
+    timings: {
+      forwardUs: res.timings?.forwardUs ?? 0,
+      collectiveUs: res.timings?.collectiveUs ?? 0,
+      samplingUs: res.timings?.samplingUs ?? 0,
+    },
+    handlerUs: res.timings?.handlerUs ?? 0,
+  };
+}
+
+export function modelInfoToProto(info: ModelInfo): Record<string, unknown> {
+  return { ...info, backend: info.device };
+}
+
+export function modelInfoFromProto(m: Record<string, unknown>): ModelInfo {
+  const num = (k: string): number => (typeof m[k] === 'number' ? (m[k] as number) : 0);
+  return {
+    architecture: String(m.architecture ?? ''),
+    vocabSize: num('vocabSize'),
+    hiddenSize: num('hiddenSize'),
+    numLayers: num('numLayers'),
+    numHeads: num('numHeads'),
+    numKvHeads: num('numKvHeads'),
+    headDim: num('headDim'),
+    maxPositionEmbeddings: num('maxPositionEmbeddings'),
+    eosTokenIds: Array.isArray(m.eosTokenIds) ? (m.eosTokenIds as number[]) : [],
+    weightBytes: num('weightBytes'),
+    numKvBlocks: num('numKvBlocks'),
+    kvBlockSize: num('kvBlockSize'),
+    device: String(m.backend ?? ''),
+    isa: String(m.backend ?? ''),
+    tpRank: num('tpRank'),
+    tpSize: num('tpSize'),
+  };
+}
