@@ -9,7 +9,7 @@
 
 import { Tokenizer } from '../../tokenizer/src/tokenizer';
 import { makeTinyModel, type TinyModelResult } from './make-tiny-model';
-import { splitReply, withEos, type Script, type ScriptTrigger } from './scripted-script';
+import { splitReply, validateScripts, withEos, type Script, type ScriptTrigger } from './scripted-script';
 import { assignPieceIds, buildScriptedTokenizerJson, planChains } from './scripted-tokenizer';
 import { applyScriptedWeights, assertGreedyWalk, DEFAULT_LOGIT_SCALE, roundedCopy } from './scripted-weights';
 import { resolveTinyModelOptions, type TinyModelOptions } from './tiny-model-options';
@@ -98,7 +98,7 @@ export function makeScriptedModel(o: ScriptedModelOptions, log: (line: string) =
     seed: o.seed ?? o.model?.seed,
   };
   const options = resolveTinyModelOptions(partial);
-  if (o.scripts.length === 0) throw new Error('make-tiny-model --script: no scripts');
+  validateScripts({ scripts: o.scripts });
   const base: TokenizerJsonLike = options.tokenizerFile !== undefined ? loadTokenizerFile(options.tokenizerFile).json : buildTinyTokenizer();
   const eosId = seedOssSpecialTokenIds(base).eosTokenId;
 

@@ -1,0 +1,71 @@
+// `tpserve generate`: tokenizes a prompt (or takes token ids), runs prefill then decode on the
+// engine (tp 1 in-process, tp > 1 through worker processes) and streams the text to stdout as
+// it is generated. Stops at max tokens or an end-of-sequence token.
+import type { Command } from 'commander';
+import { SingleSequenceDriver } from '../../../../libs/native/src/single-sequence-driver';
+import type { SamplingParams } from '../../../../libs/native/src/types';
+import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
+import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
+import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
+import { addEngineOptions, openExecutor, type EngineCliOptions } from './engine-options';
+
+interface GenerateOptions extends EngineCliOptions {
+  prompt?: string;
+  tokens?: number[];
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  minP: number;
+  seed?: number;
+  ignoreEos?: boolean;
+}
+
+export function registerGenerate(program: Command): void {
+  const cmd = program
+    .command('generate')
+    .description('generate text from a prompt, streaming it to stdout')
+    .option('--prompt <text>', 'prompt text (tokenized with the model directory\'s tokenizer.json)')
+    .option('--tokens <ids>', 'prompt as comma-separated token ids', parseTokenList)
+    .requiredOption('--max-tokens <n>', 'tokens to generate', parseIntOption('--max-tokens', 1, 1_000_000))
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseFloatOption('--temperature', 0, 100), 1)
+    .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 1)
+    .option('--top-k <k>', 'keep the k most likely tokens (0 = off)', parseIntOption('--top-k', 0, 1_000_000), 0)
+    .option('--min-p <p>', 'drop tokens below min-p times the best', parseFloatOption('--min-p', 0, 1), 0)
+    .option('--seed <n>', 'sampling seed', parseIntOption('--seed', 0))
+    .option('--ignore-eos', 'keep going after an end-of-sequence token');
+  addEngineOptions(cmd);
+  cmd.action(async (opts: GenerateOptions) => {
+    if ((opts.prompt === undefined) === (opts.tokens === undefined)) throw new Error('give exactly one of --prompt or --tokens');
+    const tokenizer = Tokenizer.fromModelDir(opts.model);
+    const prompt = opts.tokens ?? tokenizer.encode(opts.prompt ?? '');
+    const executor = await openExecutor(opts);
+    try {
+      const info = executor.info();
+      const bad = prompt.find((t) => t >= info.vocabSize);
+      if (bad !== undefined) throw new Error(`token id ${bad} is outside the model's vocabulary [0, ${info.vocabSize})`);
+      const params: SamplingParams = {
+        temperature: opts.temperature,
+        topP: opts.topP,
+        topK: opts.topK,
+        minP: opts.minP,
+        seed: opts.seed,
+        vocabLimit: Math.min(tokenizer.vocabSize, info.vocabSize),
+      };
+      const eos = new Set(info.eosTokenIds);
+      const detok = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true });
+      const driver = new SingleSequenceDriver(executor);
+      let { sample } = await driver.prefill(prompt, params, { sample: true, logits: 'none' });
+      for (let produced = 1; sample; produced++) {
+        if (eos.has(sample.token) && !opts.ignoreEos) break;
+        process.stdout.write(detok.push(sample.token));
+        if (produced >= opts.maxTokens) break;
+        sample = (await driver.decode(sample.token)).sample;
+      }
+      process.stdout.write(detok.flush() + '\n');
+      await driver.release();
+    } finally {
+      await executor.close();
+    }
+  });
+}
