@@ -34,3 +34,11 @@ std::unique_ptr<Communicator> make_shm_communicator(const std::string& unique_id
                                                     int timeout_ms = 60000);
 
 }  // namespace tpserve
+
+namespace tpserve {
+// NCCL (GPU ranks): libnccl is opened with dlopen at run time. The unique id is printable
+// (hex of ncclUniqueId). Throws a clear error where NCCL or CUDA is unavailable.
+std::string create_nccl_unique_id();
+std::unique_ptr<Communicator> make_nccl_communicator(const std::string& unique_id, int rank, int size,
+                                                     int device_index);
+}  // namespace tpserve

@@ -1,6 +1,8 @@
 // Tensor helpers: owned CPU allocation, sizes, row views.
 #include "tpserve/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -14,6 +16,13 @@ Tensor Tensor::empty_cpu(DType dtype, std::vector<int64_t> shape) {
     count *= d;
   }
   size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  if (bytes >= (size_t{1} << 20)) {
+    // Large buffers (KV cache, workspaces): anonymous pages are zero and cost nothing until touched.
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    TPS_CHECK(p != MAP_FAILED, "out of memory mapping ", bytes, " bytes");
+    std::shared_ptr<void> owner(p, [bytes](void* q) { munmap(q, bytes); });
+    return Tensor(p, dtype, std::move(shape), Device{}, std::move(owner));
+  }
   size_t rounded = ((bytes + 63) / 64) * 64;
   void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
   TPS_CHECK(p != nullptr, "out of memory allocating ", bytes, " bytes");

@@ -1,0 +1,61 @@
+// Backend: the op table and memory of one device. The model is written once against this
+// interface; the CPU backend calls the kernels in src/kernels/cpu/, the CUDA backend their twins
+// in src/kernels/cuda/ (same signatures, device pointers). Every pointer an op takes lives on
+// the backend's device, including the int32 metadata arrays.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "tpserve/attention_batch.h"
+#include "tpserve/sampling.h"
+#include "tpserve/tensor.h"
+
+namespace tpserve {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+  virtual std::string describe() const = 0;  // e.g. "cpu (avx512, 2 threads)"
+
+  // Memory. alloc returns zero-filled device memory owned by the tensor.
+  virtual Tensor alloc(DType dtype, std::vector<int64_t> shape) = 0;
+  // Moves a host tensor (usually an mmapped weight view) to the device, converting to `dtype`
+  // when it differs. The CPU backend returns the same view when no conversion is needed.
+  virtual Tensor upload(const Tensor& host, DType dtype) = 0;
+  virtual void copy_to_device(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
+  // 2-D copy within the device: rows of width_bytes from src (src_pitch apart) to dst (dst_pitch apart).
+  virtual void copy_2d(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t width_bytes,
+                       size_t rows) = 0;
+  virtual void synchronize() = 0;
+  // Bytes of device memory free for the KV cache (CPU: physical memory available).
+  virtual size_t free_memory_bytes() const = 0;
+
+  // Ops: see src/kernels/cpu/<op>.h for the contract of each.
+  virtual void embedding(const Tensor& table, const int32_t* ids, int64_t num_tokens, int64_t vocab_begin,
+                         float* out) = 0;
+  virtual void rms_norm(const float* x, const Tensor& weight, float eps, int64_t num_rows, int64_t dim,
+                        float* out) = 0;
+  virtual void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y) = 0;
+  virtual void rope(float* x, const float* cos, const float* sin, int64_t num_tokens, int64_t num_heads,
+                    int64_t head_dim) = 0;
+  virtual void kv_write(const float* k, const float* v, const int32_t* slots, int64_t num_tokens,
+                        const KvLayout& layout, void* k_cache, void* v_cache, DType cache_dtype) = 0;
+  virtual void paged_attention(const float* q, const void* k_cache, const void* v_cache, DType cache_dtype,
+                               const AttentionBatch& batch, const KvLayout& layout, int64_t num_q_heads,
+                               float scale, float* out) = 0;
+  virtual void silu_mul(const float* gate, const float* up, int64_t n, float* out) = 0;
+  virtual void add(const float* a, const float* b, int64_t n, float* out) = 0;
+  virtual void add_bias(float* y, const Tensor& bias, int64_t num_rows) = 0;
+  // logits on the device; batch arrays and results on the host.
+  virtual void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) = 0;
+};
+
+// num_threads <= 0: all cores.
+std::unique_ptr<Backend> make_cpu_backend(int num_threads);
+// Throws a clear tpserve::Error when the build has no CUDA or no GPU is found.
+std::unique_ptr<Backend> make_cuda_backend(int device_index);
+bool cuda_compiled();
+
+}  // namespace tpserve

@@ -1,0 +1,103 @@
+// Engine: one rank's model shard, KV cache, communicator and per-sequence state; step() runs one
+// scheduler iteration (mixed prefill chunks and decode tokens) and, on rank 0, samples.
+// The coordinator owns scheduling and KV block ids; the engine only validates and executes.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tpserve/model_config.h"
+#include "tpserve/sampling.h"
+
+namespace tpserve {
+
+struct EngineOptions {
+  std::string model_dir;
+  std::string device = "cpu";     // "cpu" or "cuda"
+  int device_index = 0;
+  std::string weight_dtype = "auto";  // "auto" keeps the checkpoint's dtype
+  std::string kv_dtype = "auto";      // cpu: f32, cuda: bf16
+  int64_t kv_block_size = 16;
+  int64_t num_kv_blocks = 0;          // 0: derive from kv_cache_bytes
+  int64_t kv_cache_bytes = 0;         // 0: a default budget (cpu: 512 MiB capped by free memory)
+  int num_threads = 0;                // cpu threads, 0 = all cores
+  int tp_rank = 0;
+  int tp_size = 1;
+  std::string comm_id;                // from create_comm_id on rank 0 when tp_size > 1
+};
+
+struct NewSequence {
+  uint64_t seq_id = 0;
+  SamplingParams params;
+  bool has_seed = false;
+  int64_t num_prompt_tokens = 0;
+  // Optional: the whole prompt, so penalties also see prompt tokens the engine never computes
+  // (prefix-cache hits). When given, num_prompt_tokens is its size.
+  std::vector<int32_t> prompt_tokens;
+};
+
+enum class LogitsMode : int32_t { None = 0, Last = 1, All = 2 };
+
+struct ScheduledSequence {
+  uint64_t seq_id = 0;
+  std::vector<int32_t> tokens;         // prefill chunk or one decode token
+  int64_t start_pos = 0;               // position of tokens[0]
+  std::vector<int32_t> new_block_ids;  // appended to the block table before this step
+  bool sample = false;
+  LogitsMode logits = LogitsMode::None;
+};
+
+struct StepInput {
+  uint64_t step_id = 0;
+  std::vector<NewSequence> new_sequences;
+  std::vector<ScheduledSequence> scheduled;
+  std::vector<uint64_t> finished;
+};
+
+struct SampledToken {
+  uint64_t seq_id = 0;
+  SampleResult result;
+};
+
+struct SequenceLogits {
+  uint64_t seq_id = 0;
+  int64_t num_rows = 0;
+  std::vector<float> data;  // [num_rows, vocab_size]
+};
+
+struct StepOutput {
+  uint64_t step_id = 0;
+  std::vector<SampledToken> samples;  // rank 0 only
+  std::vector<SequenceLogits> logits; // rank 0 only
+  double forward_us = 0, collective_us = 0, sampling_us = 0;
+};
+
+struct EngineInfo {
+  ModelConfig config;
+  int64_t num_kv_blocks = 0;
+  int64_t kv_block_size = 0;
+  std::string device;
+  std::string isa;
+  int tp_rank = 0, tp_size = 1;
+  int64_t weight_bytes = 0;  // this rank's weight bytes
+};
+
+using ProgressFn = std::function<void(const std::string& stage, int64_t done, int64_t total)>;
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Loads the model shard and allocates the KV cache; errors are tpserve::Error with file:line.
+  static std::unique_ptr<Engine> load(const EngineOptions& options, const ProgressFn& progress = nullptr);
+  virtual StepOutput step(const StepInput& input) = 0;
+  virtual const EngineInfo& info() const = 0;
+  virtual size_t num_sequences() const = 0;
+};
+
+// A unique id for the communicator of the given device ("cpu": shared memory, "cuda": NCCL).
+std::string create_comm_id(const std::string& device);
+
+}  // namespace tpserve

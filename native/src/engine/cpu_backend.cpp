@@ -1,0 +1,108 @@
+// CpuBackend: the Backend on host memory, calling the CPU kernels directly.
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "kernels/cpu/add.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/embedding.h"
+#include "kernels/cpu/kv_write.h"
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/rms_norm.h"
+#include "kernels/cpu/rope.h"
+#include "kernels/cpu/sample.h"
+#include "kernels/cpu/silu_mul.h"
+#include "tpserve/backend.h"
+#include "tpserve/thread_pool.h"
+
+namespace tpserve {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int num_threads) {
+    set_num_threads(num_threads);
+    num_threads_ = default_pool().num_threads();
+  }
+
+  Device device() const override { return Device{}; }
+  std::string describe() const override {
+    std::ostringstream os;
+    os << "cpu (" << cpu::linear_isa() << ", " << num_threads_ << " threads)";
+    return os.str();
+  }
+
+  Tensor alloc(DType dtype, std::vector<int64_t> shape) override { return Tensor::empty_cpu(dtype, std::move(shape)); }
+
+  Tensor upload(const Tensor& host, DType dtype) override {
+    if (host.dtype() == dtype) return host;
+    Tensor out = Tensor::empty_cpu(dtype, host.shape());
+    int64_t n = host.numel();
+    for (int64_t i = 0; i < n; i++) {
+      float v = load_as_float(host.data(), host.dtype(), static_cast<size_t>(i));
+      switch (dtype) {
+        case DType::F32: out.ptr<float>()[i] = v; break;
+        case DType::BF16: out.ptr<uint16_t>()[i] = float_to_bf16(v); break;
+        case DType::F16: out.ptr<uint16_t>()[i] = float_to_f16(v); break;
+      }
+    }
+    return out;
+  }
+
+  void copy_to_device(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy_to_host(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy_2d(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t width, size_t rows) override {
+    for (size_t r = 0; r < rows; r++)
+      std::memcpy(static_cast<char*>(dst) + r * dst_pitch, static_cast<const char*>(src) + r * src_pitch, width);
+  }
+  void synchronize() override {}
+  size_t free_memory_bytes() const override {
+    long pages = sysconf(_SC_AVPHYS_PAGES);
+    long page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : 0;
+  }
+
+  void embedding(const Tensor& table, const int32_t* ids, int64_t n, int64_t vocab_begin, float* out) override {
+    cpu::embedding(table, ids, n, vocab_begin, out);
+  }
+  void rms_norm(const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim, float* out) override {
+    cpu::rms_norm(x, w, eps, rows, dim, out);
+  }
+  void linear(const float* x, const Tensor& w, const Tensor* bias, int64_t m, float* y) override {
+    cpu::linear(x, w, bias, m, y);
+  }
+  void rope(float* x, const float* cos, const float* sin, int64_t n, int64_t heads, int64_t hd) override {
+    cpu::rope(x, cos, sin, n, heads, hd);
+  }
+  void kv_write(const float* k, const float* v, const int32_t* slots, int64_t n, const KvLayout& layout,
+                void* kc, void* vc, DType dt) override {
+    cpu::kv_write(k, v, slots, n, layout, kc, vc, dt);
+  }
+  void paged_attention(const float* q, const void* kc, const void* vc, DType dt, const AttentionBatch& batch,
+                       const KvLayout& layout, int64_t nq, float scale, float* out) override {
+    cpu::paged_attention(q, kc, vc, dt, batch, layout, nq, scale, out);
+  }
+  void silu_mul(const float* g, const float* u, int64_t n, float* out) override { cpu::silu_mul(g, u, n, out); }
+  void add(const float* a, const float* b, int64_t n, float* out) override { cpu::add(a, b, n, out); }
+  void add_bias(float* y, const Tensor& bias, int64_t rows) override { cpu::add_bias(y, bias, rows); }
+  void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) override {
+    cpu::sample(logits, batch, out);
+  }
+
+ private:
+  int num_threads_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads) { return std::make_unique<CpuBackend>(num_threads); }
+
+#ifndef TPSERVE_WITH_CUDA
+std::unique_ptr<Backend> make_cuda_backend(int) {
+  TPS_THROW("this build of tpserve has no CUDA support (nvcc was not found when it was compiled)");
+}
+bool cuda_compiled() { return false; }
+#endif
+
+}  // namespace tpserve

@@ -1,0 +1,102 @@
+// Engine loading: config check, backend and communicator, this rank's weights, KV cache.
+#include <algorithm>
+
+#include "engine/engine_impl.h"
+#include "tpserve/model_weights.h"
+
+namespace tpserve {
+namespace {
+
+int64_t weight_bytes(const ModelWeights& w) {
+  int64_t total = w.embed_tokens.nbytes() + w.final_norm.nbytes();
+  if (w.lm_head.data() != w.embed_tokens.data()) total += w.lm_head.nbytes();
+  for (const LayerWeights& l : w.layers)
+    for (const Tensor* t : {&l.input_norm, &l.q_proj, &l.k_proj, &l.v_proj, &l.q_bias, &l.k_bias, &l.v_bias, &l.o_proj,
+                            &l.o_bias, &l.post_attention_norm, &l.gate_proj, &l.up_proj, &l.gate_bias, &l.up_bias,
+                            &l.down_proj, &l.down_bias})
+      if (t->defined()) total += t->nbytes();
+  return total;
+}
+
+}  // namespace
+
+EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress) {
+  TPS_CHECK(options.tp_size >= 1 && options.tp_rank >= 0 && options.tp_rank < options.tp_size,
+            "invalid tensor-parallel rank ", options.tp_rank, " of ", options.tp_size);
+  TPS_CHECK(options.device == "cpu" || options.device == "cuda", "unknown device '", options.device,
+            "' (expected cpu or cuda)");
+  TensorParallel tp{options.tp_rank, options.tp_size};
+  // Refuse a tp the model cannot take before touching any weight file.
+  ModelConfig config = load_model_config(options.model_dir);
+  shard_geometry(config, tp);
+
+  backend_ = options.device == "cuda" ? make_cuda_backend(options.device_index) : make_cpu_backend(options.num_threads);
+  if (options.tp_size == 1) {
+    comm_ = make_single_communicator();
+  } else {
+    TPS_CHECK(!options.comm_id.empty(), "tp_size ", options.tp_size, " needs a communicator id (comm_id)");
+    comm_ = options.device == "cuda" ? make_nccl_communicator(options.comm_id, options.tp_rank, options.tp_size,
+                                                              options.device_index)
+                                     : make_shm_communicator(options.comm_id, options.tp_rank, options.tp_size);
+  }
+
+  struct ProgressBridge { const ProgressFn* fn; };
+  ProgressBridge bridge{&progress};
+  ModelWeights host = load_model_weights(
+      options.model_dir, tp,
+      [](void* user, int64_t done, int64_t total) {
+        auto* b = static_cast<ProgressBridge*>(user);
+        if (*b->fn) (*b->fn)("weights", done, total);
+      },
+      &bridge);
+  DType weight_dtype{};
+  const DType* wd = nullptr;
+  if (options.weight_dtype != "auto") {
+    weight_dtype = parse_dtype(options.weight_dtype);
+    wd = &weight_dtype;
+  }
+  ModelWeights weights = upload_weights(host, *backend_, wd);
+
+  const ModelConfig& c = weights.config;
+  KvLayout layout;
+  layout.num_kv_heads = weights.shard.num_kv_heads;
+  layout.block_size = options.kv_block_size;
+  layout.head_dim = c.head_dim;
+  TPS_CHECK(options.kv_block_size > 0 && options.kv_block_size <= 1024, "kv_block_size must be in [1, 1024], got ",
+            options.kv_block_size);
+  DType kv_dtype = options.kv_dtype == "auto" ? (options.device == "cuda" ? DType::BF16 : DType::F32)
+                                              : parse_dtype(options.kv_dtype);
+  size_t per_block = KvCache::bytes_per_block(c.num_hidden_layers, layout, kv_dtype);
+  layout.num_blocks = options.num_kv_blocks;
+  if (layout.num_blocks <= 0) {
+    int64_t budget = options.kv_cache_bytes > 0 ? options.kv_cache_bytes : (int64_t{512} << 20);
+    if (options.kv_cache_bytes <= 0)
+      budget = std::min<int64_t>(budget, static_cast<int64_t>(backend_->free_memory_bytes() / 4));
+    layout.num_blocks = budget / static_cast<int64_t>(per_block);
+  }
+  TPS_CHECK(layout.num_blocks > 0, "the KV cache budget is too small for even one block of ", per_block, " bytes");
+  kv_ = std::make_unique<KvCache>(*backend_, c.num_hidden_layers, layout, kv_dtype);
+
+  info_.config = c;
+  info_.num_kv_blocks = layout.num_blocks;
+  info_.kv_block_size = layout.block_size;
+  info_.device = backend_->describe();
+  info_.isa = backend_->describe();
+  info_.tp_rank = options.tp_rank;
+  info_.tp_size = options.tp_size;
+  info_.weight_bytes = weight_bytes(weights);
+  decoder_ = std::make_unique<Decoder>(std::move(weights), *backend_, *comm_, *kv_);
+  is_driver_ = options.tp_rank == 0;
+}
+
+std::unique_ptr<Engine> Engine::load(const EngineOptions& options, const ProgressFn& progress) {
+  return std::make_unique<EngineImpl>(options, progress);
+}
+
+std::string create_comm_id(const std::string& device) {
+  if (device == "cuda") return create_nccl_unique_id();
+  TPS_CHECK(device == "cpu", "unknown device '", device, "' (expected cpu or cuda)");
+  return create_shm_unique_id();
+}
+
+}  // namespace tpserve

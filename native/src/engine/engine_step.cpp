@@ -1,0 +1,171 @@
+// Engine::step: validate the step, update per-sequence state, build the ForwardBatch, run the
+// decoder, then (rank 0) sample and copy requested logits to the host.
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "engine/engine_impl.h"
+
+namespace tpserve {
+namespace {
+
+double elapsed_us(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+void EngineImpl::validate(const StepInput& in) const {
+  const int64_t vocab = info_.config.vocab_size;
+  const int64_t bs = info_.kv_block_size;
+  std::unordered_set<uint64_t> forgotten(in.finished.begin(), in.finished.end());
+  std::unordered_set<uint64_t> added;
+  for (const NewSequence& ns : in.new_sequences) {
+    bool exists = seqs_.count(ns.seq_id) && !forgotten.count(ns.seq_id);
+    TPS_CHECK(!exists && added.insert(ns.seq_id).second, "step ", in.step_id, ": sequence ", ns.seq_id,
+              " is already known (forget it first)");
+    for (int32_t t : ns.prompt_tokens)
+      TPS_CHECK(t >= 0 && t < vocab, "sequence ", ns.seq_id, ": prompt token ", t, " outside the vocabulary [0, ",
+                vocab, ")");
+  }
+  std::unordered_set<uint64_t> scheduled;
+  for (const ScheduledSequence& s : in.scheduled) {
+    TPS_CHECK(scheduled.insert(s.seq_id).second, "step ", in.step_id, ": sequence ", s.seq_id, " scheduled twice");
+    const bool is_new = added.count(s.seq_id) > 0;
+    auto it = seqs_.find(s.seq_id);
+    TPS_CHECK(is_new || (it != seqs_.end() && !forgotten.count(s.seq_id)), "step ", in.step_id,
+              ": unknown sequence ", s.seq_id);
+    TPS_CHECK(!s.tokens.empty(), "step ", in.step_id, ": sequence ", s.seq_id, " scheduled with no tokens");
+    for (int32_t t : s.tokens)
+      TPS_CHECK(t >= 0 && t < vocab, "sequence ", s.seq_id, ": token ", t, " outside the vocabulary [0, ", vocab, ")");
+    const SequenceState* st = is_new ? nullptr : &it->second;
+    int64_t cached = st ? st->num_cached : 0;
+    // A sequence's first chunk may start past 0: a prefix-cache hit (those blocks hold its KV).
+    TPS_CHECK(s.start_pos >= 0 && (s.start_pos == cached || (st == nullptr || cached == 0)), "sequence ", s.seq_id,
+              ": start_pos ", s.start_pos, " but ", cached, " tokens are cached");
+    size_t table = (st ? st->block_table.size() : 0) + s.new_block_ids.size();
+    int64_t needed = (s.start_pos + static_cast<int64_t>(s.tokens.size()) + bs - 1) / bs;
+    TPS_CHECK(static_cast<int64_t>(table) >= needed, "sequence ", s.seq_id, ": ", needed, " KV blocks needed for ",
+              s.start_pos + static_cast<int64_t>(s.tokens.size()), " tokens but its block table has ", table);
+    for (int32_t b : s.new_block_ids)
+      TPS_CHECK(b >= 0 && b < info_.num_kv_blocks, "sequence ", s.seq_id, ": KV block id ", b, " outside [0, ",
+                info_.num_kv_blocks, ")");
+  }
+}
+
+StepOutput EngineImpl::step(const StepInput& in) {
+  validate(in);
+  StepOutput out;
+  out.step_id = in.step_id;
+  for (uint64_t id : in.finished) seqs_.erase(id);
+  for (const NewSequence& ns : in.new_sequences) {
+    SequenceState st;
+    st.params = ns.params;
+    if (!ns.has_seed) st.params.seed = seed_source_();
+    st.num_prompt_tokens = ns.prompt_tokens.empty() ? ns.num_prompt_tokens : static_cast<int64_t>(ns.prompt_tokens.size());
+    for (size_t i = 0; i < ns.prompt_tokens.size(); i++) st.register_token(static_cast<int64_t>(i), ns.prompt_tokens[i]);
+    seqs_[ns.seq_id] = std::move(st);
+  }
+  if (in.scheduled.empty()) return out;
+
+  const int64_t bs = info_.kv_block_size;
+  ForwardBatch batch;
+  std::vector<int32_t> sample_rows, logits_seq_rows;
+  size_t max_blocks = 0;
+  for (const ScheduledSequence& s : in.scheduled) {
+    SequenceState& st = seqs_.at(s.seq_id);
+    st.block_table.insert(st.block_table.end(), s.new_block_ids.begin(), s.new_block_ids.end());
+    max_blocks = std::max(max_blocks, st.block_table.size());
+    batch.query_start.push_back(static_cast<int32_t>(batch.token_ids.size()));
+    for (size_t j = 0; j < s.tokens.size(); j++) {
+      int64_t pos = s.start_pos + static_cast<int64_t>(j);
+      batch.token_ids.push_back(s.tokens[j]);
+      batch.positions.push_back(static_cast<int32_t>(pos));
+      batch.slots.push_back(static_cast<int32_t>(st.block_table[pos / bs] * bs + pos % bs));
+      st.register_token(pos, s.tokens[j]);
+    }
+    st.num_cached = s.start_pos + static_cast<int64_t>(s.tokens.size());
+    batch.context_lens.push_back(static_cast<int32_t>(st.num_cached));
+    if (s.sample) sample_rows.push_back(static_cast<int32_t>(batch.token_ids.size() - 1));
+  }
+  batch.query_start.push_back(static_cast<int32_t>(batch.token_ids.size()));
+  batch.max_blocks_per_seq = static_cast<int64_t>(max_blocks);
+  batch.block_tables.assign(in.scheduled.size() * max_blocks, 0);
+  for (size_t i = 0; i < in.scheduled.size(); i++) {
+    const auto& table = seqs_.at(in.scheduled[i].seq_id).block_table;
+    std::copy(table.begin(), table.end(), batch.block_tables.begin() + static_cast<int64_t>(i * max_blocks));
+  }
+  // Logits rows: first one per sampled sequence, then those the caller asked to see.
+  batch.logits_rows = sample_rows;
+  for (size_t i = 0; i < in.scheduled.size(); i++) {
+    const ScheduledSequence& s = in.scheduled[i];
+    if (s.logits == LogitsMode::None) continue;
+    int32_t end = batch.query_start[i + 1];
+    int32_t begin = s.logits == LogitsMode::All ? batch.query_start[i] : end - 1;
+    for (int32_t r = begin; r < end; r++) batch.logits_rows.push_back(r);
+  }
+
+  ForwardTimings timings;
+  const float* logits = decoder_->forward(batch, &timings);
+  out.forward_us = timings.forward_us;
+  out.collective_us = timings.collective_us;
+  if (!is_driver_) return out;
+  sample(in, logits, out);
+
+  const int64_t vocab = info_.config.vocab_size;
+  size_t row = sample_rows.size();
+  for (size_t i = 0; i < in.scheduled.size(); i++) {
+    const ScheduledSequence& s = in.scheduled[i];
+    if (s.logits == LogitsMode::None) continue;
+    SequenceLogits sl;
+    sl.seq_id = s.seq_id;
+    sl.num_rows = s.logits == LogitsMode::All ? static_cast<int64_t>(s.tokens.size()) : 1;
+    sl.data.resize(static_cast<size_t>(sl.num_rows * vocab));
+    backend_->copy_to_host(sl.data.data(), logits + row * vocab, sl.data.size() * sizeof(float));
+    row += static_cast<size_t>(sl.num_rows);
+    out.logits.push_back(std::move(sl));
+  }
+  return out;
+}
+
+void EngineImpl::sample(const StepInput& in, const float* logits, StepOutput& out) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<SamplingParams> params;
+  std::vector<uint64_t> counters, seq_ids;
+  std::vector<int32_t> history_start{0}, history_tokens, history_counts;
+  std::vector<uint8_t> history_in_prompt;
+  for (size_t i = 0; i < in.scheduled.size(); i++) {
+    const ScheduledSequence& s = in.scheduled[i];
+    if (!s.sample) continue;
+    const SequenceState& st = seqs_.at(s.seq_id);
+    params.push_back(st.params);
+    counters.push_back(static_cast<uint64_t>(st.num_cached));  // position of the token drawn
+    seq_ids.push_back(s.seq_id);
+    for (const auto& [token, entry] : st.history) {
+      history_tokens.push_back(token);
+      history_counts.push_back(entry.first);
+      history_in_prompt.push_back(entry.second ? 1 : 0);
+    }
+    history_start.push_back(static_cast<int32_t>(history_tokens.size()));
+  }
+  if (params.empty()) return;
+  SamplerBatch sb;
+  sb.num_seqs = static_cast<int64_t>(params.size());
+  sb.vocab_size = info_.config.vocab_size;
+  sb.params = params.data();
+  sb.rng_counters = counters.data();
+  sb.history_start = history_start.data();
+  sb.history_tokens = history_tokens.data();
+  sb.history_output_counts = history_counts.data();
+  sb.history_in_prompt = history_in_prompt.data();
+  std::vector<SampleResult> results(params.size());
+  backend_->sample(logits, sb, results.data());
+  for (size_t i = 0; i < results.size(); i++) {
+    SequenceState& st = seqs_.at(seq_ids[i]);
+    st.register_token(st.num_cached, results[i].token);  // generated: counts for penalties
+    out.samples.push_back({seq_ids[i], std::move(results[i])});
+  }
+  out.sampling_us = elapsed_us(start);
+}
+
+}  // namespace tpserve

@@ -1,0 +1,218 @@
+// Decoder forward pass: embedding → layers (attention + SwiGLU MLP, pre-norm, residual) →
+// final norm → vocab-parallel lm_head → logits all-gather.
+#include "model/decoder.h"
+
+#include <cmath>
+
+namespace tpserve {
+namespace {
+
+double elapsed_us(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - since).count();
+}
+
+Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool force_f32) {
+  if (!t.defined()) return t;
+  DType target = force_f32 ? DType::F32 : (dtype ? *dtype : t.dtype());
+  return backend.upload(t, target);
+}
+
+}  // namespace
+
+ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype) {
+  ModelWeights out = host;
+  out.embed_tokens = upload_one(host.embed_tokens, backend, dtype, false);
+  out.final_norm = upload_one(host.final_norm, backend, dtype, true);
+  out.lm_head = host.lm_head.data() == host.embed_tokens.data() ? out.embed_tokens
+                                                                  : upload_one(host.lm_head, backend, dtype, false);
+  for (size_t i = 0; i < host.layers.size(); i++) {
+    const LayerWeights& s = host.layers[i];
+    LayerWeights& d = out.layers[i];
+    d.input_norm = upload_one(s.input_norm, backend, dtype, true);
+    d.post_attention_norm = upload_one(s.post_attention_norm, backend, dtype, true);
+    d.q_proj = upload_one(s.q_proj, backend, dtype, false);
+    d.k_proj = upload_one(s.k_proj, backend, dtype, false);
+    d.v_proj = upload_one(s.v_proj, backend, dtype, false);
+    d.o_proj = upload_one(s.o_proj, backend, dtype, false);
+    d.gate_proj = upload_one(s.gate_proj, backend, dtype, false);
+    d.up_proj = upload_one(s.up_proj, backend, dtype, false);
+    d.down_proj = upload_one(s.down_proj, backend, dtype, false);
+    d.q_bias = upload_one(s.q_bias, backend, dtype, true);
+    d.k_bias = upload_one(s.k_bias, backend, dtype, true);
+    d.v_bias = upload_one(s.v_bias, backend, dtype, true);
+    d.o_bias = upload_one(s.o_bias, backend, dtype, true);
+    d.gate_bias = upload_one(s.gate_bias, backend, dtype, true);
+    d.up_bias = upload_one(s.up_bias, backend, dtype, true);
+    d.down_bias = upload_one(s.down_bias, backend, dtype, true);
+  }
+  return out;
+}
+
+Decoder::Decoder(ModelWeights weights, Backend& backend, Communicator& comm, KvCache& kv_cache)
+    : weights_(std::move(weights)), backend_(backend), comm_(comm), kv_(kv_cache) {
+  inv_freq_ = weights_.config.rope_inv_freq();
+}
+
+void Decoder::ensure_workspace(int64_t t, int64_t r) {
+  const ModelConfig& c = weights_.config;
+  const ShardGeometry& s = weights_.shard;
+  if (t > capacity_tokens_) {
+    int64_t cap = std::max<int64_t>(t, capacity_tokens_ * 2);
+    x_ = backend_.alloc(DType::F32, {cap, c.hidden_size});               // residual stream
+    h_ = backend_.alloc(DType::F32, {cap, c.hidden_size});               // normed input
+    o_ = backend_.alloc(DType::F32, {cap, c.hidden_size});               // row-parallel outputs
+    q_ = backend_.alloc(DType::F32, {cap, s.num_q_heads * c.head_dim});
+    attn_ = backend_.alloc(DType::F32, {cap, s.num_q_heads * c.head_dim});
+    k_ = backend_.alloc(DType::F32, {cap, s.num_kv_heads * c.head_dim});
+    v_ = backend_.alloc(DType::F32, {cap, s.num_kv_heads * c.head_dim});
+    gate_ = backend_.alloc(DType::F32, {cap, s.intermediate});
+    up_ = backend_.alloc(DType::F32, {cap, s.intermediate});
+    cos_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
+    sin_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
+    capacity_tokens_ = cap;
+  }
+  if (r > capacity_logits_) {
+    int64_t cap = std::max<int64_t>(r, capacity_logits_ * 2);
+    int64_t padded = (c.vocab_size + comm_.size() - 1) / comm_.size();
+    last_hidden_ = backend_.alloc(DType::F32, {cap, c.hidden_size});
+    if (comm_.size() > 1) {
+      local_logits_ = backend_.alloc(DType::F32, {cap, s.vocab_rows});
+      padded_logits_ = backend_.alloc(DType::F32, {cap, padded});
+      gathered_logits_ = backend_.alloc(DType::F32, {comm_.size(), cap, padded});
+    }
+    logits_ = backend_.alloc(DType::F32, {cap, c.vocab_size});
+    capacity_logits_ = cap;
+  }
+}
+
+void Decoder::upload_metadata(const ForwardBatch& b) {
+  // int32 metadata lives in F32-typed buffers of the same width (the backends allocate by dtype).
+  auto put = [&](Tensor& dst, const std::vector<int32_t>& src) {
+    if (!dst.defined() || dst.numel() < static_cast<int64_t>(src.size()))
+      dst = backend_.alloc(DType::F32, {std::max<int64_t>(static_cast<int64_t>(src.size()) * 2, 16)});
+    backend_.copy_to_device(dst.data(), src.data(), src.size() * sizeof(int32_t));
+  };
+  put(ids_, b.token_ids);
+  put(slots_, b.slots);
+  put(query_start_, b.query_start);
+  put(context_lens_, b.context_lens);
+  put(block_tables_, b.block_tables);
+  put(logits_rows_, b.logits_rows);
+  // Rotary tables in double precision on the host: positions reach 500k.
+  int64_t t = b.num_tokens(), half = weights_.config.head_dim / 2;
+  std::vector<float> cos(static_cast<size_t>(t * half)), sin(cos.size());
+  for (int64_t i = 0; i < t; i++)
+    for (int64_t j = 0; j < half; j++) {
+      double angle = static_cast<double>(b.positions[i]) * inv_freq_[j];
+      cos[i * half + j] = static_cast<float>(std::cos(angle));
+      sin[i * half + j] = static_cast<float>(std::sin(angle));
+    }
+  backend_.copy_to_device(cos_.data(), cos.data(), cos.size() * sizeof(float));
+  backend_.copy_to_device(sin_.data(), sin.data(), sin.size() * sizeof(float));
+  attention_batch_.num_seqs = b.num_seqs();
+  attention_batch_.query_start = query_start_.ptr<int32_t>();
+  attention_batch_.context_lens = context_lens_.ptr<int32_t>();
+  attention_batch_.block_tables = block_tables_.ptr<int32_t>();
+  attention_batch_.max_blocks_per_seq = b.max_blocks_per_seq;
+}
+
+void Decoder::all_reduce(float* data, int64_t count) {
+  if (comm_.size() == 1) return;
+  auto start = std::chrono::steady_clock::now();
+  comm_.all_reduce_sum(data, count);
+  collective_us_ += elapsed_us(start);
+}
+
+void Decoder::layer_forward(int64_t li, const ForwardBatch& b, int64_t t) {
+  const ModelConfig& c = weights_.config;
+  const ShardGeometry& s = weights_.shard;
+  const LayerWeights& w = weights_.layers[li];
+  auto bias = [](const Tensor& x) { return x.defined() ? &x : nullptr; };
+  float* x = x_.ptr<float>();
+  float* h = h_.ptr<float>();
+  float* o = o_.ptr<float>();
+  const int64_t hidden = c.hidden_size;
+
+  // Attention block.
+  backend_.rms_norm(x, w.input_norm, static_cast<float>(c.rms_norm_eps), t, hidden, h);
+  backend_.linear(h, w.q_proj, bias(w.q_bias), t, q_.ptr<float>());
+  backend_.linear(h, w.k_proj, bias(w.k_bias), t, k_.ptr<float>());
+  backend_.linear(h, w.v_proj, bias(w.v_bias), t, v_.ptr<float>());
+  backend_.rope(q_.ptr<float>(), cos_.ptr<float>(), sin_.ptr<float>(), t, s.num_q_heads, c.head_dim);
+  backend_.rope(k_.ptr<float>(), cos_.ptr<float>(), sin_.ptr<float>(), t, s.num_kv_heads, c.head_dim);
+  backend_.kv_write(k_.ptr<float>(), v_.ptr<float>(), slots_.ptr<int32_t>(), t, kv_.layout(), kv_.k(li), kv_.v(li),
+                    kv_.dtype());
+  backend_.paged_attention(q_.ptr<float>(), kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(),
+                           s.num_q_heads, static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
+                           attn_.ptr<float>());
+  backend_.linear(attn_.ptr<float>(), w.o_proj, nullptr, t, o);
+  all_reduce(o, t * hidden);
+  if (w.o_bias.defined()) backend_.add_bias(o, w.o_bias, t);  // once, after the reduce
+  backend_.add(x, o, t * hidden, x);
+
+  // MLP block.
+  backend_.rms_norm(x, w.post_attention_norm, static_cast<float>(c.rms_norm_eps), t, hidden, h);
+  backend_.linear(h, w.gate_proj, bias(w.gate_bias), t, gate_.ptr<float>());
+  backend_.linear(h, w.up_proj, bias(w.up_bias), t, up_.ptr<float>());
+  backend_.silu_mul(gate_.ptr<float>(), up_.ptr<float>(), t * s.intermediate, gate_.ptr<float>());
+  backend_.linear(gate_.ptr<float>(), w.down_proj, nullptr, t, o);
+  all_reduce(o, t * hidden);
+  if (w.down_bias.defined()) backend_.add_bias(o, w.down_bias, t);
+  backend_.add(x, o, t * hidden, x);
+}
+
+void Decoder::compute_logits(int64_t r) {
+  const ModelConfig& c = weights_.config;
+  const ShardGeometry& s = weights_.shard;
+  // Gather the wanted rows of the residual stream (an f32 "embedding" lookup over x).
+  Tensor x_table(x_.data(), DType::F32, {capacity_tokens_, c.hidden_size}, x_.device());
+  backend_.embedding(x_table, logits_rows_.ptr<int32_t>(), r, 0, last_hidden_.ptr<float>());
+  backend_.rms_norm(last_hidden_.ptr<float>(), weights_.final_norm, static_cast<float>(c.rms_norm_eps), r,
+                    c.hidden_size, last_hidden_.ptr<float>());
+  const int64_t tp = comm_.size();
+  if (tp == 1) {
+    backend_.linear(last_hidden_.ptr<float>(), weights_.lm_head, nullptr, r, logits_.ptr<float>());
+    return;
+  }
+  // Vocab-parallel: rank k holds rows [k * padded, k * padded + vocab_rows); pad each rank's
+  // [r, vocab_rows] block to [r, padded] so the all-gather moves equal counts.
+  const int64_t padded = (c.vocab_size + tp - 1) / tp;
+  backend_.linear(last_hidden_.ptr<float>(), weights_.lm_head, nullptr, r, local_logits_.ptr<float>());
+  backend_.copy_2d(padded_logits_.data(), padded * sizeof(float), local_logits_.data(), s.vocab_rows * sizeof(float),
+                   s.vocab_rows * sizeof(float), static_cast<size_t>(r));
+  auto start = std::chrono::steady_clock::now();
+  comm_.all_gather(padded_logits_.ptr<float>(), r * padded, gathered_logits_.ptr<float>());
+  collective_us_ += elapsed_us(start);
+  // gathered: [tp, r, padded] → logits: [r, vocab]; rank k's columns start at k * padded.
+  for (int64_t k = 0; k < tp; k++) {
+    int64_t begin = k * padded;
+    int64_t width = std::min(padded, c.vocab_size - begin);
+    if (width <= 0) break;
+    backend_.copy_2d(logits_.ptr<float>() + begin, c.vocab_size * sizeof(float),
+                     gathered_logits_.ptr<float>() + k * r * padded, padded * sizeof(float), width * sizeof(float),
+                     static_cast<size_t>(r));
+  }
+}
+
+const float* Decoder::forward(const ForwardBatch& b, ForwardTimings* timings) {
+  auto start = std::chrono::steady_clock::now();
+  collective_us_ = 0;
+  const int64_t t = b.num_tokens();
+  const int64_t r = static_cast<int64_t>(b.logits_rows.size());
+  TPS_CHECK(t > 0, "a forward pass needs at least one token");
+  ensure_workspace(t, std::max<int64_t>(r, 1));
+  upload_metadata(b);
+  const ModelConfig& c = weights_.config;
+  backend_.embedding(weights_.embed_tokens, ids_.ptr<int32_t>(), t, weights_.shard.vocab_begin, x_.ptr<float>());
+  all_reduce(x_.ptr<float>(), t * c.hidden_size);  // vocab-parallel embedding: each rank holds some rows
+  for (int64_t li = 0; li < c.num_hidden_layers; li++) layer_forward(li, b, t);
+  if (r > 0) compute_logits(r);
+  backend_.synchronize();
+  if (timings) {
+    timings->collective_us = collective_us_;
+    timings->forward_us = elapsed_us(start);
+  }
+  return logits_.ptr<float>();
+}
+
+}  // namespace tpserve
