@@ -2,6 +2,7 @@
 // checkpoint written by the test's own writer; plus a clean failure for a token outside the vocab.
 // Needs `npm run build` (dist/) and the addon. Run: npx vitest run test/model/logits-cli.test.ts
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,29 @@ describe('tpserve logits (CLI)', () => {
     expect(failure?.signal ?? null).toBeNull();
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toMatch(/token/i);
+  });
+
+  it('prints one clear error naming the file for a truncated shard, and exits 1', async () => {
+    const broken = makeTempDir('cli-broken');
+    try {
+      for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(broken, f));
+      const shard = fs.readdirSync(broken).find((f) => f.endsWith('.safetensors'));
+      if (!shard) throw new Error('no safetensors written');
+      const bytes = fs.readFileSync(path.join(broken, shard));
+      fs.writeFileSync(path.join(broken, shard), bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+      const failure = await tpserve(['logits', '--model', broken, '--tokens', '5,17']).then(
+        () => undefined,
+        (err: { code?: number; signal?: string; stderr?: string }) => err,
+      );
+      expect(failure, 'the command should fail').toBeDefined();
+      expect(failure?.signal ?? null).toBeNull();
+      expect(failure?.code).toBe(1);
+      const lines = (failure?.stderr ?? '').trim().split('\n');
+      expect(lines.length).toBe(1);
+      expect(lines[0]).toMatch(/^tpserve: /);
+      expect(lines[0]).toContain(shard);
+    } finally {
+      removeDir(broken);
+    }
   });
 });
