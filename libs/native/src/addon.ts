@@ -13,6 +13,8 @@ export interface RawEngine {
 export interface RawAddon {
   loadEngine(options: EngineOptions, onProgress?: (stage: string, done: number, total: number) => void): Promise<RawEngine>;
   createCommId(device: string): string;
+  /** Best read bandwidth (GB/s) streaming `bytes` with `threads` engine threads. */
+  measureBandwidth(bytes?: number, threads?: number): number;
   cudaCompiled: boolean;
 }
 
