@@ -3,9 +3,17 @@ import type { Command } from 'commander';
 import { registerGenerate } from './generate.command';
 import { registerLogits } from './logits.command';
 import { registerMakeTinyModel } from './make-tiny-model.command';
+import { registerChatTemplate } from './chat-template.command';
+import { registerParse } from './parse.command';
+import { registerServe } from './serve.command';
+import { registerStart } from './start.command';
 
 export function registerCommands(program: Command): void {
   registerMakeTinyModel(program);
   registerLogits(program);
   registerGenerate(program);
+  registerServe(program);
+  registerStart(program);
+  registerChatTemplate(program);
+  registerParse(program);
 }

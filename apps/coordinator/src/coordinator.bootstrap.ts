@@ -1,0 +1,66 @@
+// Starts a coordinator: loads the model runtime (tokenizer, template, worker group), then the
+// Nest HTTP app on config.host:config.port, and prints one JSON line
+// {"event":"listening","host","port","model"} on stdout (so tests can use --port 0).
+// SIGINT / SIGTERM close the app, then the workers. Used by `tpserve serve` and `tpserve start`.
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { ServerConfig } from './config/server-config';
+import { AppModule } from './app.module';
+import { ModelRuntime } from './engine/model-runtime';
+import { jsonBodyMiddleware } from './http/json-body.middleware';
+import { OpenAiExceptionFilter } from './http/openai-exception.filter';
+
+export interface RunningCoordinator {
+  app: INestApplication;
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOG_LEVELS: LogLevel[] = ['error', 'warn'];
+
+export async function startCoordinator(config: ServerConfig, log: (line: string) => void): Promise<RunningCoordinator> {
+  const runtime = await ModelRuntime.load(config, log);
+  let app: INestApplication;
+  try {
+    app = await NestFactory.create(AppModule.register(runtime), { bodyParser: false, logger: LOG_LEVELS, abortOnError: false });
+    app.use(jsonBodyMiddleware(config.maxBodyBytes));
+    app.useGlobalFilters(new OpenAiExceptionFilter());
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = 65_000; // longer than typical gateway idle timeouts
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      // idle keep-alive sockets would hold server.close(); streams still open get 5 s
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 5000);
+      await app.close();
+      clearTimeout(force);
+      await runtime.close();
+    })());
+  return { app, port, close };
+}
+
+/** Runs until SIGINT / SIGTERM; the process exits non-zero when the start fails. */
+export async function serveForever(config: ServerConfig): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(`tpserve: ${line}\n`);
+  const running = await startCoordinator(config, log);
+  process.stdout.write(JSON.stringify({ event: 'listening', host: config.host, port: running.port, model: config.servedModelName }) + '\n');
+  log(`serving '${config.servedModelName}' on http://${config.host}:${running.port}/v1 (tp ${config.tp}, ${config.device})`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log(`${signal}: shutting down`);
+      void running.close().finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

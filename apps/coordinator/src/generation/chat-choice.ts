@@ -1,0 +1,130 @@
+// ChatChoice: one choice of a chat completion, from tokens to what the API returns. The pipeline
+// is tokens → detokenizer → stop strings (TextPipeline) → Seed reasoning split → Seed tool-call
+// parser → `choices[].delta`s (stream) or one `choices[].message` (non-stream: the whole text
+// through parseSeedOutput, so both paths agree). Logprobs ride on the chunk that carries their
+// text. `textPrefix` is generation the prompt already holds (a forced tool-call opening) that
+// the parsers must still see. Tests: generation-pipeline.spec.ts.
+import { parseSeedOutput, SeedOutputStreamParser } from '../../../../libs/chat-parsers/src/seed-output-parser';
+import type { ChatCompletionDelta, ChatCompletionMessage, ChatTokenLogprob } from '../../../../libs/openai-protocol/src/chat-completion.types';
+import type { ChatCompletionTool } from '../../../../libs/openai-protocol/src/tool-call.types';
+import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
+import type { TokenEvent } from '../engine/engine-request';
+import { TextPipeline } from './text-pipeline';
+import type { TokenText } from './token-text';
+
+export interface ChatChoiceOptions {
+  promptTokens: readonly number[];
+  stop: readonly string[];
+  isStream: boolean;
+  /** -1: no logprobs. */
+  numTopLogprobs: number;
+  tools: ChatCompletionTool[] | null;
+  parseToolCalls: boolean;
+  startsInReasoning: boolean;
+  textPrefix: string;
+}
+
+export interface ChatChunkPart {
+  delta: ChatCompletionDelta;
+  logprobs: ChatTokenLogprob[] | null;
+}
+
+export class ChatChoice {
+  private readonly text: TextPipeline;
+  private readonly parser: SeedOutputStreamParser | null;
+  private pendingLogprobs: ChatTokenLogprob[] = [];
+  private readonly allLogprobs: ChatTokenLogprob[] = [];
+  private pendingParts: ChatChunkPart[] = [];
+  numTokens = 0;
+  hasToolCalls = false;
+
+  constructor(
+    tokenizer: Tokenizer,
+    private readonly tokenText: TokenText,
+    private readonly options: ChatChoiceOptions,
+  ) {
+    this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop });
+    this.parser = options.isStream
+      ? new SeedOutputStreamParser({ tools: options.tools, startsInReasoning: options.startsInReasoning, parseToolCalls: options.parseToolCalls })
+      : null;
+    if (this.parser && options.textPrefix) this.pendingParts = this.toParts(this.parser.push(options.textPrefix));
+  }
+
+  get isStopped(): boolean {
+    return this.text.isStopped;
+  }
+
+  push(event: TokenEvent): ChatChunkPart[] {
+    if (this.text.isStopped) return [];
+    this.numTokens++;
+    if (this.options.numTopLogprobs >= 0) this.addLogprob(event);
+    const piece = this.text.push(event.token);
+    return this.parser && piece ? this.withLogprobs(this.toParts(this.parser.push(piece))) : this.takePendingParts();
+  }
+
+  /** End of generation: the held-back text and the parsers' last deltas. */
+  flush(): ChatChunkPart[] {
+    const tail = this.text.flush();
+    if (!this.parser) return [];
+    const deltas = [...(tail ? this.parser.push(tail) : []), ...this.parser.finish()];
+    return this.withLogprobs(this.toParts(deltas));
+  }
+
+  /** Logprobs not yet sent with any chunk (they go on the finish chunk). */
+  takePendingLogprobs(): ChatTokenLogprob[] | null {
+    if (this.options.numTopLogprobs < 0) return null;
+    const out = this.pendingLogprobs;
+    this.pendingLogprobs = [];
+    return out;
+  }
+
+  /** The non-streaming message (after flush()). */
+  message(): { message: ChatCompletionMessage; logprobs: ChatTokenLogprob[] | null } {
+    const parsed = parseSeedOutput(this.options.textPrefix + this.text.text, {
+      tools: this.options.tools,
+      startsInReasoning: this.options.startsInReasoning,
+      parseToolCalls: this.options.parseToolCalls,
+    });
+    this.hasToolCalls = parsed.tool_calls.length > 0;
+    const message: ChatCompletionMessage = { role: 'assistant', content: parsed.content, reasoning_content: parsed.reasoning_content };
+    if (this.hasToolCalls) message.tool_calls = parsed.tool_calls;
+    return { message, logprobs: this.options.numTopLogprobs >= 0 ? this.allLogprobs : null };
+  }
+
+  private addLogprob(event: TokenEvent): void {
+    const entry = this.tokenText.get(event.token);
+    const logprob: ChatTokenLogprob = {
+      token: entry.text,
+      logprob: event.logprob,
+      bytes: entry.bytes,
+      top_logprobs: event.topLogprobs.slice(0, this.options.numTopLogprobs).map(([id, lp]) => {
+        const top = this.tokenText.get(id);
+        return { token: top.text, logprob: lp, bytes: top.bytes };
+      }),
+    };
+    this.pendingLogprobs.push(logprob);
+    this.allLogprobs.push(logprob);
+  }
+
+  private toParts(deltas: ChatCompletionDelta[]): ChatChunkPart[] {
+    return deltas.map((delta) => {
+      if (delta.tool_calls) this.hasToolCalls = true;
+      return { delta, logprobs: null };
+    });
+  }
+
+  private takePendingParts(): ChatChunkPart[] {
+    const parts = this.pendingParts;
+    this.pendingParts = [];
+    return parts.length > 0 ? this.withLogprobs(parts) : [];
+  }
+
+  private withLogprobs(parts: ChatChunkPart[]): ChatChunkPart[] {
+    const all = [...this.pendingParts.splice(0), ...parts];
+    if (all.length > 0 && this.options.numTopLogprobs >= 0 && this.pendingLogprobs.length > 0) {
+      all[0] = { ...all[0], logprobs: this.pendingLogprobs };
+      this.pendingLogprobs = [];
+    }
+    return all;
+  }
+}

@@ -1,0 +1,81 @@
+// MetricsService: the Prometheus registry of one coordinator (prom-client), with the names from
+// libs/metrics/src/metric-names.ts. The engine loop reports steps and scheduler stats, the API
+// layer reports requests, latencies and tokens. GET /metrics renders it (metrics.controller.ts).
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRIC, METRIC_LABELS } from '../../../../libs/metrics/src/metric-names';
+import type { SchedulerStats } from '../../../../libs/scheduler/src/scheduler-output';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const STEP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: METRIC.requestsTotal, help: 'HTTP API requests by endpoint and status code', labelNames: METRIC_LABELS.requestsTotal, registers: [this.registry] });
+  private readonly requestDuration = new Histogram({ name: METRIC.requestDurationSeconds, help: 'End-to-end request latency', labelNames: METRIC_LABELS.requestDurationSeconds, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly ttft = new Histogram({ name: METRIC.timeToFirstTokenSeconds, help: 'Time from arrival to the first generated token', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly itl = new Histogram({ name: METRIC.interTokenLatencySeconds, help: 'Time between consecutive generated tokens of a sequence', buckets: STEP_BUCKETS, registers: [this.registry] });
+  private readonly promptTokens = new Counter({ name: METRIC.promptTokensTotal, help: 'Prompt tokens of admitted requests', registers: [this.registry] });
+  private readonly generationTokens = new Counter({ name: METRIC.generationTokensTotal, help: 'Generated tokens (sampled and forced)', registers: [this.registry] });
+  private readonly running = new Gauge({ name: METRIC.numRequestsRunning, help: 'Sequences running in the scheduler', registers: [this.registry] });
+  private readonly waiting = new Gauge({ name: METRIC.numRequestsWaiting, help: 'Sequences waiting in the scheduler', registers: [this.registry] });
+  private readonly kvUsage = new Gauge({ name: METRIC.kvCacheUsageRatio, help: 'Fraction of KV cache blocks in use', registers: [this.registry] });
+  private readonly prefixHit = new Gauge({ name: METRIC.prefixCacheHitRatio, help: 'Prefix cache hits / queries, in tokens', registers: [this.registry] });
+  private readonly preemptions = new Counter({ name: METRIC.numPreemptionsTotal, help: 'Recompute preemptions', registers: [this.registry] });
+  private readonly stepDuration = new Histogram({ name: METRIC.stepDurationSeconds, help: 'Duration of one engine step (all ranks)', buckets: STEP_BUCKETS, registers: [this.registry] });
+  private readonly stepTokens = new Histogram({ name: METRIC.stepBatchedTokens, help: 'Tokens computed per engine step', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], registers: [this.registry] });
+  private readonly workerUp = new Gauge({ name: METRIC.workerUp, help: '1 while the worker rank is healthy', labelNames: METRIC_LABELS.workerUp, registers: [this.registry] });
+  private lastPreemptions = 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tpserve_process_' });
+  }
+
+  recordRequest(endpoint: string, status: number, seconds: number): void {
+    this.requests.inc({ endpoint, status: String(status) });
+    this.requestDuration.observe({ endpoint }, seconds);
+  }
+
+  recordFirstToken(seconds: number): void {
+    this.ttft.observe(seconds);
+  }
+
+  recordInterToken(seconds: number): void {
+    this.itl.observe(seconds);
+  }
+
+  recordPromptTokens(n: number): void {
+    this.promptTokens.inc(n);
+  }
+
+  recordGenerationTokens(n: number): void {
+    if (n > 0) this.generationTokens.inc(n);
+  }
+
+  recordStep(seconds: number, numBatchedTokens: number): void {
+    this.stepDuration.observe(seconds);
+    this.stepTokens.observe(numBatchedTokens);
+  }
+
+  recordSchedulerStats(stats: SchedulerStats): void {
+    this.running.set(stats.numRunning);
+    this.waiting.set(stats.numWaiting);
+    this.kvUsage.set(stats.kvUsage);
+    this.prefixHit.set(stats.prefixCacheHitRate);
+    if (stats.numPreemptions > this.lastPreemptions) this.preemptions.inc(stats.numPreemptions - this.lastPreemptions);
+    this.lastPreemptions = stats.numPreemptions;
+  }
+
+  setWorkerUp(rank: number, isUp: boolean): void {
+    this.workerUp.set({ rank: String(rank) }, isUp ? 1 : 0);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

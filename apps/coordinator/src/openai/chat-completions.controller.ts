@@ -1,0 +1,30 @@
+// POST /v1/chat/completions (OpenAI chat completions; stream or not). Errors before any output
+// are answered as JSON in OpenAI's error shape; after the stream started, as an SSE error event.
+import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { MetricsService } from '../metrics/metrics.service';
+import { ChatCompletionsService } from './chat-completions.service';
+import { sendError, sendJson, type BodyRequest } from './openai-http';
+
+@Controller('v1')
+export class ChatCompletionsController {
+  constructor(
+    @Inject(ChatCompletionsService) private readonly service: ChatCompletionsService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  @Post('chat/completions')
+  async create(@Req() req: BodyRequest, @Res() res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let status = 200;
+    try {
+      const run = this.service.start(req.body);
+      if (run.params.stream) status = await this.service.stream(run, res);
+      else sendJson(res, 200, await this.service.complete(run, res));
+    } catch (err) {
+      status = sendError(res, err).status;
+    } finally {
+      this.metrics.recordRequest('chat_completions', status, (performance.now() - started) / 1000);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// CompletionsService: POST /v1/completions — a raw prompt (text or token ids), n choices, text
+// deltas over SSE or one text_completion, logprobs in the completions shape, usage.
+import { Inject, Injectable } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import type { Usage } from '../../../../libs/openai-protocol/src/chat-completion.types';
+import type { Completion, CompletionChoice as WireChoice } from '../../../../libs/openai-protocol/src/completion.types';
+import { validateCompletionRequest, type CompletionParams } from '../../../../libs/openai-protocol/src/completion-request.validator';
+import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { EngineLoopService } from '../engine/engine-loop.service';
+import { ModelRuntime } from '../engine/model-runtime';
+import { CompletionChoice, type CompletionChunkPart } from '../generation/completion-choice';
+import { GenerationSession } from '../generation/generation-session';
+import { TokenText } from '../generation/token-text';
+import { MetricsService } from '../metrics/metrics.service';
+import { completionId, nowSeconds, onClientGone } from './openai-http';
+import { checkContextLength, sequenceRequests } from './sequence-requests';
+import { SseWriter } from './sse-writer';
+
+interface CompletionRun {
+  id: string;
+  created: number;
+  params: CompletionParams;
+  promptTokens: number[];
+  session: GenerationSession<CompletionChunkPart>;
+}
+
+@Injectable()
+export class CompletionsService {
+  private readonly tokenText: TokenText;
+
+  constructor(
+    @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
+    @Inject(EngineLoopService) private readonly engine: EngineLoopService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {
+    this.tokenText = new TokenText(runtime.tokenizer);
+  }
+
+  start(body: unknown): CompletionRun {
+    const { tokenizer, config } = this.runtime;
+    const params = validateCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
+    if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
+    const promptTokens = typeof params.prompt === 'string' ? tokenizer.encode(params.prompt) : params.prompt;
+    checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
+    const choices = Array.from({ length: params.n }, () =>
+      new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, numTopLogprobs: params.numTopLogprobs }),
+    );
+    const session = new GenerationSession(this.engine, choices, {
+      onFirstToken: (s) => this.metrics.recordFirstToken(s),
+      onInterToken: (s) => this.metrics.recordInterToken(s),
+    });
+    session.start(sequenceRequests(params, promptTokens, { timeoutMs: config.requestTimeoutMs }));
+    this.metrics.recordPromptTokens(promptTokens.length * params.n);
+    return { id: completionId('cmpl'), created: nowSeconds(), params, promptTokens, session };
+  }
+
+  async complete(run: CompletionRun, res: ServerResponse): Promise<Completion> {
+    onClientGone(res, () => run.session.abort());
+    const reasons: Array<'stop' | 'length'> = [];
+    for await (const event of run.session.events) {
+      if (event.kind === 'error') throw event.error;
+      if (event.kind === 'finish') reasons[event.index] = event.reason;
+    }
+    this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
+    const choices: WireChoice[] = run.session.choices.map((c, index) => {
+      const choice = c as CompletionChoice;
+      return { index, text: choice.output, logprobs: choice.logprobs(), finish_reason: reasons[index] ?? 'stop' };
+    });
+    return { id: run.id, object: 'text_completion', created: run.created, model: run.params.model, choices, usage: this.usage(run) };
+  }
+
+  async stream(run: CompletionRun, res: ServerResponse): Promise<number> {
+    const sse = new SseWriter(res);
+    onClientGone(res, () => run.session.abort());
+    const { params } = run;
+    const chunk = (choices: WireChoice[]): Completion => ({
+      id: run.id, object: 'text_completion', created: run.created, model: params.model, choices, ...(params.includeUsage ? { usage: null } : {}),
+    });
+    sse.start();
+    let status = 200;
+    for await (const event of run.session.events) {
+      if (event.kind === 'error') {
+        sse.send(event.error.toBody());
+        status = event.error.status;
+        break;
+      }
+      if (event.kind === 'parts') {
+        for (const part of event.parts) sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
+      } else {
+        const pending = (run.session.choices[event.index] as CompletionChoice).takePendingLogprobs();
+        sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
+      }
+    }
+    this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
+    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    sse.done();
+    return status;
+  }
+
+  private usage(run: CompletionRun): Usage {
+    const prompt = run.promptTokens.length;
+    const completion = run.session.numCompletionTokens;
+    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+}

@@ -1,0 +1,43 @@
+// Small helpers of the OpenAI routes on raw Node responses: JSON answers, OpenAI-shaped errors,
+// and noticing a client that went away (the response closed before we ended it).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+
+export type BodyRequest = IncomingMessage & { body?: unknown };
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function toOpenAiError(err: unknown): OpenAiError {
+  if (err instanceof OpenAiError) return err;
+  return new OpenAiError(500, `Internal server error: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
+}
+
+export function sendError(res: ServerResponse, err: unknown): OpenAiError {
+  const error = toOpenAiError(err);
+  sendJson(res, error.status, error.toBody(), error.headers);
+  return error;
+}
+
+/** Calls `onGone` once if the client disconnects before the response was ended. */
+export function onClientGone(res: ServerResponse, onGone: () => void): void {
+  res.once('close', () => {
+    if (!res.writableEnded) onGone();
+  });
+}
+
+export function completionId(prefix: 'chatcmpl' | 'cmpl'): string {
+  return `${prefix}-${randomUUID().replace(/-/g, '')}`;
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
