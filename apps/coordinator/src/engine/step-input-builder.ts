@@ -1,9 +1,9 @@
-// SchedulerOutput → the step contract's StepInput. New sequences carry their sampling params
-// (vocabLimit set at submit) and, when a penalty needs the whole prompt, the prompt tokens (so
-// prefix-cache hits are still penalised). No logits are requested: the server only samples.
-import type { StepInput } from '../../../../libs/native/src/types';
+// SchedulerOutput → the step contract's StepInput: the scheduler's own conversion, plus the
+// prompt tokens of new sequences whose penalties need the whole prompt (so prefix-cache hits are
+// still penalised). No logits are requested: the server only samples.
+import type { SamplingParams, StepInput } from '../../../../libs/native/src/types';
 import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
-import type { SamplingParams } from '../../../../libs/native/src/types';
+import { toStepInput } from '../../../../libs/scheduler/src/step-input';
 import type { SequenceRequest } from './engine-request';
 
 function needsPromptTokens(p: SamplingParams): boolean {
@@ -11,20 +11,12 @@ function needsPromptTokens(p: SamplingParams): boolean {
 }
 
 export function buildStepInput(out: SchedulerOutput<SamplingParams>, requestOf: (id: number) => SequenceRequest | undefined): StepInput {
+  const step = toStepInput(out);
   return {
-    stepId: out.stepId,
-    newSequences: out.newRequests.map((r) => {
-      const prompt = needsPromptTokens(r.samplingParams) ? requestOf(r.requestId)?.promptTokens : undefined;
-      return { seqId: r.requestId, params: r.samplingParams, numPromptTokens: r.numPromptTokens, ...(prompt ? { promptTokens: prompt } : {}) };
+    ...step,
+    newSequences: step.newSequences.map((s) => {
+      const prompt = needsPromptTokens(s.params) ? requestOf(s.seqId)?.promptTokens : undefined;
+      return prompt ? { ...s, promptTokens: prompt } : s;
     }),
-    scheduled: out.scheduled.map((s) => ({
-      seqId: s.requestId,
-      tokens: s.tokens,
-      startPos: s.startPos,
-      newBlockIds: s.newBlockIds,
-      sample: s.sample,
-      logits: 'none' as const,
-    })),
-    finished: out.finishedIds,
   };
 }
