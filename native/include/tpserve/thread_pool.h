@@ -1,5 +1,7 @@
 // ThreadPool: a fixed set of threads running parallel_for over index ranges.
-// The calling thread takes part, so a pool of size 1 runs everything inline.
+// The calling thread takes part, so a pool of size 1 runs everything inline. Callers from
+// several threads (two engines in one process) are served one job at a time; a parallel_for
+// issued from inside a job runs inline on that thread.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +34,7 @@ class ThreadPool {
   void worker_loop(int index);
 
   std::vector<std::thread> workers_;
+  std::mutex run_mutex_;  // one job at a time
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
@@ -41,7 +44,8 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
-// The process-wide pool used by CPU kernels; resized by set_num_threads before first use.
+// The process-wide pool used by CPU kernels. set_num_threads swaps in a pool of another size;
+// the old one stays alive (jobs already running on it finish safely).
 ThreadPool& default_pool();
 void set_num_threads(int num_threads);
 

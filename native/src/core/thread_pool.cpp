@@ -3,10 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 #include <exception>
 #include <memory>
 
 namespace tpserve {
+namespace {
+thread_local bool inside_job = false;
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
@@ -42,19 +46,22 @@ void ThreadPool::worker_loop(int index) {
 }
 
 void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
-  if (workers_.empty()) {
-    fn(0);
+  if (workers_.empty() || inside_job) {  // nested: this thread already holds a share of a job
+    for (int i = 0; i < num_threads(); i++) fn(i);
     return;
   }
+  std::lock_guard<std::mutex> serial(run_mutex_);
   std::exception_ptr error;
   std::mutex error_mutex;
   std::function<void(int)> guarded = [&](int i) {
+    inside_job = true;
     try {
       fn(i);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
     }
+    inside_job = false;
   };
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -90,28 +97,42 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
 }
 
 namespace {
-std::unique_ptr<ThreadPool>& pool_slot() {
-  static std::unique_ptr<ThreadPool> pool;
+std::mutex& pools_mutex() {
+  static std::mutex m;
+  return m;
+}
+// Every pool ever made stays alive: a swapped-out pool may still be finishing a job.
+std::vector<std::unique_ptr<ThreadPool>>& all_pools() {
+  static std::vector<std::unique_ptr<ThreadPool>> pools;
+  return pools;
+}
+std::atomic<ThreadPool*>& current_pool() {
+  static std::atomic<ThreadPool*> pool{nullptr};
   return pool;
 }
-int& requested_threads() {
-  static int n = 0;
-  return n;
-}
+int resolve_threads(int n) { return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 }  // namespace
 
 ThreadPool& default_pool() {
-  auto& slot = pool_slot();
-  if (!slot) slot = std::make_unique<ThreadPool>(requested_threads());
-  return *slot;
+  ThreadPool* pool = current_pool().load();
+  if (pool) return *pool;
+  set_num_threads(0);
+  return *current_pool().load();
 }
 
 void set_num_threads(int num_threads) {
-  auto& slot = pool_slot();
-  if (slot && slot->num_threads() == (num_threads <= 0 ? static_cast<int>(std::thread::hardware_concurrency()) : num_threads))
-    return;
-  requested_threads() = num_threads;
-  slot.reset();
+  const int wanted = resolve_threads(num_threads);
+  std::lock_guard<std::mutex> lock(pools_mutex());
+  ThreadPool* pool = current_pool().load();
+  if (pool && pool->num_threads() == wanted) return;
+  for (auto& p : all_pools()) {
+    if (p->num_threads() == wanted) {
+      current_pool().store(p.get());
+      return;
+    }
+  }
+  all_pools().push_back(std::make_unique<ThreadPool>(wanted));
+  current_pool().store(all_pools().back().get());
 }
 
 }  // namespace tpserve
