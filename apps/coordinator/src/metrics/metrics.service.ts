@@ -29,7 +29,7 @@ export class MetricsService {
   private lastPreemptions = 0;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tpserve_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'tpserve_' });
   }
 
   recordRequest(endpoint: string, status: number, seconds: number): void {
