@@ -31,9 +31,18 @@ function main(): void {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   let handlers: WorkerHandlers;
   const shutdown = (): void => {
-    handlers.dispose();
-    server.forceShutdown();
-    process.exit(0);
+    if (handlers.isBusy) {
+      // exit() would wait for the step or load running on a libuv thread (libuv joins its threads
+      // at exit), which can take minutes: a worker told to go, or orphaned, must go now
+      log('exiting during a step or load');
+      process.kill(process.pid, 'SIGKILL');
+    }
+    try {
+      handlers.dispose();
+    } finally {
+      server.forceShutdown();
+      process.exit(0);
+    }
   };
   handlers = new WorkerHandlers(args.device, shutdown, log);
   server.addService(loadWorkerService().service, handlers.implementation());

@@ -23,6 +23,7 @@ export class WorkerHandlers {
   private comm: CommState = { commId: '', rank: 0, size: 1 };
   private lastStepId = 0;
   private loading = false;
+  private isStepping = false;
 
   constructor(
     private readonly device: Device,
@@ -59,7 +60,10 @@ export class WorkerHandlers {
       step: this.unary(async (req: ProtoStepRequest) => {
         if (!this.engine) throw new Error('Step before LoadModel');
         const started = process.hrtime.bigint();
-        const out = await this.engine.step(stepInputFromProto(req));
+        this.isStepping = true;
+        const out = await this.engine.step(stepInputFromProto(req)).finally(() => {
+          this.isStepping = false;
+        });
         this.lastStepId = out.stepId;
         return stepOutputToProto(out, this.comm.rank, Number(process.hrtime.bigint() - started) / 1000);
       }),
@@ -70,8 +74,14 @@ export class WorkerHandlers {
     };
   }
 
+  /** True while a step or a model load runs on a libuv thread. */
+  get isBusy(): boolean {
+    return this.isStepping || this.loading;
+  }
+
+  /** Frees the engine, unless a step still runs on it (the process is exiting then anyway). */
   dispose(): void {
-    this.engine?.dispose();
+    if (!this.isStepping) this.engine?.dispose();
     this.engine = undefined;
   }
 

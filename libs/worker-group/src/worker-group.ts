@@ -4,10 +4,11 @@
 // A worker that exits or misses a deadline fails the group with an error naming the rank; the
 // group then stops every process it spawned.
 import { cpus } from 'node:os';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StepExecutor } from '../../native/src/step-executor';
 import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
-import { WorkerClient } from './worker-client';
+import { WorkerClient, type WorkerRpcError } from './worker-client';
 import { WorkerProcess } from './worker-process';
 
 export interface WorkerGroupOptions {
@@ -46,8 +47,9 @@ export class WorkerGroup implements StepExecutor {
   private readonly failed: Promise<never> = new Promise<never>((_, reject) => {
     this.rejectFailed = reject;
   });
-  /** Mean time (µs) between sending a step and rank 0's handler answering, minus its handler time. */
-  readonly fanOutOverheadUs: number[] = [];
+  // fan-out overhead: a running sum, not a list (a server runs millions of steps)
+  private numTimedSteps = 0;
+  private totalOverheadUs = 0;
 
   private constructor(
     private readonly clients: WorkerClient[],
@@ -93,8 +95,26 @@ export class WorkerGroup implements StepExecutor {
     return group;
   }
 
+  /**
+   * Mean gRPC fan-out overhead per step (µs) since the last reset: the time from sending a Step
+   * to every rank until all answered, minus rank 0's handler time.
+   */
+  get fanOutOverheadUs(): number {
+    return this.numTimedSteps ? this.totalOverheadUs / this.numTimedSteps : 0;
+  }
+
+  resetFanOutOverhead(): void {
+    this.numTimedSteps = 0;
+    this.totalOverheadUs = 0;
+  }
+
   get size(): number {
     return this.clients.length;
+  }
+
+  /** Process ids of the workers this group spawned, by rank (empty when it connected to addresses). */
+  get pids(): number[] {
+    return this.processes.map((p) => p.child.pid ?? -1);
   }
 
   info(): ModelInfo {
@@ -118,16 +138,16 @@ export class WorkerGroup implements StepExecutor {
     const results = await this.raceFailure(Promise.allSettled(replies));
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) {
-      const reason = rejected.reason as Error & { rank?: number };
       // A dead worker usually surfaces first as an RPC error; give its exit event a moment.
       await new Promise((r) => setTimeout(r, 200));
       if (this.failure) throw this.failure;
-      throw this.fail(new WorkerGroupError(reason.message, reason.rank));
+      throw this.fail(await this.blame(results, timeout));
     }
     const first = (results[0] as PromiseFulfilledResult<ProtoStepResponse>).value;
     const out = stepOutputFromProto(first);
     const totalUs = Number(process.hrtime.bigint() - sent) / 1000;
-    this.fanOutOverheadUs.push(Math.max(0, totalUs - out.handlerUs));
+    this.numTimedSteps++;
+    this.totalOverheadUs += Math.max(0, totalUs - out.handlerUs);
     return out;
   }
 
@@ -160,18 +180,41 @@ export class WorkerGroup implements StepExecutor {
       // CPU ranks on one host share its cores: by default each takes an equal part.
       numThreads: o.numThreadsPerRank || (o.device === 'cpu' && !o.addresses ? Math.max(1, Math.floor(cpus().length / this.clients.length)) : 0),
     };
+    // The first rank to fail fails the load: the others may wait in the communicator's join for
+    // a rank that will never come, until the group closes them.
     const loaded = await this.raceFailure(
-      Promise.allSettled(
+      Promise.all(
         this.clients.map((c) =>
           c.call<{ model: Record<string, unknown> }>('loadModel', { ...request, deviceIndex: c.rank }, deadline),
         ),
       ),
-    );
-    const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw new WorkerGroupError((failed.reason as Error).message, (failed.reason as { rank?: number }).rank);
-    const infos = loaded.map((r) => modelInfoFromProto((r as PromiseFulfilledResult<{ model: Record<string, unknown> }>).value.model));
+    ).catch((err: WorkerRpcError | WorkerGroupError) => {
+      throw err instanceof WorkerGroupError ? err : new WorkerGroupError(err.message, err.rank);
+    });
+    const infos = loaded.map((r) => modelInfoFromProto(r.model));
     // The group can use only as many blocks as the smallest rank holds.
     this.modelInfo = { ...infos[0], numKvBlocks: Math.min(...infos.map((i) => i.numKvBlocks)) };
+  }
+
+  /**
+   * The error of a failed step, naming the rank at fault. After a deadline every rank may have
+   * timed out (the healthy ones wait in the all-reduce for the stuck one), so ask each for Health:
+   * a rank whose process no longer answers at all is the stuck one.
+   */
+  private async blame(results: PromiseSettledResult<unknown>[], timeoutMs: number): Promise<WorkerGroupError> {
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as WorkerRpcError] : []));
+    if (errors.some((e) => e.code === grpcStatus.DEADLINE_EXCEEDED)) {
+      const health = await Promise.allSettled(this.clients.map((c) => c.call('health', {}, 1000)));
+      const stuck = health.findIndex((h) => h.status === 'rejected');
+      if (stuck >= 0) {
+        const c = this.clients[stuck];
+        return new WorkerGroupError(
+          `worker rank ${stuck} (${c.address}) is stuck: it answered neither Step within ${timeoutMs} ms nor Health within 1000 ms`,
+          stuck,
+        );
+      }
+    }
+    return new WorkerGroupError(errors[0].message, errors[0].rank);
   }
 
   private fail(err: WorkerGroupError): WorkerGroupError {
