@@ -7,6 +7,7 @@ import { registerChatTemplate } from './chat-template.command';
 import { registerParse } from './parse.command';
 import { registerServe } from './serve.command';
 import { registerStart } from './start.command';
+import { registerBench } from './bench.command';
 
 export function registerCommands(program: Command): void {
   registerMakeTinyModel(program);
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerStart(program);
   registerChatTemplate(program);
   registerParse(program);
+  registerBench(program);
 }
