@@ -8,6 +8,7 @@ import {
   stepInputFromProto,
   stepOutputToProto,
   type ProtoStepRequest,
+  type ProtoStepResponse,
 } from '../../../libs/worker-protocol/src/step-codec';
 
 interface CommState {
@@ -57,21 +58,41 @@ export class WorkerHandlers {
         return {};
       }),
       loadModel: this.unary(async (req: Record<string, unknown>) => this.loadModel(req)),
-      step: this.unary(async (req: ProtoStepRequest) => {
-        if (!this.engine) throw new Error('Step before LoadModel');
-        const started = process.hrtime.bigint();
-        this.isStepping = true;
-        const out = await this.engine.step(stepInputFromProto(req)).finally(() => {
-          this.isStepping = false;
-        });
-        this.lastStepId = out.stepId;
-        return stepOutputToProto(out, this.comm.rank, Number(process.hrtime.bigint() - started) / 1000);
-      }),
+      step: this.unary((req: ProtoStepRequest) => this.runStep(req)),
+      stepStream: (call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>) => this.serveStepStream(call),
       shutdown: this.unary(async () => {
         setImmediate(() => this.onShutdown());
         return {};
       }),
     };
+  }
+
+  private async runStep(req: ProtoStepRequest): Promise<ProtoStepResponse> {
+    if (!this.engine) throw new Error('Step before LoadModel');
+    const started = process.hrtime.bigint();
+    this.isStepping = true;
+    const out = await this.engine.step(stepInputFromProto(req)).finally(() => {
+      this.isStepping = false;
+    });
+    this.lastStepId = out.stepId;
+    return stepOutputToProto(out, this.comm.rank, Number(process.hrtime.bigint() - started) / 1000);
+  }
+
+  /** StepStream: steps run one after another in arrival order; each gets one response. */
+  private serveStepStream(call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>): void {
+    let queue: Promise<void> = Promise.resolve();
+    call.on('data', (req: ProtoStepRequest) => {
+      queue = queue.then(async () => {
+        const res = await this.runStep(req).catch((err: unknown): ProtoStepResponse => {
+          const message = err instanceof Error ? err.message : String(err);
+          this.log(`rank ${this.comm.rank}: ${message}`);
+          return { stepId: req.stepId, rank: this.comm.rank, error: message };
+        });
+        call.write(res);
+      });
+    });
+    call.on('end', () => void queue.then(() => call.end()));
+    call.on('error', () => undefined);  // the client went away; nothing to answer
   }
 
   /** True while a step or a model load runs on a libuv thread. */

@@ -1,6 +1,8 @@
 // WorkerClient: a promise-based gRPC client of one rank with a deadline on every call.
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWorkerService } from '../../worker-protocol/src/proto-loader';
+import type { ProtoStepRequest, ProtoStepResponse } from '../../worker-protocol/src/step-codec';
+import { StepStream } from './step-stream';
 
 export class WorkerRpcError extends Error {
   constructor(
@@ -15,6 +17,7 @@ export class WorkerRpcError extends Error {
 
 export class WorkerClient {
   private readonly client: grpc.Client & Record<string, unknown>;
+  private readonly steps: StepStream;
 
   constructor(
     readonly rank: number,
@@ -23,6 +26,13 @@ export class WorkerClient {
     const { Client } = loadWorkerService();
     this.client = new Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client &
       Record<string, unknown>;
+    const openStream = this.client.stepStream as () => grpc.ClientDuplexStream<ProtoStepRequest, ProtoStepResponse>;
+    this.steps = new StepStream(() => openStream.call(this.client), rank, address);
+  }
+
+  /** One step over the rank's long-lived StepStream. */
+  step(request: ProtoStepRequest, deadlineMs: number): Promise<ProtoStepResponse> {
+    return this.steps.send(request, deadlineMs);
   }
 
   call<Res>(method: string, request: unknown, deadlineMs: number): Promise<Res> {
@@ -46,6 +56,7 @@ export class WorkerClient {
   }
 
   close(): void {
+    this.steps.close();
     this.client.close();
   }
 }

@@ -134,7 +134,7 @@ export class WorkerGroup implements StepExecutor {
     const request = stepInputToProto(input);
     const timeout = this.options.stepTimeoutMs ?? 120_000;
     const sent = process.hrtime.bigint();
-    const replies = this.clients.map((c) => c.call<ProtoStepResponse>('step', request, timeout));
+    const replies = this.clients.map((c) => c.step(request, timeout));
     const results = await this.raceFailure(Promise.allSettled(replies));
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) {

@@ -31,6 +31,8 @@ export interface ProtoStepResponse {
   samples?: Array<{ seqId?: number; token?: number; logprob?: number; topLogprobs?: Array<{ token?: number; logprob?: number }> }>;
   logits?: Array<{ seqId?: number; numRows?: number; data?: Buffer | Uint8Array }>;
   timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number };
+  /** StepStream only: the engine's error for this step. */
+  error?: string;
 }
 
 export function stepInputToProto(input: StepInput): ProtoStepRequest {
