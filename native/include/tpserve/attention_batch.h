@@ -12,6 +12,9 @@ struct AttentionBatch {
   const int32_t* context_lens = nullptr;  // [num_seqs] cached tokens after this step's kv_write
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq] KV block ids
   int64_t max_blocks_per_seq = 0;
+  // Host hint: the longest query chunk of the batch (1 for a decode-only step), -1 when unknown.
+  // Backends may skip work with it (the CUDA launcher skips the prefill kernel at 1).
+  int64_t max_query_len = -1;
 };
 
 // Paged KV cache geometry of one layer: K and V each [num_blocks, num_kv_heads, block_size, head_dim].

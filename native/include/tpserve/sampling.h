@@ -7,6 +7,13 @@
 #include <utility>
 #include <vector>
 
+// The RNG below is also compiled for the GPU sampler (kernels/cuda/sample_kernel.cu).
+#if defined(__CUDACC__)
+#define TPS_HOST_DEVICE __host__ __device__
+#else
+#define TPS_HOST_DEVICE
+#endif
+
 namespace tpserve {
 
 struct SamplingParams {
@@ -43,13 +50,13 @@ struct SampleResult {
 
 // Counter-based uniform draw in [0, 1): the same (seed, counter) gives the same number on
 // every backend, rank and batch composition.
-inline uint64_t splitmix64(uint64_t x) {
+TPS_HOST_DEVICE inline uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
 }
-inline double sampler_uniform(uint64_t seed, uint64_t counter) {
+TPS_HOST_DEVICE inline double sampler_uniform(uint64_t seed, uint64_t counter) {
   uint64_t bits = splitmix64(splitmix64(seed) ^ (counter * 0xd1b54a32d192ed03ull + 1));
   return static_cast<double>(bits >> 11) * (1.0 / 9007199254740992.0);
 }

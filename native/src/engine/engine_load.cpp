@@ -1,6 +1,7 @@
 // Engine loading: config check, backend and communicator, this rank's weights, KV cache.
 #include <algorithm>
 
+#include "engine/cuda_backend.h"
 #include "engine/engine_impl.h"
 #include "tpserve/model_weights.h"
 
@@ -86,6 +87,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   info_.tp_size = options.tp_size;
   info_.weight_bytes = weight_bytes(weights);
   decoder_ = std::make_unique<Decoder>(std::move(weights), *backend_, *comm_, *kv_);
+  decoder_->set_decode_runner(make_decode_runner(*backend_));  // CUDA graphs for decode; none on CPU
   is_driver_ = options.tp_rank == 0;
 }
 

@@ -70,6 +70,7 @@ void Decoder::ensure_workspace(int64_t t, int64_t r) {
     cos_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
     sin_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
     capacity_tokens_ = cap;
+    buffers_generation_++;
   }
   if (r > capacity_logits_) {
     int64_t cap = std::max<int64_t>(r, capacity_logits_ * 2);
@@ -82,14 +83,17 @@ void Decoder::ensure_workspace(int64_t t, int64_t r) {
     }
     logits_ = backend_.alloc(DType::F32, {cap, c.vocab_size});
     capacity_logits_ = cap;
+    buffers_generation_++;
   }
 }
 
 void Decoder::upload_metadata(const ForwardBatch& b) {
   // int32 metadata lives in F32-typed buffers of the same width (the backends allocate by dtype).
   auto put = [&](Tensor& dst, const std::vector<int32_t>& src) {
-    if (!dst.defined() || dst.numel() < static_cast<int64_t>(src.size()))
+    if (!dst.defined() || dst.numel() < static_cast<int64_t>(src.size())) {
       dst = backend_.alloc(DType::F32, {std::max<int64_t>(static_cast<int64_t>(src.size()) * 2, 16)});
+      buffers_generation_++;
+    }
     backend_.copy_to_device(dst.data(), src.data(), src.size() * sizeof(int32_t));
   };
   put(ids_, b.token_ids);
@@ -114,6 +118,10 @@ void Decoder::upload_metadata(const ForwardBatch& b) {
   attention_batch_.context_lens = context_lens_.ptr<int32_t>();
   attention_batch_.block_tables = block_tables_.ptr<int32_t>();
   attention_batch_.max_blocks_per_seq = b.max_blocks_per_seq;
+  attention_batch_.max_query_len = 0;
+  for (size_t i = 0; i + 1 < b.query_start.size(); i++)
+    attention_batch_.max_query_len =
+        std::max<int64_t>(attention_batch_.max_query_len, b.query_start[i + 1] - b.query_start[i]);
 }
 
 void Decoder::all_reduce(float* data, int64_t count) {
@@ -123,7 +131,7 @@ void Decoder::all_reduce(float* data, int64_t count) {
   collective_us_ += elapsed_us(start);
 }
 
-void Decoder::layer_forward(int64_t li, const ForwardBatch& b, int64_t t) {
+void Decoder::layer_forward(int64_t li, int64_t t) {
   const ModelConfig& c = weights_.config;
   const ShardGeometry& s = weights_.shard;
   const LayerWeights& w = weights_.layers[li];
@@ -194,19 +202,45 @@ void Decoder::compute_logits(int64_t r) {
   }
 }
 
-const float* Decoder::forward(const ForwardBatch& b, ForwardTimings* timings) {
-  auto start = std::chrono::steady_clock::now();
-  collective_us_ = 0;
+void Decoder::stage(const ForwardBatch& b) {
   const int64_t t = b.num_tokens();
   const int64_t r = static_cast<int64_t>(b.logits_rows.size());
   TPS_CHECK(t > 0, "a forward pass needs at least one token");
   ensure_workspace(t, std::max<int64_t>(r, 1));
   upload_metadata(b);
+}
+
+void Decoder::run(int64_t t, int64_t r) {
   const ModelConfig& c = weights_.config;
   backend_.embedding(weights_.embed_tokens, ids_.ptr<int32_t>(), t, weights_.shard.vocab_begin, x_.ptr<float>());
   all_reduce(x_.ptr<float>(), t * c.hidden_size);  // vocab-parallel embedding: each rank holds some rows
-  for (int64_t li = 0; li < c.num_hidden_layers; li++) layer_forward(li, b, t);
+  for (int64_t li = 0; li < c.num_hidden_layers; li++) layer_forward(li, t);
   if (r > 0) compute_logits(r);
+}
+
+void Decoder::reserve(int64_t num_tokens, int64_t num_logits, int64_t num_seqs, int64_t max_blocks_per_seq) {
+  ensure_workspace(num_tokens, num_logits);
+  auto grow = [&](Tensor& dst, int64_t n) {
+    if (dst.defined() && dst.numel() >= n) return;
+    dst = backend_.alloc(DType::F32, {std::max<int64_t>(n, 16)});
+    buffers_generation_++;
+  };
+  grow(ids_, num_tokens);
+  grow(slots_, num_tokens);
+  grow(query_start_, num_seqs + 1);
+  grow(context_lens_, num_seqs);
+  grow(block_tables_, num_seqs * max_blocks_per_seq);
+  grow(logits_rows_, num_logits);
+}
+
+const float* Decoder::forward(const ForwardBatch& b, ForwardTimings* timings) {
+  auto start = std::chrono::steady_clock::now();
+  collective_us_ = 0;
+  TPS_CHECK(b.num_tokens() > 0, "a forward pass needs at least one token");
+  if (!decode_runner_ || !decode_runner_->try_forward(*this, b)) {
+    stage(b);
+    run(b.num_tokens(), static_cast<int64_t>(b.logits_rows.size()));
+  }
   backend_.synchronize();
   if (timings) {
     timings->collective_us = collective_us_;

@@ -4,6 +4,7 @@
 // two all-reduces per layer (after o_proj and down_proj) plus the logits all-gather.
 #pragma once
 #include <chrono>
+#include <memory>
 
 #include "model/forward_batch.h"
 #include "model/kv_cache.h"
@@ -18,6 +19,18 @@ struct ForwardTimings {
   double collective_us = 0;
 };
 
+class Decoder;
+
+// Serves some batches another way than eager op-by-op execution (kernels/cuda/graph_runner.h:
+// CUDA-graph replay of pure-decode batches). forward() asks it first.
+class DecodeRunner {
+ public:
+  virtual ~DecodeRunner() = default;
+  // Runs the batch through decoder.stage()/run() (or a replay of them) and returns true, or
+  // returns false to leave the batch to forward()'s eager path.
+  virtual bool try_forward(Decoder& decoder, const ForwardBatch& batch) = 0;
+};
+
 class Decoder {
  public:
   // Takes weights already on the backend's device (see upload_weights).
@@ -30,11 +43,24 @@ class Decoder {
   const ModelConfig& config() const { return weights_.config; }
   const ShardGeometry& shard() const { return weights_.shard; }
 
+  // ---- Pieces of forward() for DecodeRunners: forward() = stage() + run() + synchronize().
+  // Sizes the device buffers for the batch and queues the copy of its metadata.
+  void stage(const ForwardBatch& batch);
+  // Queues the device work over the staged metadata: num_tokens rows, logits for num_logits.
+  // No host synchronisation and no allocation inside: it can be captured into a CUDA graph.
+  void run(int64_t num_tokens, int64_t num_logits);
+  // Allocates every device buffer for at least these sizes now.
+  void reserve(int64_t num_tokens, int64_t num_logits, int64_t num_seqs, int64_t max_blocks_per_seq);
+  // Bumped whenever a device buffer is reallocated: graphs captured before hold stale addresses.
+  uint64_t buffers_generation() const { return buffers_generation_; }
+  void set_decode_runner(std::unique_ptr<DecodeRunner> runner) { decode_runner_ = std::move(runner); }
+  Backend& backend() const { return backend_; }
+
  private:
   struct Workspace;
   void ensure_workspace(int64_t num_tokens, int64_t num_logits);
   void upload_metadata(const ForwardBatch& batch);
-  void layer_forward(int64_t layer, const ForwardBatch& batch, int64_t num_tokens);
+  void layer_forward(int64_t layer, int64_t num_tokens);
   void all_reduce(float* data, int64_t count);
   void compute_logits(int64_t num_logits);
 
@@ -51,6 +77,8 @@ class Decoder {
   Tensor last_hidden_, local_logits_, padded_logits_, gathered_logits_, logits_;
   AttentionBatch attention_batch_;
   double collective_us_ = 0;
+  uint64_t buffers_generation_ = 0;
+  std::unique_ptr<DecodeRunner> decode_runner_;
 };
 
 // Moves every weight to the backend's device, converting to `dtype` (nullptr keeps each
