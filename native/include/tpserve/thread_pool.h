@@ -3,6 +3,7 @@
 // several threads (two engines in one process) are served one job at a time; a parallel_for
 // issued from inside a job runs inline on that thread.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,13 +36,14 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // one job at a time
+  // Workers spin on generation_ for a short while after each job (a forward pass issues hundreds
+  // of small jobs back to back), then sleep on wake_.
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
   const std::function<void(int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 // The process-wide pool used by CPU kernels. set_num_threads swaps in a pool of another size;

@@ -1,11 +1,13 @@
-// ThreadPool: persistent threads woken per job by a generation counter.
+// ThreadPool: persistent threads that pick up jobs by watching a generation counter, spinning
+// briefly between jobs and sleeping on a condition variable when idle.
 #include "tpserve/thread_pool.h"
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
+#include <chrono>
 #include <exception>
 #include <memory>
+#include <thread>
 
 namespace tpserve {
 namespace {
@@ -26,22 +28,39 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+namespace {
+
+// How long an idle thread busy-waits for the next job before sleeping.
+constexpr auto kSpinFor = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
+
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
-    {
+    auto spin_start = std::chrono::steady_clock::now();
+    uint64_t spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed)) {
+      if ((++spins & 255) != 0 || std::chrono::steady_clock::now() - spin_start < kSpinFor) {
+        cpu_relax();
+        continue;
+      }
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      job = job_;
+      wake_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+      spin_start = std::chrono::steady_clock::now();
     }
-    (*job)(index);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
-    }
+    if (stopping_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
+    (*job_)(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -63,18 +82,20 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     }
     inside_job = false;
   };
+  job_ = &guarded;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
+    // Under the mutex so that a worker about to sleep either sees the new generation or is
+    // already waiting when notified.
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &guarded;
-    pending_ = static_cast<int>(workers_.size());
-    generation_++;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   guarded(0);
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
-    job_ = nullptr;
+  uint64_t spins = 0;
+  while (pending_.load(std::memory_order_acquire) != 0) {
+    if (++spins < (1u << 16)) cpu_relax();
+    else std::this_thread::yield();
   }
   if (error) std::rethrow_exception(error);
 }
