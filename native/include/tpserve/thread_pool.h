@@ -46,9 +46,13 @@ class ThreadPool {
   std::atomic<bool> stopping_{false};
 };
 
-// The process-wide pool used by CPU kernels. set_num_threads swaps in a pool of another size;
-// the old one stays alive (jobs already running on it finish safely).
+// The pool CPU kernels run on: the calling thread's pool when one is bound (each CPU engine binds
+// its own, so engines of different sizes can share a process), else the process-wide pool.
+// set_num_threads swaps in a process-wide pool of another size; the old one stays alive (jobs
+// already running on it finish safely).
 ThreadPool& default_pool();
 void set_num_threads(int num_threads);
+// Binds `pool` (nullptr: none) to the calling thread; returns the previous binding.
+ThreadPool* bind_thread_pool(ThreadPool* pool);
 
 }  // namespace tpserve

@@ -134,7 +134,18 @@ std::atomic<ThreadPool*>& current_pool() {
 int resolve_threads(int n) { return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 }  // namespace
 
+namespace {
+thread_local ThreadPool* bound_pool = nullptr;
+}  // namespace
+
+ThreadPool* bind_thread_pool(ThreadPool* pool) {
+  ThreadPool* previous = bound_pool;
+  bound_pool = pool;
+  return previous;
+}
+
 ThreadPool& default_pool() {
+  if (bound_pool) return *bound_pool;
   ThreadPool* pool = current_pool().load();
   if (pool) return *pool;
   set_num_threads(0);

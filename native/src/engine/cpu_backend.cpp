@@ -21,10 +21,8 @@ namespace {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int num_threads) {
-    set_num_threads(num_threads);
-    num_threads_ = default_pool().num_threads();
-  }
+  // Each CPU engine has its own pool, bound to whichever thread runs an op.
+  explicit CpuBackend(int num_threads) : pool_(num_threads) { num_threads_ = pool_.num_threads(); }
 
   Device device() const override { return Device{}; }
   std::string describe() const override {
@@ -64,33 +62,48 @@ class CpuBackend final : public Backend {
   }
 
   void embedding(const Tensor& table, const int32_t* ids, int64_t n, int64_t vocab_begin, float* out) override {
+    PoolScope scope(pool_);
     cpu::embedding(table, ids, n, vocab_begin, out);
   }
   void rms_norm(const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim, float* out) override {
+    PoolScope scope(pool_);
     cpu::rms_norm(x, w, eps, rows, dim, out);
   }
   void linear(const float* x, const Tensor& w, const Tensor* bias, int64_t m, float* y) override {
+    PoolScope scope(pool_);
     cpu::linear(x, w, bias, m, y);
   }
   void rope(float* x, const float* cos, const float* sin, int64_t n, int64_t heads, int64_t hd) override {
+    PoolScope scope(pool_);
     cpu::rope(x, cos, sin, n, heads, hd);
   }
   void kv_write(const float* k, const float* v, const int32_t* slots, int64_t n, const KvLayout& layout,
                 void* kc, void* vc, DType dt) override {
+    PoolScope scope(pool_);
     cpu::kv_write(k, v, slots, n, layout, kc, vc, dt);
   }
   void paged_attention(const float* q, const void* kc, const void* vc, DType dt, const AttentionBatch& batch,
                        const KvLayout& layout, int64_t nq, float scale, float* out) override {
+    PoolScope scope(pool_);
     cpu::paged_attention(q, kc, vc, dt, batch, layout, nq, scale, out);
   }
-  void silu_mul(const float* g, const float* u, int64_t n, float* out) override { cpu::silu_mul(g, u, n, out); }
-  void add(const float* a, const float* b, int64_t n, float* out) override { cpu::add(a, b, n, out); }
-  void add_bias(float* y, const Tensor& bias, int64_t rows) override { cpu::add_bias(y, bias, rows); }
+  void silu_mul(const float* g, const float* u, int64_t n, float* out) override { PoolScope scope(pool_); cpu::silu_mul(g, u, n, out); }
+  void add(const float* a, const float* b, int64_t n, float* out) override { PoolScope scope(pool_); cpu::add(a, b, n, out); }
+  void add_bias(float* y, const Tensor& bias, int64_t rows) override { PoolScope scope(pool_); cpu::add_bias(y, bias, rows); }
   void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) override {
+    PoolScope scope(pool_);
     cpu::sample(logits, batch, out);
   }
 
  private:
+  // Binds the engine's pool to the calling thread for one op, then restores the previous one.
+  struct PoolScope {
+    explicit PoolScope(ThreadPool& pool) : previous(bind_thread_pool(&pool)) {}
+    ~PoolScope() { bind_thread_pool(previous); }
+    ThreadPool* previous;
+  };
+
+  ThreadPool pool_;
   int num_threads_ = 1;
 };
 
