@@ -75,17 +75,8 @@ export function buildHfConfig(spec: CheckpointSpec): RawConfig {
   return config;
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../../libs/tiny-model/src/seeded-random';
+export { seededRandom };
 
 /** `count` token ids drawn uniformly from [0, vocabSize). */
 export function randomTokens(count: number, vocabSize: number, random: () => number): number[] {

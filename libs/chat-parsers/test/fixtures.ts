@@ -8,17 +8,8 @@ export function loadFixture<T>(name: string): T {
   return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8')) as T;
 }
 
-/** mulberry32: a small seeded PRNG, so random splits are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../../tiny-model/src/seeded-random';
+export { seededRandom };
 
 /** `text` cut at the given sorted offsets. */
 export function splitAt(text: string, cuts: readonly number[]): string[] {

@@ -18,17 +18,8 @@ const WORDS = (
   'ever paper hard near sentence better best across during today others however sure means knew try told young miles sun'
 ).split(' ');
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../../../../libs/tiny-model/src/seeded-random';
+export { seededRandom };
 
 /** `numWords` random words separated by spaces. */
 export function randomText(random: () => number, numWords: number): string {
