@@ -41,3 +41,27 @@ export function completionId(prefix: 'chatcmpl' | 'cmpl'): string {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** What the chat and legacy completions services share: validate and start, then answer. */
+export interface GenerationService<Run extends { params: { stream?: boolean } }> {
+  start(body: unknown): Run;
+  complete(run: Run, res: ServerResponse): Promise<unknown>;
+  /** Streams the answer as SSE; returns the HTTP status that was sent. */
+  stream(run: Run, res: ServerResponse): Promise<number>;
+}
+
+/** Serves one generation request (JSON or SSE); returns the HTTP status sent. */
+export async function serveGeneration<Run extends { params: { stream?: boolean } }>(
+  service: GenerationService<Run>,
+  req: BodyRequest,
+  res: ServerResponse,
+): Promise<number> {
+  try {
+    const run = service.start(req.body);
+    if (run.params.stream) return await service.stream(run, res);
+    sendJson(res, 200, await service.complete(run, res));
+    return 200;
+  } catch (err) {
+    return sendError(res, err).status;
+  }
+}
