@@ -23,8 +23,8 @@ async function tpserve(args: string[]): Promise<{ stdout: string; workerPids: nu
     maxBuffer: 64 << 20,
     timeout: 90_000,
   });
-  // each worker logs "[worker PID] rank R: loaded N weights tensors"
-  const workerPids = [...stderr.matchAll(/\[worker (\d+)\] rank \d+: loaded/g)].map((m) => Number(m[1]));
+  // each worker logs "[worker PID] rank R: N/N weight tensors mapped" once loading is done
+  const workerPids = [...stderr.matchAll(/\[worker (\d+)\] rank \d+: (\d+)\/\2 weight tensors mapped/g)].map((m) => Number(m[1]));
   return { stdout, workerPids };
 }
 

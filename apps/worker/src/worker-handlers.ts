@@ -131,7 +131,10 @@ export class WorkerHandlers {
           commId: this.comm.commId || undefined,
         },
         (stage, done, total) => {
-          if (done === total) this.log(`rank ${this.comm.rank}: loaded ${total} ${stage} tensors`);
+          // Long loads (72 GB on GPUs) log every tenth so that pod logs show progress.
+          if (done !== total && done % Math.max(1, Math.ceil(total / 10)) !== 0) return;
+          const what = stage === 'weights' ? 'weight tensors mapped' : 'layers moved to the device';
+          this.log(`rank ${this.comm.rank}: ${done}/${total} ${what}`);
         },
       );
     } finally {

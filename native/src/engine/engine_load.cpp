@@ -56,7 +56,9 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
     weight_dtype = parse_dtype(options.weight_dtype);
     wd = &weight_dtype;
   }
-  ModelWeights weights = upload_weights(host, *backend_, wd);
+  ModelWeights weights = upload_weights(host, *backend_, wd, [&](int64_t done, int64_t total) {
+    if (progress) progress("upload", done, total);
+  });
 
   const ModelConfig& c = weights.config;
   KvLayout layout;

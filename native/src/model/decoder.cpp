@@ -19,12 +19,15 @@ Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool fo
 
 }  // namespace
 
-ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype) {
+ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype,
+                            const std::function<void(int64_t, int64_t)>& progress) {
+  const int64_t total = static_cast<int64_t>(host.layers.size()) + 1;
   ModelWeights out = host;
   out.embed_tokens = upload_one(host.embed_tokens, backend, dtype, false);
   out.final_norm = upload_one(host.final_norm, backend, dtype, true);
   out.lm_head = host.lm_head.data() == host.embed_tokens.data() ? out.embed_tokens
                                                                   : upload_one(host.lm_head, backend, dtype, false);
+  if (progress) progress(1, total);
   for (size_t i = 0; i < host.layers.size(); i++) {
     const LayerWeights& s = host.layers[i];
     LayerWeights& d = out.layers[i];
@@ -44,6 +47,7 @@ ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DT
     d.gate_bias = upload_one(s.gate_bias, backend, dtype, true);
     d.up_bias = upload_one(s.up_bias, backend, dtype, true);
     d.down_bias = upload_one(s.down_bias, backend, dtype, true);
+    if (progress) progress(static_cast<int64_t>(i) + 2, total);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // two all-reduces per layer (after o_proj and down_proj) plus the logits all-gather.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "model/forward_batch.h"
@@ -83,6 +84,8 @@ class Decoder {
 
 // Moves every weight to the backend's device, converting to `dtype` (nullptr keeps each
 // tensor's own dtype; norms and biases always become f32).
-ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype);
+// progress(done, total) is called after each layer (the bytes move here on a GPU backend).
+ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype,
+                            const std::function<void(int64_t, int64_t)>& progress = nullptr);
 
 }  // namespace tpserve

@@ -41,12 +41,16 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
     });
     return { info: () => group.info(), step: (input) => group.step(input), close: () => group.close() };
   }
-  const bar = new ProgressBar('loading weights');
+  const bars = new Map<string, ProgressBar>();
   const engine = await NativeEngine.load(
     { modelDir: opts.model, dtype: opts.dtype, device: opts.device, numThreads: opts.threads },
-    (_stage, done, total) => bar.update(done, total),
+    (stage, done, total) => {
+      const bar = bars.get(stage) ?? new ProgressBar(stage === 'weights' ? 'reading weights' : 'loading to device');
+      bars.set(stage, bar);
+      bar.update(done, total);
+      if (done === total) bar.finish();
+    },
   );
-  bar.finish();
   return {
     info: () => engine.info(),
     step: (input) => engine.step(input),
