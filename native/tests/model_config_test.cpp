@@ -15,6 +15,8 @@
 namespace tpserve {
 namespace {
 
+using test_util::expect_error;
+
 using json = nlohmann::json;
 
 // Verbatim copy of shared/reference/seed-oss/config.json (Seed-OSS-36B-Instruct), so the test
@@ -76,16 +78,6 @@ json llama_config() {
               {"bos_token_id", 1},
               {"eos_token_id", 2},
               {"torch_dtype", "float16"}};
-}
-
-template <typename F>
-void expect_error(F f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error mentioning " << needles.at(0);
-  } catch (const Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
 }
 
 void expect_seed_oss(const ModelConfig& c) {

@@ -15,6 +15,8 @@
 namespace tpserve {
 namespace {
 
+using test_util::expect_error;
+
 using test_util::SafetensorsWriter;
 using test_util::TempDir;
 
@@ -93,16 +95,6 @@ struct TinyModel {
     return ids;
   }
 };
-
-template <typename F>
-void expect_error(F f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error mentioning " << needles.at(0);
-  } catch (const Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
-}
 
 // t[r][c] == full tensor k at [row0 + r][col0 + c] for a full tensor of `cols` columns.
 void expect_block(const Tensor& t, size_t k, int64_t row0, int64_t col0, int64_t cols, const std::string& what) {

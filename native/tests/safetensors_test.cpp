@@ -9,6 +9,8 @@
 namespace tpserve {
 namespace {
 
+using test_util::expect_error;
+
 using test_util::SafetensorsWriter;
 using test_util::TempDir;
 
@@ -16,17 +18,6 @@ std::vector<float> iota(size_t n, float scale = 1.f) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; i++) v[i] = (static_cast<float>(i) - 3.f) * scale;
   return v;
-}
-
-// Runs f, expects a tpserve::Error whose message contains every needle.
-template <typename F>
-void expect_error(F f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error mentioning " << needles.at(0);
-  } catch (const Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
 }
 
 TEST(Safetensors, RoundTripF32F16Bf16) {

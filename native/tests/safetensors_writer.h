@@ -1,6 +1,7 @@
 // Test helpers: a minimal safetensors writer (header + data, optionally sharded with an index)
 // and a self-deleting temporary directory. Lets tests build valid, sharded and corrupt checkpoints.
 #pragma once
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "tpserve/error.h"
 
 #include <nlohmann/json.hpp>
 
@@ -153,6 +156,17 @@ inline std::vector<std::string> write_sharded(const std::string& dir, const std:
   }
   write_index(dir, weight_map);
   return files;
+}
+
+// Runs f, expects a tpserve::Error whose message contains every needle.
+template <typename F>
+void expect_error(F f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an error mentioning " << needles.at(0);
+  } catch (const Error& e) {
+    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace tpserve::test_util
