@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "tpserve/error.h"
+
 namespace tpserve {
 
 struct AttentionBatch {
@@ -24,5 +26,17 @@ struct KvLayout {
   int64_t block_size = 16;
   int64_t head_dim = 0;
 };
+
+// The argument checks both kv_write twins (CPU and CUDA) run before touching memory; returns
+// false when there is nothing to write.
+inline bool check_kv_write_args(const void* k, const void* v, const void* slots, int64_t num_tokens,
+                                const KvLayout& layout, const void* k_cache, const void* v_cache) {
+  TPS_CHECK(num_tokens >= 0, "kv_write: negative token count ", num_tokens);
+  TPS_CHECK(layout.num_kv_heads > 0 && layout.block_size > 0 && layout.head_dim > 0 && layout.num_blocks >= 0,
+            "kv_write: bad cache layout");
+  if (num_tokens == 0) return false;
+  TPS_CHECK(k && v && slots && k_cache && v_cache, "kv_write: null pointer");
+  return true;
+}
 
 }  // namespace tpserve

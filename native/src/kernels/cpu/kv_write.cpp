@@ -31,11 +31,7 @@ void store_row(const float* src, void* cache, DType dtype, int64_t offset, int64
 
 void kv_write(const float* k, const float* v, const int32_t* slots, int64_t num_tokens, const KvLayout& layout,
               void* k_cache, void* v_cache, DType cache_dtype) {
-  TPS_CHECK(num_tokens >= 0, "kv_write: negative token count ", num_tokens);
-  TPS_CHECK(layout.num_kv_heads > 0 && layout.block_size > 0 && layout.head_dim > 0 && layout.num_blocks >= 0,
-            "kv_write: bad cache layout");
-  if (num_tokens == 0) return;
-  TPS_CHECK(k && v && slots && k_cache && v_cache, "kv_write: null pointer");
+  if (!check_kv_write_args(k, v, slots, num_tokens, layout, k_cache, v_cache)) return;
   const int64_t H = layout.num_kv_heads, bs = layout.block_size, D = layout.head_dim;
   const int64_t num_slots = layout.num_blocks * bs;
   for (int64_t t = 0; t < num_tokens; t++)
