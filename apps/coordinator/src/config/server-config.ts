@@ -1,7 +1,10 @@
-// ServerConfig: everything `tpserve serve` needs, from CLI flags, then TPSERVE_* environment
-// variables, then defaults (flags win). resolveServerConfig validates and throws one Error
-// naming the flag and the variable. Tests: server-config.spec.ts.
+// ServerConfig: everything `tpserve serve` needs. One table (SERVER_OPTIONS) describes every
+// option once: flag, TPSERVE_* variable, help, default and parser; commander layers them (flag,
+// then environment with Option.env(), then default) and names the flag and the variable in its
+// error. toServerConfig adds what is derived (absolute model path, served name). Tests:
+// server-config.spec.ts.
 import * as path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Device } from '../../../../libs/native/src/types';
 
 export interface ServerConfig {
@@ -28,70 +31,92 @@ export interface ServerConfig {
   redisUrl?: string;
 }
 
-/** Flag values as commander gives them (strings, or undefined when not passed). */
-export type ServerFlags = Partial<Record<keyof ServerConfig | 'model', string>>;
+/** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
+export type ServerOptionValues = Partial<Omit<ServerConfig, 'modelDir'>> & { model?: string };
 
-interface FieldSpec {
-  flag: string;
+interface OptionSpec {
+  flags: string;
   env: string;
-  min: number;
-  max: number;
-  fallback: number;
+  description: string;
+  defaultValue?: string | number;
+  /** Shown in --help instead of the default value. */
+  defaultDescription?: string;
+  choices?: readonly string[];
+  parse?: (value: string) => unknown;
 }
 
-const INT_FIELDS: Partial<Record<keyof ServerConfig, FieldSpec>> = {
-  tp: { flag: '--tp', env: 'TPSERVE_TP', min: 1, max: 64, fallback: 1 },
-  port: { flag: '--port', env: 'TPSERVE_PORT', min: 0, max: 65535, fallback: 8000 },
-  maxNumSeqs: { flag: '--max-num-seqs', env: 'TPSERVE_MAX_NUM_SEQS', min: 1, max: 4096, fallback: 64 },
-  maxNumBatchedTokens: { flag: '--max-num-batched-tokens', env: 'TPSERVE_MAX_NUM_BATCHED_TOKENS', min: 1, max: 1 << 20, fallback: 2048 },
-  maxModelLen: { flag: '--max-model-len', env: 'TPSERVE_MAX_MODEL_LEN', min: 0, max: 1 << 24, fallback: 0 },
-  maxWaiting: { flag: '--max-waiting', env: 'TPSERVE_MAX_WAITING', min: 1, max: 1 << 20, fallback: 1024 },
-  kvCacheBytes: { flag: '--kv-cache-bytes', env: 'TPSERVE_KV_CACHE_BYTES', min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 },
-  requestTimeoutMs: { flag: '--request-timeout-ms', env: 'TPSERVE_REQUEST_TIMEOUT_MS', min: 0, max: 24 * 3600_000, fallback: 600_000 },
-  maxBodyBytes: { flag: '--max-body-bytes', env: 'TPSERVE_MAX_BODY_BYTES', min: 1024, max: 1 << 30, fallback: 4 << 20 },
-  threadsPerRank: { flag: '--threads', env: 'TPSERVE_THREADS', min: 0, max: 1024, fallback: 0 },
+/** An argParser for an integer in [min, max]; commander adds which flag or variable it came from. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const text = value.trim();
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be an integer in [${min}, ${max}].`);
+    }
+    return n;
+  };
+}
+
+const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
+  model: { flags: '--model <dir>', env: 'TPSERVE_MODEL', description: 'model directory (config.json, safetensors, tokenizer.json)' },
+  tp: { flags: '--tp <n>', env: 'TPSERVE_TP', description: 'tensor-parallel degree: worker ranks', defaultValue: 1, parse: integerIn(1, 64) },
+  device: { flags: '--device <device>', env: 'TPSERVE_DEVICE', description: 'backend of the worker ranks', defaultValue: 'cpu', choices: ['cpu', 'cuda'] },
+  host: { flags: '--host <host>', env: 'TPSERVE_HOST', description: 'address to bind', defaultValue: '127.0.0.1' },
+  port: { flags: '--port <port>', env: 'TPSERVE_PORT', description: 'port, 0 for any free one', defaultValue: 8000, parse: integerIn(0, 65535) },
+  servedModelName: { flags: '--served-model-name <name>', env: 'TPSERVE_SERVED_MODEL_NAME', description: 'the model id clients send', defaultDescription: "the model directory's name" },
+  maxNumSeqs: { flags: '--max-num-seqs <n>', env: 'TPSERVE_MAX_NUM_SEQS', description: 'most sequences running at once', defaultValue: 64, parse: integerIn(1, 4096) },
+  maxNumBatchedTokens: { flags: '--max-num-batched-tokens <n>', env: 'TPSERVE_MAX_NUM_BATCHED_TOKENS', description: 'token budget of one step', defaultValue: 2048, parse: integerIn(1, 1 << 20) },
+  maxModelLen: { flags: '--max-model-len <n>', env: 'TPSERVE_MAX_MODEL_LEN', description: 'context length, 0 for the model\'s', defaultValue: 0, parse: integerIn(0, 1 << 24) },
+  maxWaiting: { flags: '--max-waiting <n>', env: 'TPSERVE_MAX_WAITING', description: 'waiting-queue bound; beyond it 429', defaultValue: 1024, parse: integerIn(1, 1 << 20) },
+  kvCacheBytes: { flags: '--kv-cache-bytes <n>', env: 'TPSERVE_KV_CACHE_BYTES', description: 'KV cache bytes per rank, 0 for the engine default', defaultValue: 0, parse: integerIn(0, Number.MAX_SAFE_INTEGER) },
+  requestTimeoutMs: { flags: '--request-timeout-ms <n>', env: 'TPSERVE_REQUEST_TIMEOUT_MS', description: 'per-request deadline, 0 for none', defaultValue: 600_000, parse: integerIn(0, 24 * 3600_000) },
+  maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
+  threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
+  redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for keys, limits and usage (optional)' },
 };
 
-function pick(flag: string | undefined, env: NodeJS.ProcessEnv, name: string): string | undefined {
-  if (flag !== undefined) return flag;
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
+/**
+ * Adds every serve option to `cmd`. `defaults` replaces the table's defaults (`tpserve start`
+ * serves with 2 ranks); `omit` leaves options out (start always serves its own model).
+ */
+export function addServerOptions(cmd: Command, defaults: Partial<Record<keyof ServerOptionValues, string | number>> = {}, omit: ReadonlyArray<keyof ServerOptionValues> = []): Command {
+  for (const [key, spec] of Object.entries(SERVER_OPTIONS) as Array<[keyof ServerOptionValues, OptionSpec]>) {
+    if (omit.includes(key)) continue;
+    const option = new Option(spec.flags, spec.description).env(spec.env);
+    const defaultValue = defaults[key] ?? spec.defaultValue;
+    if (defaultValue !== undefined) option.default(defaultValue, spec.defaultDescription);
+    else if (spec.defaultDescription) option.default(undefined, spec.defaultDescription);
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.parse) option.argParser(spec.parse);
+    cmd.addOption(option);
+  }
+  return cmd;
 }
 
-function parseInteger(text: string | undefined, spec: FieldSpec): number {
-  if (text === undefined) return spec.fallback;
-  const n = Number(text.trim());
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < spec.min || n > spec.max) {
-    throw new Error(`${spec.flag} (or ${spec.env}) must be an integer in [${spec.min}, ${spec.max}], got '${text}'`);
-  }
-  return n;
-}
-
-export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const model = pick(flags.model ?? flags.modelDir, env, 'TPSERVE_MODEL');
-  if (model === undefined) throw new Error('--model DIR (or TPSERVE_MODEL) is required');
-  const device = pick(flags.device, env, 'TPSERVE_DEVICE') ?? 'cpu';
-  if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device (or TPSERVE_DEVICE) must be cpu or cuda, got '${device}'`);
-  const ints = {} as Record<string, number>;
-  for (const [key, spec] of Object.entries(INT_FIELDS) as Array<[keyof ServerConfig, FieldSpec]>) {
-    ints[key] = parseInteger(pick(flags[key], env, spec.env), spec);
-  }
-  const modelDir = path.resolve(model);
+/** The whole config from commander's values; throws one Error when the model is missing. */
+export function toServerConfig(values: ServerOptionValues): ServerConfig {
+  if (values.model === undefined || values.model === '') throw new Error('--model DIR (or TPSERVE_MODEL) is required');
+  const modelDir = path.resolve(values.model);
+  const option = <K extends keyof ServerOptionValues>(key: K): NonNullable<ServerOptionValues[K]> => {
+    const value = values[key] ?? SERVER_OPTIONS[key].defaultValue;
+    if (value === undefined) throw new Error(`${SERVER_OPTIONS[key].flags} has no value`);
+    return value as NonNullable<ServerOptionValues[K]>;
+  };
   return {
     modelDir,
-    servedModelName: pick(flags.servedModelName, env, 'TPSERVE_SERVED_MODEL_NAME') ?? path.basename(modelDir),
-    device,
-    host: pick(flags.host, env, 'TPSERVE_HOST') ?? '127.0.0.1',
-    redisUrl: pick(flags.redisUrl, env, 'TPSERVE_REDIS_URL'),
-    tp: ints.tp,
-    port: ints.port,
-    maxNumSeqs: ints.maxNumSeqs,
-    maxNumBatchedTokens: ints.maxNumBatchedTokens,
-    maxModelLen: ints.maxModelLen,
-    maxWaiting: ints.maxWaiting,
-    kvCacheBytes: ints.kvCacheBytes,
-    requestTimeoutMs: ints.requestTimeoutMs,
-    maxBodyBytes: ints.maxBodyBytes,
-    threadsPerRank: ints.threadsPerRank,
+    servedModelName: values.servedModelName || path.basename(modelDir),
+    tp: option('tp'),
+    device: option('device'),
+    host: option('host'),
+    port: option('port'),
+    maxNumSeqs: option('maxNumSeqs'),
+    maxNumBatchedTokens: option('maxNumBatchedTokens'),
+    maxModelLen: option('maxModelLen'),
+    maxWaiting: option('maxWaiting'),
+    kvCacheBytes: option('kvCacheBytes'),
+    requestTimeoutMs: option('requestTimeoutMs'),
+    maxBodyBytes: option('maxBodyBytes'),
+    threadsPerRank: option('threadsPerRank'),
+    redisUrl: values.redisUrl || undefined,
   };
 }
