@@ -92,7 +92,7 @@ describe('recovery from a worker fault', () => {
     expect(await metric('tpserve_recovery_duration_seconds_count')).toBe(1);
     expect(await metric('tpserve_num_requests_running')).toBe(0);
     expect(server.stderr()).toMatch(/worker fault: worker rank 1 \(pid \d+\), cause exit/);
-    expect(server.stderr()).toMatch(/recovered in [\d.]+ s: \d+ running request/);
+    expect(server.stdout()).toMatch(/recovered in [\d.]+ s: \d+ running request/);
   });
 
   it('SIGSTOP of one rank: detected by the step deadline, replaced, every stream finishes', async () => {
