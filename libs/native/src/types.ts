@@ -118,7 +118,6 @@ export interface ModelInfo {
   numKvBlocks: number;
   kvBlockSize: number;
   device: string;
-  isa: string;
   tpRank: number;
   tpSize: number;
 }
