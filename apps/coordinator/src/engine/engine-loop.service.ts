@@ -126,6 +126,7 @@ export class EngineLoopService implements OnModuleDestroy {
     try {
       while (!this.failure) {
         const out = this.scheduler.schedule(Date.now());
+        this.reportAdmitted(out.newRequests);
         this.reportFinished(out.finishedRequests);
         if (out.scheduled.length === 0) {
           if (out.finishedIds.length > 0) {
@@ -158,6 +159,13 @@ export class EngineLoopService implements OnModuleDestroy {
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Tells each newly admitted sequence how many prompt tokens the prefix cache supplied. */
+  private reportAdmitted(newRequests: ReadonlyArray<{ requestId: number }>): void {
+    for (const { requestId } of newRequests) {
+      this.live.get(requestId)?.request.listener.onAdmitted?.(this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
     }
   }
 
