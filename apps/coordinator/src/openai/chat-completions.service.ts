@@ -98,27 +98,27 @@ export class ChatCompletionsService {
     });
     sse.start();
     for (let index = 0; index < params.n; index++) {
-      sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+      await sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
     }
     let status = 200;
     for await (const event of run.session.events) {
       if (event.kind === 'error') {
-        sse.send(event.error.toBody());
+        await sse.send(event.error.toBody());
         status = event.error.status;
         break;
       }
       if (event.kind === 'parts') {
         for (const part of event.parts) {
-          sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
+          await sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
         }
       } else {
         const choice = run.session.choices[event.index] as ChatChoice;
         const pending = choice.takePendingLogprobs();
-        sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
+        await sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
-    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    if (status === 200 && params.includeUsage) await sse.send({ ...chunk([]), usage: this.usage(run) });
     sse.done();
     return status;
   }

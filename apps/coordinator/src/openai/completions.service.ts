@@ -84,19 +84,19 @@ export class CompletionsService {
     let status = 200;
     for await (const event of run.session.events) {
       if (event.kind === 'error') {
-        sse.send(event.error.toBody());
+        await sse.send(event.error.toBody());
         status = event.error.status;
         break;
       }
       if (event.kind === 'parts') {
-        for (const part of event.parts) sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
+        for (const part of event.parts) await sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
       } else {
         const pending = (run.session.choices[event.index] as CompletionChoice).takePendingLogprobs();
-        sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
+        await sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
-    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    if (status === 200 && params.includeUsage) await sse.send({ ...chunk([]), usage: this.usage(run) });
     sse.done();
     return status;
   }
