@@ -122,7 +122,6 @@ export interface ModelInfo {
   numKvBlocks: number;
   kvBlockSize: number;
   device: string;
-  isa: string;
   tpRank: number;
   tpSize: number;
 }

@@ -80,8 +80,7 @@ struct EngineInfo {
   ModelConfig config;
   int64_t num_kv_blocks = 0;
   int64_t kv_block_size = 0;
-  std::string device;
-  std::string isa;
+  std::string device;  // the backend's description, e.g. "cpu (avx512, 2 threads)"
   int tp_rank = 0, tp_size = 1;
   int64_t weight_bytes = 0;  // this rank's weight bytes
 };

@@ -187,6 +187,7 @@ export class EngineLoopService implements OnModuleDestroy {
   /** One scheduler iteration; false when there is nothing left to do. */
   private async runStep(): Promise<boolean> {
     const out = this.scheduler.schedule(Date.now());
+    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
     this.reportFinished(out.finishedRequests);
     if (out.scheduled.length === 0) {
       if (out.finishedIds.length > 0) {
