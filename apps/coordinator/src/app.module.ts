@@ -11,19 +11,22 @@ import { ChatCompletionsService } from './openai/chat-completions.service';
 import { CompletionsController } from './openai/completions.controller';
 import { CompletionsService } from './openai/completions.service';
 import { ModelsController } from './openai/models.controller';
+import { TokenizeController } from './openai/tokenize.controller';
+import { TokenizeService } from './openai/tokenize.service';
 
 @Module({})
 export class AppModule {
   static register(runtime: ModelRuntime, metrics: MetricsService = new MetricsService()): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChatCompletionsController, CompletionsController, ModelsController, HealthController, MetricsController],
+      controllers: [ChatCompletionsController, CompletionsController, ModelsController, TokenizeController, HealthController, MetricsController],
       providers: [
         { provide: ModelRuntime, useValue: runtime },
         { provide: MetricsService, useValue: metrics },
         EngineLoopService,
         ChatCompletionsService,
         CompletionsService,
+        TokenizeService,
       ],
     };
   }

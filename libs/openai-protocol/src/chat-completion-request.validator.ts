@@ -16,6 +16,8 @@ export interface ChatCompletionParams extends GenerationParams {
   /** null when absent or empty. */
   tools: ChatCompletionTool[] | null;
   toolChoice: ToolChoice;
+  /** false: at most one tool call is returned (OpenAI's parallel_tool_calls). */
+  parallelToolCalls: boolean;
   /** Seed-OSS thinking budget: -1 unlimited, 0 no thinking; undefined when not given. */
   thinkingBudget?: number;
   /** Extra template variables, thinking_budget removed (it is `thinkingBudget`). */
@@ -69,7 +71,7 @@ export function validateChatCompletionRequest(body: unknown, limits: ValidationL
   const messages = readMessages(f);
   const tools = readTools(f);
   const toolChoice = readToolChoice(f, tools);
-  f.bool('parallel_tool_calls');
+  const parallelToolCalls = f.bool('parallel_tool_calls') ?? true;
   readResponseFormat(f);
 
   const logprobs = f.bool('logprobs') ?? false;
@@ -87,6 +89,7 @@ export function validateChatCompletionRequest(body: unknown, limits: ValidationL
     messages,
     tools,
     toolChoice,
+    parallelToolCalls,
     thinkingBudget,
     chatTemplateKwargs: kwargs === undefined ? null : otherKwargs,
     numTopLogprobs: logprobs ? (topLogprobs ?? 0) : -1,

@@ -1,6 +1,7 @@
 // The request fields chat and completions share (model, token limits, sampling, stop, n, stream),
 // read into one validated GenerationParams. Ranges follow OpenAI where it defines them and vLLM
-// for its extensions (top_k, min_p, repetition_penalty, min_tokens, ignore_eos, stop_token_ids).
+// for its extensions (top_k, min_p, repetition_penalty, min_tokens, ignore_eos, stop_token_ids,
+// include_stop_str_in_output, priority, stream_options.continuous_usage_stats).
 import { OpenAiError } from './openai-error';
 import { FieldReader } from './request-fields';
 
@@ -31,6 +32,12 @@ export interface GenerationParams {
   n: number;
   stream: boolean;
   includeUsage: boolean;
+  /** vLLM's stream_options.continuous_usage_stats: usage on every chunk (with include_usage). */
+  continuousUsageStats: boolean;
+  /** vLLM's include_stop_str_in_output: the matched stop string stays in the text. */
+  includeStopStrInOutput: boolean;
+  /** Scheduling priority (vLLM): lower runs first; 0 by default. */
+  priority: number;
   ignoreEos: boolean;
   user?: string;
   /** -1: no logprobs; 0: the chosen token's only; k: and the top k. */
@@ -83,7 +90,9 @@ export function readGenerationParams(f: FieldReader, limits: ValidationLimits = 
   if (streamOptions !== undefined && !stream) {
     throw OpenAiError.invalid("'stream_options' is only allowed when 'stream' is true", 'stream_options', 'invalid_value');
   }
-  const includeUsage = streamOptions === undefined ? false : (new FieldReader(streamOptions, 'stream_options').bool('include_usage') ?? false);
+  const streamOptionsReader = streamOptions === undefined ? undefined : new FieldReader(streamOptions, 'stream_options');
+  const includeUsage = streamOptionsReader?.bool('include_usage') ?? false;
+  const continuousUsageStats = streamOptionsReader?.bool('continuous_usage_stats') ?? false;
   const topK = f.int('top_k', { min: -1 }) ?? -1;
   const seed = f.int('seed', { min: -(2 ** 63), max: 2 ** 64 - 1 });
   const logitBias = f.object('logit_bias');
@@ -108,6 +117,9 @@ export function readGenerationParams(f: FieldReader, limits: ValidationLimits = 
     n: f.int('n', { min: 1, max: MAX_N }) ?? 1,
     stream,
     includeUsage,
+    continuousUsageStats: includeUsage && continuousUsageStats,
+    includeStopStrInOutput: f.bool('include_stop_str_in_output') ?? false,
+    priority: f.int('priority', { min: -(2 ** 31), max: 2 ** 31 - 1 }) ?? 0,
     ignoreEos: f.bool('ignore_eos') ?? false,
     user,
     numTopLogprobs: -1,

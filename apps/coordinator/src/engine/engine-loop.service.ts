@@ -111,6 +111,7 @@ export class EngineLoopService implements OnModuleDestroy {
         minTokens: request.minTokens,
         stopTokenIds: request.stopTokenIds,
         ignoreEos: request.ignoreEos,
+        priority: request.priority,
         arrivalTimeMs: Date.now(),
         deadlineMs: request.deadlineMs,
       });
