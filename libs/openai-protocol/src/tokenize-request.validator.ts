@@ -3,10 +3,10 @@
 // true, chat_template_kwargs; add_special_tokens default false: the template wrote them);
 // return_token_strs adds each token's vocabulary string. /detokenize takes `tokens`.
 // `model` is optional (vLLM's shape). Tests: tokenize-request.validator.spec.ts.
-import { readMessages, readTools, type ValidatedChatMessage } from './chat-messages.validator';
+import { MESSAGES_SCHEMA, readMessages, readTools, TOOLS_SCHEMA, type ValidatedChatMessage } from './chat-messages.validator';
 import type { ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
-import { FieldReader, isObject, typeName, type JsonObject } from './request-fields';
+import { bodyChecker, given, optional, type JsonObject } from './request-schema';
 import type { ChatCompletionTool } from './tool-call.types';
 
 interface TokenizeCommon {
@@ -35,42 +35,49 @@ export interface DetokenizeParams {
   tokens: number[];
 }
 
-function bodyReader(body: unknown): FieldReader {
-  if (!isObject(body)) throw OpenAiError.invalid(`The request body must be a JSON object, got ${typeName(body)}`, null, 'invalid_type');
-  return new FieldReader(body);
-}
+const bool = optional({ type: 'boolean' });
+const checkTokenizeBody = bodyChecker({
+  model: optional({ type: 'string' }),
+  prompt: optional({ type: 'string' }),
+  messages: MESSAGES_SCHEMA,
+  tools: TOOLS_SCHEMA,
+  add_special_tokens: bool,
+  add_generation_prompt: bool,
+  return_token_strs: bool,
+  chat_template_kwargs: optional({ type: 'object' }),
+});
+const checkDetokenizeBody = bodyChecker({
+  model: optional({ type: 'string' }),
+  tokens: optional({ type: 'array', items: { type: 'integer', minimum: 0 } }),
+});
 
 export function validateTokenizeRequest(body: unknown): TokenizeParams {
-  const f = bodyReader(body);
-  const model = f.string('model');
-  const returnTokenStrs = f.bool('return_token_strs') ?? false;
-  if (f.has('messages')) {
-    if (f.has('prompt')) throw OpenAiError.invalid("give either 'prompt' or 'messages', not both", 'prompt', 'invalid_value');
+  const b = checkTokenizeBody(body);
+  const model = given<string>(b, 'model');
+  const returnTokenStrs = given<boolean>(b, 'return_token_strs') ?? false;
+  if (given(b, 'messages') !== undefined) {
+    if (given(b, 'prompt') !== undefined) throw OpenAiError.invalid("give either 'prompt' or 'messages', not both", 'prompt', 'invalid_value');
     return {
       kind: 'chat', model, returnTokenStrs,
-      messages: readMessages(f),
-      tools: readTools(f),
-      addGenerationPrompt: f.bool('add_generation_prompt') ?? true,
-      addSpecialTokens: f.bool('add_special_tokens') ?? false,
-      chatTemplateKwargs: f.object('chat_template_kwargs') ?? null,
+      messages: readMessages(b),
+      tools: readTools(b),
+      addGenerationPrompt: given<boolean>(b, 'add_generation_prompt') ?? true,
+      addSpecialTokens: given<boolean>(b, 'add_special_tokens') ?? false,
+      chatTemplateKwargs: given<JsonObject>(b, 'chat_template_kwargs') ?? null,
     };
   }
-  const prompt = f.string('prompt');
+  const prompt = given<string>(b, 'prompt');
   if (prompt === undefined) throw OpenAiError.invalid("'prompt' or 'messages' is required", 'prompt', 'missing_required_parameter');
-  return { kind: 'prompt', model, returnTokenStrs, prompt, addSpecialTokens: f.bool('add_special_tokens') ?? true };
+  return { kind: 'prompt', model, returnTokenStrs, prompt, addSpecialTokens: given<boolean>(b, 'add_special_tokens') ?? true };
 }
 
 export function validateDetokenizeRequest(body: unknown, limits: ValidationLimits = {}): DetokenizeParams {
-  const f = bodyReader(body);
-  const model = f.string('model');
-  const list = f.array('tokens');
-  if (list === undefined) throw OpenAiError.invalid("'tokens' is required", 'tokens', 'missing_required_parameter');
+  const b = checkDetokenizeBody(body);
+  const tokens = given<number[]>(b, 'tokens');
+  if (tokens === undefined) throw OpenAiError.invalid("'tokens' is required", 'tokens', 'missing_required_parameter');
   const max = limits.vocabSize === undefined ? Number.MAX_SAFE_INTEGER : limits.vocabSize - 1;
-  const tokens = list.map((id, i) => {
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id > max) {
-      throw OpenAiError.invalid(`'tokens[${i}]' must be a token id in [0, ${max}], got ${JSON.stringify(id)}`, 'tokens', 'invalid_value');
-    }
-    return id;
+  tokens.forEach((id, i) => {
+    if (id > max) throw OpenAiError.invalid(`'tokens[${i}]' must be a token id in [0, ${max}], got ${id}`, 'tokens', 'invalid_value');
   });
-  return { model, tokens };
+  return { model: given<string>(b, 'model'), tokens };
 }
