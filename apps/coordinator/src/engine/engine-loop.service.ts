@@ -116,6 +116,7 @@ export class EngineLoopService implements OnModuleDestroy {
         minTokens: request.minTokens,
         stopTokenIds: request.stopTokenIds,
         ignoreEos: request.ignoreEos,
+        priority: request.priority,
         arrivalTimeMs: Date.now(),
         deadlineMs: request.deadlineMs,
       });
