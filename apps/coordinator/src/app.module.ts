@@ -18,6 +18,8 @@ import { ModelsController } from './openai/models.controller';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsageModule } from './usage/usage.module';
+import { TokenizeController } from './openai/tokenize.controller';
+import { TokenizeService } from './openai/tokenize.service';
 
 @Module({})
 export class AppModule {
@@ -30,13 +32,14 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [StoreModule.register(store, { requireApiKey, metricsAuth }), AuthModule, UsageModule, RateLimitModule],
-      controllers: [ChatCompletionsController, CompletionsController, ModelsController, HealthController, MetricsController],
+      controllers: [ChatCompletionsController, CompletionsController, ModelsController, TokenizeController, HealthController, MetricsController],
       providers: [
         { provide: ModelRuntime, useValue: runtime },
         { provide: MetricsService, useValue: metrics },
         EngineLoopService,
         ChatCompletionsService,
         CompletionsService,
+        TokenizeService,
       ],
     };
   }

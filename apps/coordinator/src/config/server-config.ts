@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Device } from '../../../../libs/native/src/types';
+import { parseRestartBudget, type RestartBudgetSpec } from '../../../../libs/worker-group/src/restart-budget';
 
 export interface ServerConfig {
   modelDir: string;
@@ -29,6 +30,12 @@ export interface ServerConfig {
   /** CPU threads per rank (0: the cores split between ranks). */
   threadsPerRank: number;
   redisUrl?: string;
+  /** A step every rank must answer within; past it (and a failed Health) the rank is hung. */
+  stepTimeoutMs: number;
+  /** Worker-group restarts allowed per window; past it /health fails. */
+  restartBudget: RestartBudgetSpec;
+  /** SIGTERM: how long running and queued requests may take to finish. */
+  drainTimeoutMs: number;
   /** Every /v1 route needs a key, even before any key exists. */
   requireApiKey: boolean;
   /** /metrics needs a key too (it is open by default, for Prometheus). */
@@ -69,6 +76,14 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
+function restartBudgetArg(value: string): RestartBudgetSpec {
+  try {
+    return parseRestartBudget(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
 const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   model: { flags: '--model <dir>', env: 'TPSERVE_MODEL', description: 'model directory (config.json, safetensors, tokenizer.json)' },
   tp: { flags: '--tp <n>', env: 'TPSERVE_TP', description: 'tensor-parallel degree: worker ranks', defaultValue: 1, parse: integerIn(1, 64) },
@@ -84,6 +99,9 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   requestTimeoutMs: { flags: '--request-timeout-ms <n>', env: 'TPSERVE_REQUEST_TIMEOUT_MS', description: 'per-request deadline, 0 for none', defaultValue: 600_000, parse: integerIn(0, 24 * 3600_000) },
   maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
   threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
+  stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
+  restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
+  drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
   redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for API keys, rate limits and usage, shared by replicas (default: in memory, one replica)' },
   requireApiKey: { flags: '--require-api-key', env: 'TPSERVE_REQUIRE_API_KEY', description: 'every /v1 route needs an API key, even when none exists yet', defaultValue: false },
   metricsAuth: { flags: '--metrics-auth', env: 'TPSERVE_METRICS_AUTH', description: '/metrics needs an API key too (open by default)', defaultValue: false },
@@ -136,6 +154,10 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     maxBodyBytes: option('maxBodyBytes'),
     threadsPerRank: option('threadsPerRank'),
     redisUrl: values.redisUrl || undefined,
+    stepTimeoutMs: option('stepTimeoutMs'),
+    // commander parses given values only; a default arrives as its text
+    restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
+    drainTimeoutMs: option('drainTimeoutMs'),
     requireApiKey: option('requireApiKey'),
     metricsAuth: option('metricsAuth'),
     httpHeaderTimeoutMs: option('httpHeaderTimeoutMs'),
