@@ -16,8 +16,9 @@ import { createThinkingBudget } from '../generation/thinking-budget.factory';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
-import { completionId, nowSeconds, onClientGone } from './openai-http';
-import { checkContextLength, sequenceRequests } from './sequence-requests';
+import type { RequestUsage } from '../rate-limit/request-accounting';
+import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
 interface ChatRun {
@@ -41,12 +42,13 @@ export class ChatCompletionsService {
   }
 
   /** Validates and starts generation; throws OpenAiError (4xx / 429 / 503) before any output. */
-  start(body: unknown): ChatRun {
+  async start(body: unknown, context: GenerationContext): Promise<ChatRun> {
     const { tokenizer, renderer, config } = this.runtime;
     const params = validateChatCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
     const prompt = buildChatPrompt(renderer, tokenizer, params);
     checkContextLength(prompt.tokens.length, params, this.runtime.maxModelLen, 'messages');
+    await context.reserveTokens(tokensToReserve(prompt.tokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {
       promptTokens: prompt.tokens,
       stop: params.stop,
@@ -60,8 +62,10 @@ export class ChatCompletionsService {
       textPrefix: prompt.textPrefix,
     }));
     const session = new GenerationSession(this.engine, choices, {
+      arrivedAtMs: context.arrivedAtMs,
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
+      onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
@@ -132,5 +136,10 @@ export class ChatCompletionsService {
 
   private usage(run: ChatRun): Usage {
     return usageOf(run.prompt.tokens.length, run.session.numCompletionTokens);
+  }
+
+  usageOf(run: ChatRun): RequestUsage {
+    const reasoningTokens = run.session.choices.reduce((sum, c) => sum + (c as ChatChoice).numReasoningTokens, 0);
+    return { model: run.params.model, promptTokens: run.prompt.tokens.length, completionTokens: run.session.numCompletionTokens, reasoningTokens, cachedPromptTokens: run.session.numCachedPromptTokens };
   }
 }

@@ -13,8 +13,9 @@ import { CompletionChoice, type CompletionChunkPart } from '../generation/comple
 import { GenerationSession } from '../generation/generation-session';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
-import { completionId, nowSeconds, onClientGone } from './openai-http';
-import { checkContextLength, sequenceRequests } from './sequence-requests';
+import type { RequestUsage } from '../rate-limit/request-accounting';
+import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
 interface CompletionRun {
@@ -37,18 +38,21 @@ export class CompletionsService {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
 
-  start(body: unknown): CompletionRun {
+  async start(body: unknown, context: GenerationContext): Promise<CompletionRun> {
     const { tokenizer, config } = this.runtime;
     const params = validateCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
     const promptTokens = typeof params.prompt === 'string' ? tokenizer.encode(params.prompt) : params.prompt;
     checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
+    await context.reserveTokens(tokensToReserve(promptTokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () =>
       new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, includeStopStrInOutput: params.includeStopStrInOutput, numTopLogprobs: params.numTopLogprobs }),
     );
     const session = new GenerationSession(this.engine, choices, {
+      arrivedAtMs: context.arrivedAtMs,
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
+      onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
     session.start(sequenceRequests(params, promptTokens, { timeoutMs: config.requestTimeoutMs }));
     this.metrics.recordPromptTokens(promptTokens.length * params.n);
@@ -102,5 +106,9 @@ export class CompletionsService {
 
   private usage(run: CompletionRun): Usage {
     return usageOf(run.promptTokens.length, run.session.numCompletionTokens);
+  }
+
+  usageOf(run: CompletionRun): RequestUsage {
+    return { model: run.params.model, promptTokens: run.promptTokens.length, completionTokens: run.session.numCompletionTokens, reasoningTokens: 0, cachedPromptTokens: run.session.numCachedPromptTokens };
   }
 }
