@@ -11,6 +11,7 @@ import { ChatCompletionsService } from './openai/chat-completions.service';
 import { CompletionsController } from './openai/completions.controller';
 import { CompletionsService } from './openai/completions.service';
 import { ModelsController } from './openai/models.controller';
+import { StructuredOutputService } from './structured-output/structured-output.service';
 
 @Module({})
 export class AppModule {
@@ -24,6 +25,7 @@ export class AppModule {
         EngineLoopService,
         ChatCompletionsService,
         CompletionsService,
+        StructuredOutputService,
       ],
     };
   }

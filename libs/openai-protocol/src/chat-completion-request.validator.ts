@@ -6,6 +6,8 @@ import { readMessages, readTools, type ValidatedChatMessage } from './chat-messa
 import { MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
 import { FieldReader, isObject, typeName, type JsonObject } from './request-fields';
+import { readGrammarRequest } from './structured-output-request';
+import type { GrammarRequest } from '../../structured-output/src/grammar-compiler';
 import type { ChatCompletionTool } from './tool-call.types';
 
 /** 'none' | 'auto' | 'required' | a named function that is in `tools`. */
@@ -16,6 +18,8 @@ export interface ChatCompletionParams extends GenerationParams {
   /** null when absent or empty. */
   tools: ChatCompletionTool[] | null;
   toolChoice: ToolChoice;
+  /** Structured output: the grammar of response_format or of a forced tool call (null: free). */
+  grammar: GrammarRequest | null;
   /** Seed-OSS thinking budget: -1 unlimited, 0 no thinking; undefined when not given. */
   thinkingBudget?: number;
   /** Extra template variables, thinking_budget removed (it is `thinkingBudget`). */
@@ -55,13 +59,6 @@ function readThinkingBudget(value: unknown, param: string): number | undefined {
   return n;
 }
 
-function readResponseFormat(f: FieldReader): void {
-  const format = f.object('response_format');
-  if (format !== undefined && format.type !== 'text') {
-    throw OpenAiError.invalid(`'response_format' type ${JSON.stringify(format.type)} is not supported (only 'text')`, 'response_format', 'unsupported_parameter');
-  }
-}
-
 export function validateChatCompletionRequest(body: unknown, limits: ValidationLimits = {}): ChatCompletionParams {
   if (!isObject(body)) throw OpenAiError.invalid(`The request body must be a JSON object, got ${typeName(body)}`, null, 'invalid_type');
   const f = new FieldReader(body);
@@ -70,7 +67,7 @@ export function validateChatCompletionRequest(body: unknown, limits: ValidationL
   const tools = readTools(f);
   const toolChoice = readToolChoice(f, tools);
   f.bool('parallel_tool_calls');
-  readResponseFormat(f);
+  const grammar = readGrammarRequest(f.raw('response_format'), tools, toolChoice);
 
   const logprobs = f.bool('logprobs') ?? false;
   const topLogprobs = f.int('top_logprobs', { min: 0, max: MAX_TOP_LOGPROBS });
@@ -87,6 +84,7 @@ export function validateChatCompletionRequest(body: unknown, limits: ValidationL
     messages,
     tools,
     toolChoice,
+    grammar,
     thinkingBudget,
     chatTemplateKwargs: kwargs === undefined ? null : otherKwargs,
     numTopLogprobs: logprobs ? (topLogprobs ?? 0) : -1,

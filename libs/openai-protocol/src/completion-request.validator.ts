@@ -5,10 +5,14 @@
 import { MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
 import { FieldReader, isObject, typeName } from './request-fields';
+import { readGrammarRequest } from './structured-output-request';
+import type { GrammarRequest } from '../../structured-output/src/grammar-compiler';
 
 export interface CompletionParams extends GenerationParams {
   /** The prompt text, or its token ids when given as tokens. */
   prompt: string | number[];
+  /** Structured output (response_format, as vLLM takes it on completions); null: free. */
+  grammar: GrammarRequest | null;
 }
 
 function isTokenArray(value: unknown[]): boolean {
@@ -50,5 +54,6 @@ export function validateCompletionRequest(body: unknown, limits: ValidationLimit
   const bestOf = f.int('best_of', { min: 1 });
   if (bestOf !== undefined && bestOf !== base.n) throw OpenAiError.invalid("'best_of' is not supported (it must equal 'n')", 'best_of', 'unsupported_parameter');
   if (f.string('suffix')) throw OpenAiError.invalid("'suffix' is not supported by this server", 'suffix', 'unsupported_parameter');
-  return { ...base, prompt, numTopLogprobs: logprobs ?? -1 };
+  const grammar = readGrammarRequest(f.raw('response_format'));
+  return { ...base, prompt, grammar, numTopLogprobs: logprobs ?? -1 };
 }

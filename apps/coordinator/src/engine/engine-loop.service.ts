@@ -146,6 +146,7 @@ export class EngineLoopService implements OnModuleDestroy {
           const seq = this.live.get(update.requestId);
           if (seq === undefined) continue;
           const sample = samples.get(update.requestId);
+          seq.request.constraint?.onToken(update.token);
           seq.request.listener.onToken({ token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false });
           if (update.finished !== undefined) {
             this.reportFinished([update.finished]);
@@ -167,7 +168,10 @@ export class EngineLoopService implements OnModuleDestroy {
     if (seq === undefined) return;
     const room = remainingOutputRoom(this.scheduler, requestId);
     const n = appendForcedTokens(this.scheduler, requestId, tokens);
-    for (const token of tokens.slice(0, n)) seq.request.listener.onToken({ token, logprob: 0, topLogprobs: [], isForced: true });
+    for (const token of tokens.slice(0, n)) {
+      seq.request.constraint?.onToken(token);
+      seq.request.listener.onToken({ token, logprob: 0, topLogprobs: [], isForced: true });
+    }
     if (n >= room) {
       this.live.delete(requestId);
       this.scheduler.abortRequest(requestId);

@@ -1,6 +1,7 @@
 // SchedulerOutput → the step contract's StepInput: the scheduler's own conversion, plus the
 // prompt tokens of new sequences whose penalties need the whole prompt (so prefix-cache hits are
-// still penalised). No logits are requested: the server only samples.
+// still penalised), and each constrained sample's allowed-token mask (structured outputs). No
+// logits are requested: the server only samples.
 import type { SamplingParams, StepInput } from '../../../../libs/native/src/types';
 import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { toStepInput } from '../../../../libs/scheduler/src/step-input';
@@ -17,6 +18,10 @@ export function buildStepInput(out: SchedulerOutput<SamplingParams>, requestOf: 
     newSequences: step.newSequences.map((s) => {
       const prompt = needsPromptTokens(s.params) ? requestOf(s.seqId)?.promptTokens : undefined;
       return prompt ? { ...s, promptTokens: prompt } : s;
+    }),
+    scheduled: step.scheduled.map((s) => {
+      const mask = s.sample ? requestOf(s.seqId)?.constraint?.mask() : undefined;
+      return mask ? { ...s, tokenBitmask: mask } : s;
     }),
   };
 }

@@ -14,6 +14,7 @@ import { GenerationSession } from '../generation/generation-session';
 import { createThinkingBudget } from '../generation/thinking-budget.factory';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
+import { StructuredOutputService } from '../structured-output/structured-output.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
 import { completionId, nowSeconds, onClientGone } from './openai-http';
 import { checkContextLength, sequenceRequests } from './sequence-requests';
@@ -35,6 +36,7 @@ export class ChatCompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -63,6 +65,7 @@ export class ChatCompletionsService {
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
       forcer: () => createThinkingBudget(tokenizer, params.thinkingBudget, prompt.text),
+      constraint: this.structuredOutput.constraintFactory(params.grammar, { allowThinking: true, startsInReasoning: prompt.startsInReasoning }),
     }));
     this.metrics.recordPromptTokens(prompt.tokens.length * params.n);
     return { id: completionId('chatcmpl'), created: nowSeconds(), params, prompt, session };

@@ -12,6 +12,7 @@ import { CompletionChoice, type CompletionChunkPart } from '../generation/comple
 import { GenerationSession } from '../generation/generation-session';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
+import { StructuredOutputService } from '../structured-output/structured-output.service';
 import { completionId, nowSeconds, onClientGone } from './openai-http';
 import { checkContextLength, sequenceRequests } from './sequence-requests';
 import { SseWriter } from './sse-writer';
@@ -32,6 +33,7 @@ export class CompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -49,7 +51,10 @@ export class CompletionsService {
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
     });
-    session.start(sequenceRequests(params, promptTokens, { timeoutMs: config.requestTimeoutMs }));
+    session.start(sequenceRequests(params, promptTokens, {
+      timeoutMs: config.requestTimeoutMs,
+      constraint: this.structuredOutput.constraintFactory(params.grammar, { allowThinking: false, startsInReasoning: false }),
+    }));
     this.metrics.recordPromptTokens(promptTokens.length * params.n);
     return { id: completionId('cmpl'), created: nowSeconds(), params, promptTokens, session };
   }

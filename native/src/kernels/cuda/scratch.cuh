@@ -7,7 +7,7 @@
 
 namespace tpserve::cuda {
 
-enum class ScratchSlot : int { AttentionSplits = 0, Sampler = 1, Count = 2 };
+enum class ScratchSlot : int { AttentionSplits = 0, Sampler = 1, TokenMask = 2, Count = 3 };
 
 // At least `bytes` of device memory on the current device, valid until the next call with the
 // same slot on this thread; nullptr only while the current stream is capturing and too small.
