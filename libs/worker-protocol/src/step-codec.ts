@@ -136,7 +136,6 @@ export function modelInfoFromProto(m: Record<string, unknown>): ModelInfo {
     numKvBlocks: num('numKvBlocks'),
     kvBlockSize: num('kvBlockSize'),
     device: String(m.backend ?? ''),
-    isa: String(m.backend ?? ''),
     tpRank: num('tpRank'),
     tpSize: num('tpSize'),
   };
