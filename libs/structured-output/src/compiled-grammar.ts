@@ -1,15 +1,16 @@
 // A grammar bound to one vocabulary: its root node, the added tokens it reads whole, eos, and
-// the masks of the automaton states seen so far (an LRU keyed by the state's key, shared by every
-// request that uses this grammar, the way xgrammar caches context-independent masks).
-import { initialState, stateKey, type StateSet } from './automaton';
+// the masks of the automaton states and of their stacks seen so far (LRUs keyed by the state's /
+// stack's key, shared by every request that uses this grammar, the way xgrammar caches masks).
+import { initialState, stateKey, type Stack, type StateSet } from './automaton';
 import type { GrammarNode } from './grammar-node';
-import { computeMask, type TokenMask } from './token-mask';
+import { computeMask, computeStackMask, type TokenMask } from './token-mask';
 import type { VocabIndex } from './vocab-index';
 
 const MAX_CACHED_MASKS = 512;
 
 export class CompiledGrammar {
   private readonly masks = new Map<string, TokenMask>();
+  private readonly stackMasks = new Map<string, TokenMask>();
   numMaskHits = 0;
   numMaskMisses = 0;
 
@@ -26,18 +27,26 @@ export class CompiledGrammar {
   }
 
   mask(state: StateSet): TokenMask {
-    const key = stateKey(state);
-    const cached = this.masks.get(key);
-    if (cached) {
-      this.numMaskHits++;
-      this.masks.delete(key); // LRU: move to the back
-      this.masks.set(key, cached);
-      return cached;
+    return this.cached(this.masks, stateKey(state), () =>
+      computeMask(state, this.vocab, { symbols: this.symbols, eosTokenIds: this.eosTokenIds }, (stack) => this.stackMask(stack)));
+  }
+
+  private stackMask(stack: Stack): TokenMask {
+    return this.cached(this.stackMasks, stack.key, () => computeStackMask(stack, this.vocab), false);
+  }
+
+  private cached(cache: Map<string, TokenMask>, key: string, compute: () => TokenMask, isCounted = true): TokenMask {
+    const hit = cache.get(key);
+    if (hit) {
+      if (isCounted) this.numMaskHits++;
+      cache.delete(key); // LRU: move to the back
+      cache.set(key, hit);
+      return hit;
     }
-    this.numMaskMisses++;
-    const mask = computeMask(state, this.vocab, { symbols: this.symbols, eosTokenIds: this.eosTokenIds });
-    this.masks.set(key, mask);
-    if (this.masks.size > MAX_CACHED_MASKS) this.masks.delete(this.masks.keys().next().value!);
+    if (isCounted) this.numMaskMisses++;
+    const mask = compute();
+    cache.set(key, mask);
+    if (cache.size > MAX_CACHED_MASKS) cache.delete(cache.keys().next().value!);
     return mask;
   }
 }

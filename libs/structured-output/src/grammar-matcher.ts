@@ -31,12 +31,13 @@ export class GrammarMatcher {
 
   /** Reads a generated token; false (state unchanged) when the grammar does not allow it. */
   acceptToken(id: number): boolean {
-    if (this.ended) return false;
     if (this.grammar.eosTokenIds.includes(id)) {
+      if (this.ended) return true; // more eos (ignore_eos): the value stays whole
       if (!this.isComplete) return false;
       this.ended = true;
       return true;
     }
+    if (this.ended) return false;
     const bytes = this.grammar.vocab.bytes[id];
     const next = bytes ? advanceBytes(this.state, bytes) : this.grammar.symbols.includes(id) ? advance(this.state, SYMBOL_BASE + id) : [];
     if (next.length === 0) return false;

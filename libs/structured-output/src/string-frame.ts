@@ -59,7 +59,9 @@ export class StringFrame implements Frame {
    */
   plainTextBudget(): number | null {
     const s = this.s;
-    if (!s.open || s.escaped || s.need > 0 || this.spec.dfa || s.keyText !== null || s.nullPos >= 0) return null;
+    if (!s.open || s.escaped || s.need > 0 || this.spec.dfa || s.keyText !== null) return null;
+    // raw "null" is refused only as the whole value; with a length cap it could be forced to end there
+    if (s.nullPos >= 0 && Number.isFinite(this.spec.maxLength)) return null;
     return this.spec.maxLength - s.count;
   }
 

@@ -2,8 +2,9 @@
 // the sorted vocabulary (vocab-index.ts) with the automaton, sharing each common prefix's state
 // and skipping every token behind a prefix the grammar refuses. In a plain string state the plain
 // tokens are taken from the index by their code-point count and only the others are walked.
-// Whole-token symbols (tool-call tags) and eos are checked apart. Tests: token-mask.spec.ts.
-import { advance, isComplete, type StateSet } from './automaton';
+// A state's mask is the union of its stacks' masks (each cached by the grammar under the stack's
+// key); whole-token symbols (tool-call tags) and eos are checked apart. Tests: token-mask.spec.ts.
+import { advance, isComplete, type Stack, type StateSet } from './automaton';
 import { SYMBOL_BASE } from './grammar-node';
 import { StringFrame } from './string-frame';
 import type { SortedTokens, VocabIndex } from './vocab-index';
@@ -77,9 +78,11 @@ export interface MaskOptions {
   eosTokenIds: readonly number[];
 }
 
-export function computeMask(state: StateSet, vocab: VocabIndex, options: MaskOptions): TokenMask {
+/** The text tokens one stack accepts (a state's mask is the union over its stacks). */
+export function computeStackMask(stack: Stack, vocab: VocabIndex): TokenMask {
   const mask = new TokenMask(vocab.vocabSize);
-  const top = state.length === 1 ? state[0]?.frame : undefined;
+  const state: StateSet = [stack];
+  const top = stack.frame;
   const budget = top instanceof StringFrame ? top.plainTextBudget() : null;
   if (top instanceof StringFrame && budget !== null) {
     // plain string text: plain tokens that fit the length budget, then walk the others
@@ -88,6 +91,22 @@ export function computeMask(state: StateSet, vocab: VocabIndex, options: MaskOpt
     walk(plain.rest, vocab, state, mask);
   } else {
     walk(vocab.all, vocab, state, mask);
+  }
+  return mask;
+}
+
+/** The whole mask of a state: its stacks' text tokens (from `stackMask`), tags and eos. */
+export function computeMask(
+  state: StateSet,
+  vocab: VocabIndex,
+  options: MaskOptions,
+  stackMask: (stack: Stack) => TokenMask = (stack) => computeStackMask(stack, vocab),
+): TokenMask {
+  const mask = new TokenMask(vocab.vocabSize);
+  for (const stack of state) {
+    if (stack === null) continue;
+    const bits = stackMask(stack).bits;
+    for (let i = 0; i < bits.length; i++) mask.bits[i] |= bits[i];
   }
   for (const id of options.symbols) if (advance(state, SYMBOL_BASE + id).length > 0) mask.allow(id);
   if (isComplete(state)) for (const id of options.eosTokenIds) if (id < vocab.vocabSize) mask.allow(id);
