@@ -13,7 +13,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeTinyModel } from '../../libs/tiny-model/src/make-tiny-model';
-import { mulberry32 } from '../../libs/structured-output/test/random-walk';
+import { mulberry32 } from '../../libs/tiny-model/src/seeded-random';
 import { generateSchema } from '../../libs/structured-output/test/schema-corpus';
 import { postRaw, startServer, type ServerProcess } from '../helpers/server-process';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CodePointDfa } from './code-point-dfa';
 import { UnsupportedRegexError } from './regex-parser';
 import { FORMAT_PATTERNS } from './string-formats';
-import { mulberry32 } from '../test/random-walk';
+import { mulberry32 } from '../../tiny-model/src/seeded-random';
 
 function matches(dfa: CodePointDfa, text: string): boolean {
   let s = dfa.start;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { checkGrammarRequest, GrammarCompiler } from './grammar-compiler';
 import { SchemaError } from './schema-error';
 import { generateSchema } from '../test/schema-corpus';
-import { mulberry32, randomWalk } from '../test/random-walk';
+import { randomWalk } from '../test/random-walk';
+import { mulberry32 } from '../../tiny-model/src/seeded-random';
 import { EOS_ID, syntheticVocab } from '../test/synthetic-vocab';
 
 const vocab = syntheticVocab();

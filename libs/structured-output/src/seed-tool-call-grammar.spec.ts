@@ -4,7 +4,8 @@ import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { extractToolCalls } from '../../chat-parsers/src/seed-tool-parser';
 import { GrammarCompiler } from './grammar-compiler';
-import { mulberry32, randomWalk } from '../test/random-walk';
+import { randomWalk } from '../test/random-walk';
+import { mulberry32 } from '../../tiny-model/src/seeded-random';
 import { EOS_ID, syntheticVocab } from '../test/synthetic-vocab';
 
 const TOOLS = [

@@ -6,7 +6,7 @@ import { advance, advanceBytes, isComplete, type StateSet } from './automaton';
 import { GrammarCompiler, type GrammarRequest } from './grammar-compiler';
 import { SYMBOL_BASE } from './grammar-node';
 import { computeMask } from './token-mask';
-import { mulberry32 } from '../test/random-walk';
+import { mulberry32 } from '../../tiny-model/src/seeded-random';
 import { EOS_ID, syntheticVocab } from '../test/synthetic-vocab';
 
 const vocab = syntheticVocab();

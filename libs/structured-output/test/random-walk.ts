@@ -1,18 +1,7 @@
-// Test helpers: a seeded RNG and a "random model" that picks any allowed token at every step
-// (structural tokens a little more often, so values end), through the real matcher.
-import { CompiledGrammar } from '../src/compiled-grammar';
+// Test helper: a "random model" that picks any allowed token at every step (structural tokens a
+// little more often, so values end), through the real matcher (seed it with tiny-model's mulberry32).
+import type { CompiledGrammar } from '../src/compiled-grammar';
 import { GrammarMatcher } from '../src/grammar-matcher';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Walk {
   text: string;
