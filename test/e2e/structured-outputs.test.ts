@@ -43,9 +43,9 @@ function chat(extra: Record<string, unknown>) {
 }
 
 describe('structured outputs', () => {
-  it('every json_schema reply that stops validates, over generated schemas', async () => {
+  it('every json_schema reply that stops validates: 50 replies over 25 generated schemas', async () => {
     let numStopped = 0;
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i < 25; i++) {
       const schema = generateSchema(mulberry32(500 + i));
       const validate = ajv.compile(schema);
       const res = await chat({ seed: i, n: 2, response_format: { type: 'json_schema', json_schema: { name: `s${i}`, schema, strict: true } } });
@@ -56,8 +56,8 @@ describe('structured outputs', () => {
         expect(validate(value), `${JSON.stringify(schema)} -> ${choice.message.content}`).toBe(true);
       }
     }
-    console.log(`json_schema: ${numStopped} of 32 replies stopped and validated`);
-    expect(numStopped).toBeGreaterThanOrEqual(8);
+    console.log(`json_schema: ${numStopped} of 50 replies stopped and validated`);
+    expect(numStopped).toBeGreaterThanOrEqual(12);
   });
 
   it('works with the official client: chat.completions.parse with zod', async () => {
