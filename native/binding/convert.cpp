@@ -110,6 +110,10 @@ StepInput to_step_input(const Napi::Object& o) {
     ss.sample = s.Has("sample") && s.Get("sample").ToBoolean().Value();
     std::string mode = string_or(s, "logits", "none");
     ss.logits = mode == "all" ? LogitsMode::All : mode == "last" ? LogitsMode::Last : LogitsMode::None;
+    if (s.Has("tokenBitmask") && s.Get("tokenBitmask").IsTypedArray()) {
+      Napi::Uint32Array mask = s.Get("tokenBitmask").As<Napi::Uint32Array>();
+      ss.token_bitmask.assign(mask.Data(), mask.Data() + mask.ElementLength());
+    }
     in.scheduled.push_back(std::move(ss));
   }
   Napi::Array fin = array_at(o, "finished");

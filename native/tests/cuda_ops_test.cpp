@@ -9,7 +9,9 @@
 #include <string>
 
 #include "cuda_test_util.h"
+#include "kernels/cpu/token_mask.h"
 #include "kernels/cuda/cublaslt.h"
+#include "kernels/cuda/token_mask.cuh"
 
 namespace tpserve::test {
 namespace {
@@ -242,6 +244,20 @@ double run_add_bias(DType dt) {
   return rel_err(dy.get(), want);
 }
 
+// exact: masked logits are -inf on both, the others untouched (rel_err would be NaN at -inf)
+double run_token_mask(DType) {
+  const int64_t rows = 5, vocab = 1000, words = (vocab + 31) / 32;
+  auto logits = random_floats(rows * vocab, 34);
+  const std::vector<int32_t> masked_rows = {0, 3, 4};
+  std::vector<uint32_t> masks(masked_rows.size() * words);
+  for (size_t i = 0; i < masks.size(); i++) masks[i] = static_cast<uint32_t>(i * 2654435761u);
+  std::vector<float> want = logits;
+  cpu::apply_token_mask(want.data(), vocab, masked_rows.data(), masks.data(), 3, words);
+  Dev<float> d(logits);
+  cuda::apply_token_mask(d.ptr, vocab, masked_rows.data(), masks.data(), 3, words);
+  return d.get() == want ? 0.0 : 1.0;
+}
+
 struct OpCase {
   const char* op;
   DType dtype;
@@ -272,6 +288,7 @@ std::vector<OpCase> op_table() {
     for (DType dt : all_dtypes()) t.push_back({name, dt, fn, tolerance_of(name, dt)});
   t.push_back({"silu_mul", DType::F32, run_silu_mul, tolerance(DType::F32)});
   t.push_back({"add", DType::F32, run_add, tolerance(DType::F32)});
+  t.push_back({"token_mask", DType::F32, run_token_mask, 0.5});
   return t;
 }
 

@@ -20,6 +20,7 @@ import { StoreModule } from './store/store.module';
 import { UsageModule } from './usage/usage.module';
 import { TokenizeController } from './openai/tokenize.controller';
 import { TokenizeService } from './openai/tokenize.service';
+import { StructuredOutputService } from './structured-output/structured-output.service';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         ChatCompletionsService,
         CompletionsService,
         TokenizeService,
+        StructuredOutputService,
       ],
     };
   }

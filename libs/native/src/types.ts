@@ -70,6 +70,8 @@ export interface ScheduledSequence {
   sample: boolean;
   /** Also return raw logits (last position or every position of this chunk). */
   logits?: LogitsMode;
+  /** Structured outputs: bit i of word w allows id 32 * w + i; [ceil(vocab / 32)]. Absent: any id. */
+  tokenBitmask?: Uint32Array;
 }
 
 export interface StepInput {

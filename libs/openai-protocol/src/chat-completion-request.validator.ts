@@ -6,6 +6,8 @@ import { MESSAGES_SCHEMA, readMessages, readTools, TOOLS_SCHEMA, type ValidatedC
 import { GENERATION_FIELDS, MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
 import { bodyChecker, given, isObject, optional, typeName, type FieldSchemas, type JsonObject } from './request-schema';
+import { readGrammarRequest } from './structured-output-request';
+import type { GrammarRequest } from '../../structured-output/src/grammar-compiler';
 import type { ChatCompletionTool } from './tool-call.types';
 
 /** 'none' | 'auto' | 'required' | a named function that is in `tools`. */
@@ -18,6 +20,8 @@ export interface ChatCompletionParams extends GenerationParams {
   toolChoice: ToolChoice;
   /** false: at most one tool call is returned (OpenAI's parallel_tool_calls). */
   parallelToolCalls: boolean;
+  /** Structured output: the grammar of response_format or of a forced tool call (null: free). */
+  grammar: GrammarRequest | null;
   /** Seed-OSS thinking budget: -1 unlimited, 0 no thinking; undefined when not given. */
   thinkingBudget?: number;
   /** Extra template variables, thinking_budget removed (it is `thinkingBudget`). */
@@ -74,20 +78,13 @@ function readThinkingBudget(value: unknown, param: string): number | undefined {
   return n;
 }
 
-function readResponseFormat(body: JsonObject): void {
-  const format = given<JsonObject>(body, 'response_format');
-  if (format !== undefined && format.type !== 'text') {
-    throw OpenAiError.invalid(`'response_format' type ${JSON.stringify(format.type)} is not supported (only 'text')`, 'response_format', 'unsupported_parameter');
-  }
-}
-
 export function validateChatCompletionRequest(body: unknown, limits: ValidationLimits = {}): ChatCompletionParams {
   const b = checkChatBody(body);
   const base = readGenerationParams(b, limits);
   const messages = readMessages(b);
   const tools = readTools(b);
   const toolChoice = readToolChoice(b, tools);
-  readResponseFormat(b);
+  const grammar = readGrammarRequest(b.response_format, tools, toolChoice);
 
   const logprobs = given<boolean>(b, 'logprobs') ?? false;
   const topLogprobs = given<number>(b, 'top_logprobs');
@@ -105,6 +102,7 @@ export function validateChatCompletionRequest(body: unknown, limits: ValidationL
     tools,
     toolChoice,
     parallelToolCalls: given<boolean>(b, 'parallel_tool_calls') ?? true,
+    grammar,
     thinkingBudget,
     chatTemplateKwargs: kwargs === undefined ? null : otherKwargs,
     numTopLogprobs: logprobs ? (topLogprobs ?? 0) : -1,

@@ -5,10 +5,14 @@
 import { GENERATION_FIELDS, MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
 import { bodyChecker, given, optional, typeName, type FieldSchemas, type JsonObject } from './request-schema';
+import { readGrammarRequest } from './structured-output-request';
+import type { GrammarRequest } from '../../structured-output/src/grammar-compiler';
 
 export interface CompletionParams extends GenerationParams {
   /** The prompt text, or its token ids when given as tokens. */
   prompt: string | number[];
+  /** Structured output (response_format, as vLLM takes it on completions); null: free. */
+  grammar: GrammarRequest | null;
 }
 
 function isTokenArray(value: unknown[]): boolean {
@@ -58,5 +62,6 @@ export function validateCompletionRequest(body: unknown, limits: ValidationLimit
   const bestOf = given<number>(b, 'best_of');
   if (bestOf !== undefined && bestOf !== base.n) throw OpenAiError.invalid("'best_of' is not supported (it must equal 'n')", 'best_of', 'unsupported_parameter');
   if (given(b, 'suffix')) throw OpenAiError.invalid("'suffix' is not supported by this server", 'suffix', 'unsupported_parameter');
-  return { ...base, prompt, numTopLogprobs: given<number>(b, 'logprobs') ?? -1 };
+  const grammar = readGrammarRequest(b.response_format);
+  return { ...base, prompt, grammar, numTopLogprobs: given<number>(b, 'logprobs') ?? -1 };
 }

@@ -89,7 +89,7 @@ describe('validateChatCompletionRequest', () => {
     ['thinking budget -2', { ...base, thinking_budget: -2 }, 'thinking_budget', 'invalid_value'],
     ['kwargs budget text', { ...base, chat_template_kwargs: { thinking_budget: 'lots' } }, 'chat_template_kwargs.thinking_budget', 'invalid_value'],
     ['logit_bias', { ...base, logit_bias: { 5: 10 } }, 'logit_bias', 'unsupported_parameter'],
-    ['json response_format', { ...base, response_format: { type: 'json_object' } }, 'response_format', 'unsupported_parameter'],
+    ['unknown response_format', { ...base, response_format: { type: 'xml' } }, 'response_format.type', 'invalid_value'],
   ])('%s → 400', (_name, body, param, code) => {
     const err = errorOf(() => validateChatCompletionRequest(body, { vocabSize: 100 }));
     expect(err.status).toBe(400);

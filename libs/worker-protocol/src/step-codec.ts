@@ -1,5 +1,6 @@
 // Conversions between the engine's StepInput/StepOutput and the proto messages (as
 // @grpc/proto-loader represents them with PROTO_OPTIONS).
+import { tokenMaskFromProto, tokenMaskToProto, type ProtoTokenMask } from './token-mask-codec';
 import type {
   LogitsMode,
   ModelInfo,
@@ -21,6 +22,7 @@ export interface ProtoStepRequest {
     newBlockIds?: number[];
     sample?: boolean;
     logits?: string;
+    tokenMask?: ProtoTokenMask | null;
   }>;
   finished?: number[];
 }
@@ -39,7 +41,11 @@ export function stepInputToProto(input: StepInput): ProtoStepRequest {
   return {
     stepId: input.stepId,
     newSequences: input.newSequences.map((s) => ({ ...s, params: s.params })),
-    scheduled: input.scheduled.map((s) => ({ ...s, logits: LOGITS_TO_PROTO[s.logits ?? 'none'] })),
+    scheduled: input.scheduled.map(({ tokenBitmask, ...s }) => ({
+      ...s,
+      logits: LOGITS_TO_PROTO[s.logits ?? 'none'],
+      ...(tokenBitmask ? { tokenMask: tokenMaskToProto(tokenBitmask) } : {}),
+    })),
     finished: input.finished,
   };
 }
@@ -60,6 +66,7 @@ export function stepInputFromProto(req: ProtoStepRequest): StepInput {
       newBlockIds: s.newBlockIds ?? [],
       sample: s.sample ?? false,
       logits: LOGITS_FROM_PROTO[s.logits ?? 'LOGITS_NONE'] ?? 'none',
+      ...(s.tokenMask ? { tokenBitmask: tokenMaskFromProto(s.tokenMask) } : {}),
     })),
     finished: req.finished ?? [],
   };

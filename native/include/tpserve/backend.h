@@ -60,6 +60,10 @@ class Backend {
   virtual void add_bias(float* y, const Tensor& bias, int64_t num_rows) = 0;
   // logits on the device; batch arrays and results on the host.
   virtual void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) = 0;
+  // Structured outputs: -inf at the ids each masked row's bitmask does not allow (before sample).
+  // logits on the device; rows [num_masked] and masks [num_masked, words_per_row] on the host.
+  virtual void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, const uint32_t* masks,
+                                int64_t num_masked, int64_t words_per_row) = 0;
 };
 
 // num_threads <= 0: all cores.

@@ -49,6 +49,8 @@ struct ScheduledSequence {
   std::vector<int32_t> new_block_ids;  // appended to the block table before this step
   bool sample = false;
   LogitsMode logits = LogitsMode::None;
+  // Structured outputs: ids allowed for this sample, a bitmask [ceil(vocab / 32)]; empty: all.
+  std::vector<uint32_t> token_bitmask;
 };
 
 struct StepInput {

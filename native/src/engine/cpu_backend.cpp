@@ -11,6 +11,7 @@
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cpu/sample.h"
+#include "kernels/cpu/token_mask.h"
 #include "kernels/cpu/silu_mul.h"
 #include "tpserve/backend.h"
 #include "tpserve/thread_pool.h"
@@ -94,6 +95,10 @@ class CpuBackend final : public Backend {
   void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) override {
     PoolScope scope(pool_);
     cpu::sample(logits, batch, out);
+  }
+  void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, const uint32_t* masks,
+                        int64_t num_masked, int64_t words_per_row) override {
+    cpu::apply_token_mask(logits, vocab_size, rows, masks, num_masked, words_per_row);
   }
 
  private:

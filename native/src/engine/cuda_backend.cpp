@@ -27,6 +27,7 @@
 #include "kernels/cuda/rope.cuh"
 #include "kernels/cuda/sample.cuh"
 #include "kernels/cuda/scratch.cuh"
+#include "kernels/cuda/token_mask.cuh"
 #include "kernels/cuda/silu_mul.cuh"
 #include "kernels/cuda/stream.cuh"
 #include "kernels/cuda/weight_upload.h"
@@ -214,6 +215,11 @@ class CudaBackend final : public Backend {
   void sample(const float* logits, const SamplerBatch& batch, SampleResult* out) override {
     bind();
     cuda::sample(logits, batch, out);
+  }
+  void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, const uint32_t* masks,
+                        int64_t num_masked, int64_t words_per_row) override {
+    bind();
+    cuda::apply_token_mask(logits, vocab_size, rows, masks, num_masked, words_per_row);
   }
 
   cuda::CublasLt* cublaslt() { return blas_.get(); }

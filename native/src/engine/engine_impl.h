@@ -24,6 +24,7 @@ class EngineImpl final : public Engine {
  private:
   void validate(const StepInput& in) const;
   void sample(const StepInput& in, const float* logits, StepOutput& out);
+  void apply_token_masks(const StepInput& in, const float* logits);
 
   EngineInfo info_;
   std::unique_ptr<Backend> backend_;

@@ -129,6 +129,29 @@ StepOutput EngineImpl::step(const StepInput& in) {
   return out;
 }
 
+// Row r of the logits is the r-th sampled sequence; masked rows get -inf where not allowed.
+void EngineImpl::apply_token_masks(const StepInput& in, const float* logits) {
+  const int64_t vocab = info_.config.vocab_size;
+  const int64_t words = (vocab + 31) / 32;
+  std::vector<int32_t> rows;
+  std::vector<uint32_t> masks;
+  int32_t row = 0;
+  for (const ScheduledSequence& s : in.scheduled) {
+    if (!s.sample) continue;
+    if (!s.token_bitmask.empty()) {
+      TPS_CHECK(static_cast<int64_t>(s.token_bitmask.size()) == words, "step: sequence ", s.seq_id, " has a token mask of ",
+                s.token_bitmask.size(), " words, expected ", words, " for vocab ", vocab);
+      rows.push_back(row);
+      masks.insert(masks.end(), s.token_bitmask.begin(), s.token_bitmask.end());
+    }
+    row++;
+  }
+  if (rows.empty()) return;
+  // the logits buffer belongs to the decoder's step; the sampled rows are read only by sample()
+  backend_->apply_token_mask(const_cast<float*>(logits), vocab, rows.data(), masks.data(),
+                             static_cast<int64_t>(rows.size()), words);
+}
+
 void EngineImpl::sample(const StepInput& in, const float* logits, StepOutput& out) {
   auto start = std::chrono::steady_clock::now();
   std::vector<SamplingParams> params;
@@ -150,6 +173,7 @@ void EngineImpl::sample(const StepInput& in, const float* logits, StepOutput& ou
     history_start.push_back(static_cast<int32_t>(history_tokens.size()));
   }
   if (params.empty()) return;
+  apply_token_masks(in, logits);
   SamplerBatch sb;
   sb.num_seqs = static_cast<int64_t>(params.size());
   sb.vocab_size = info_.config.vocab_size;

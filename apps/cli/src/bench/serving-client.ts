@@ -14,6 +14,8 @@ export interface ServingTarget {
   /** vLLM's extension (tpserve accepts it): generate exactly max_tokens. */
   ignoreEos: boolean;
   timeoutMs: number;
+  /** Structured output of every request (the OpenAI `response_format`), e.g. {type: "json_object"}. */
+  responseFormat?: Record<string, unknown>;
 }
 
 interface StreamChunk {
@@ -29,6 +31,7 @@ function requestBody(t: ServingTarget, prompt: string, maxTokens: number, isStre
     max_tokens: maxTokens,
     temperature: t.temperature,
     ...(t.ignoreEos ? { ignore_eos: true } : {}),
+    ...(t.responseFormat ? { response_format: t.responseFormat } : {}),
     ...(isStream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };
 }

@@ -6,7 +6,7 @@
 // the engine directly and reports servingOverhead = API output tokens/s / engine output tokens/s.
 //   tpserve bench --base-url http://127.0.0.1:8000 --num-prompts 64 --max-concurrency 8 \
 //     --input-len 128 --output-len 64 --compare-engine /models/m --result-file out.json
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseFloatOption, parseIntOption } from '../options/parse';
@@ -34,6 +34,7 @@ interface BenchOptions {
   rounds: number;
   temperature: number;
   ignoreEos: boolean;
+  responseFormat?: Record<string, unknown>;
   timeoutS: number;
   resultFile?: string;
   compareEngine?: string;
@@ -42,6 +43,17 @@ interface BenchOptions {
   engineDevice: 'cpu' | 'cuda';
   engineExecutor: BaselineExecutor;
   engineWaves?: number;
+}
+
+function parseResponseFormat(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`--response-format must be JSON, got ${value}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('--response-format must be a JSON object');
+  return parsed as Record<string, unknown>;
 }
 
 const log = (line: string): void => void process.stderr.write(`tpserve bench: ${line}\n`);
@@ -91,7 +103,7 @@ function engineOptions(o: BenchOptions, modelDir: string, meanInputTokens: numbe
 async function runBench(o: BenchOptions): Promise<void> {
   const baseUrl = (o.baseUrl ?? `http://${o.host}:${o.port}`).replace(/\/+$/, '').replace(/\/v1$/, '');
   const model = o.model ?? (await firstModel(baseUrl));
-  const target: ServingTarget = { baseUrl, endpoint: o.endpoint, model, temperature: o.temperature, ignoreEos: o.ignoreEos, timeoutMs: o.timeoutS * 1000 };
+  const target: ServingTarget = { baseUrl, endpoint: o.endpoint, model, temperature: o.temperature, ignoreEos: o.ignoreEos, timeoutMs: o.timeoutS * 1000, responseFormat: o.responseFormat };
   const fit = await calibrate(target, o.seed);
   const numWords = wordsFor(fit, o.inputLen);
   log(`${model} at ${baseUrl}: ${fit.tokensPerWord.toFixed(2)} tokens per word + ${fit.fixedTokens.toFixed(0)} fixed; ${numWords} words per prompt`);
@@ -178,6 +190,7 @@ export function registerBench(program: Command): void {
     .option('--rounds <n>', 'repeat the run with new prompts; with --compare-engine the engine is measured after each round and the median ratio reported', parseIntOption('--rounds', 1, 1000), 1)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseFloatOption('--temperature', 0, 100), 0)
     .option('--no-ignore-eos', 'let requests stop at an end-of-sequence token (default: ignore_eos, exactly --output-len tokens)')
+    .option('--response-format <json>', 'structured output of every request, as OpenAI\'s response_format (e.g. \'{"type":"json_object"}\')', parseResponseFormat)
     .option('--timeout-s <s>', 'per-request timeout', parseIntOption('--timeout-s', 1, 86_400), 600)
     .option('--result-file <file>', 'also write the JSON result here')
     .option('--compare-engine <dir>', 'also run the same batch on the engine directly (this model directory) and report the serving overhead')

@@ -200,7 +200,8 @@ export class EngineLoopService implements OnModuleDestroy {
       return true;
     }
     const started = performance.now();
-    const result = await this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens));
+    const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
+    const result = await this.runtime.executor.step(input);
     this.lastProgressAt = Date.now();
     this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
     const samples = new Map(result.samples.map((s) => [s.seqId, s]));
@@ -209,6 +210,7 @@ export class EngineLoopService implements OnModuleDestroy {
       const seq = this.live.get(update.requestId);
       if (seq === undefined) continue;
       const sample = samples.get(update.requestId);
+      seq.constraint?.onToken(update.token);
       if (!this.live.token(update.requestId, { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false })) continue;
       if (update.finished !== undefined) {
         this.reportFinished([update.finished]);

@@ -36,6 +36,14 @@ export interface TokenForcer {
   onToken(token: number): number[];
 }
 
+/** Structured outputs: which ids the next sample may take (libs/structured-output's TokenConstraint). */
+export interface SampleConstraint {
+  /** Bitmask over the model's vocabulary (bit i of word w: id 32 * w + i); undefined: any id. */
+  mask(): Uint32Array | undefined;
+  /** Every token appended to the sequence, sampled or forced. */
+  onToken(token: number): void;
+}
+
 export interface SequenceRequest {
   promptTokens: number[];
   params: SamplingParams;
@@ -48,5 +56,6 @@ export interface SequenceRequest {
   /** Absolute deadline (Date.now() clock). */
   deadlineMs?: number;
   forcer?: TokenForcer;
+  constraint?: SampleConstraint;
   listener: SequenceListener;
 }

@@ -37,6 +37,8 @@ export class ForcedTokens {
     const room = remainingOutputRoom(this.scheduler, requestId);
     const n = appendForcedTokens(this.scheduler, requestId, tokens);
     const appended = tokens.slice(0, n);
+    const constraint = this.live.get(requestId)?.constraint;
+    for (const token of appended) constraint?.onToken(token); // the next mask follows them
     if (n < room) {
       return () => {
         for (const token of appended) if (!this.live.token(requestId, forcedEvent(token))) return;

@@ -2,7 +2,8 @@
 // tokens so far of new sequences whose penalties need them: the prompt, and after a preemption
 // or a recovery also the outputs already generated, so prefix-cache hits (past the prompt too)
 // are still penalised and presence/frequency counts match a run without the recompute. No
-// logits are requested: the server only samples. Tests: step-input-builder.spec.ts.
+// logits are requested: the server only samples. Constrained samples (structured outputs) carry
+// their allowed-token mask. Tests: step-input-builder.spec.ts.
 import type { SamplingParams, StepInput } from '../../../../libs/native/src/types';
 import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { toStepInput } from '../../../../libs/scheduler/src/step-input';
@@ -11,14 +12,25 @@ function needsTokenHistory(p: SamplingParams): boolean {
   return (p.repetitionPenalty ?? 1) !== 1 || (p.presencePenalty ?? 0) !== 0 || (p.frequencyPenalty ?? 0) !== 0;
 }
 
-/** `tokensOf(id)`: the scheduler's prompt + outputs of a live request (Request.allTokens). */
-export function buildStepInput(out: SchedulerOutput<SamplingParams>, tokensOf: (id: number) => readonly number[] | undefined): StepInput {
+/**
+ * `tokensOf(id)`: the scheduler's prompt + outputs of a live request (Request.allTokens);
+ * `maskOf(id)`: the allowed-token bitmask of its next sample (undefined: any token).
+ */
+export function buildStepInput(
+  out: SchedulerOutput<SamplingParams>,
+  tokensOf: (id: number) => readonly number[] | undefined,
+  maskOf: (id: number) => Uint32Array | undefined = () => undefined,
+): StepInput {
   const step = toStepInput(out);
   return {
     ...step,
     newSequences: step.newSequences.map((s) => {
       const tokens = needsTokenHistory(s.params) ? tokensOf(s.seqId) : undefined;
       return tokens ? { ...s, promptTokens: tokens.slice() } : s;
+    }),
+    scheduled: step.scheduled.map((s) => {
+      const mask = s.sample ? maskOf(s.seqId) : undefined;
+      return mask ? { ...s, tokenBitmask: mask } : s;
     }),
   };
 }

@@ -15,6 +15,7 @@ import { GenerationSession } from '../generation/generation-session';
 import { createThinkingBudget } from '../generation/thinking-budget.factory';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
+import { StructuredOutputService } from '../structured-output/structured-output.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
 import type { RequestUsage } from '../rate-limit/request-accounting';
 import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
@@ -37,6 +38,7 @@ export class ChatCompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -70,6 +72,7 @@ export class ChatCompletionsService {
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
       forcer: () => createThinkingBudget(tokenizer, params.thinkingBudget, prompt.text),
+      constraint: this.structuredOutput.constraintFactory(params.grammar, { allowThinking: true, startsInReasoning: prompt.startsInReasoning }),
     }));
     this.metrics.recordPromptTokens(prompt.tokens.length * params.n);
     return { id: completionId('chatcmpl'), created: nowSeconds(), params, prompt, session };

@@ -16,6 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { RequestUsage } from '../rate-limit/request-accounting';
 import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
 import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
+import { StructuredOutputService } from '../structured-output/structured-output.service';
 import { SseWriter } from './sse-writer';
 
 interface CompletionRun {
@@ -34,6 +35,7 @@ export class CompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -54,7 +56,10 @@ export class CompletionsService {
       onInterToken: (s) => this.metrics.recordInterToken(s),
       onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
-    session.start(sequenceRequests(params, promptTokens, { timeoutMs: config.requestTimeoutMs }));
+    session.start(sequenceRequests(params, promptTokens, {
+      timeoutMs: config.requestTimeoutMs,
+      constraint: this.structuredOutput.constraintFactory(params.grammar, { allowThinking: false, startsInReasoning: false }),
+    }));
     this.metrics.recordPromptTokens(promptTokens.length * params.n);
     return { id: completionId('cmpl'), created: nowSeconds(), params, promptTokens, session };
   }

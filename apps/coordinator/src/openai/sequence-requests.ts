@@ -4,7 +4,7 @@
 import type { SamplingParams } from '../../../../libs/native/src/types';
 import type { GenerationParams } from '../../../../libs/openai-protocol/src/generation-params';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
-import type { SequenceRequest, TokenForcer } from '../engine/engine-request';
+import type { SampleConstraint, SequenceRequest, TokenForcer } from '../engine/engine-request';
 
 export function checkContextLength(numPromptTokens: number, params: GenerationParams, maxModelLen: number, promptParam: string): void {
   if (numPromptTokens === 0) throw OpenAiError.invalid('The prompt is empty after tokenization', promptParam, 'invalid_value');
@@ -45,7 +45,7 @@ export function samplingParams(params: GenerationParams, choiceIndex: number): S
 export function sequenceRequests(
   params: GenerationParams,
   promptTokens: number[],
-  options: { timeoutMs: number; forcer?: () => TokenForcer | undefined },
+  options: { timeoutMs: number; forcer?: () => TokenForcer | undefined; constraint?: () => SampleConstraint | undefined },
 ): Array<Omit<SequenceRequest, 'listener'>> {
   const deadlineMs = options.timeoutMs > 0 ? Date.now() + options.timeoutMs : undefined;
   return Array.from({ length: params.n }, (_, i) => ({
@@ -58,6 +58,7 @@ export function sequenceRequests(
     priority: params.priority,
     deadlineMs,
     forcer: options.forcer?.(),
+    constraint: options.constraint?.(),
   }));
 }
 

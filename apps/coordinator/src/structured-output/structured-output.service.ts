@@ -1,0 +1,46 @@
+// StructuredOutputService: the coordinator's side of structured outputs. At start it indexes the
+// tokenizer's vocabulary once (libs/structured-output's VocabIndex, sized to the model's
+// embedding rows so the masks match the engine's logits); per request it compiles (or reuses) the
+// grammar and hands each sequence a TokenConstraint that the engine loop asks for masks. Chat
+// replies of a Seed tokenizer think freely before the constrained answer.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { THINK_END, THINK_START } from '../../../../libs/chat-parsers/src/seed-tags';
+import { GrammarCompiler, type GrammarRequest } from '../../../../libs/structured-output/src/grammar-compiler';
+import { GrammarMatcher } from '../../../../libs/structured-output/src/grammar-matcher';
+import { TokenConstraint, type ThinkTokens } from '../../../../libs/structured-output/src/token-constraint';
+import { VocabIndex } from '../../../../libs/structured-output/src/vocab-index';
+import { ModelRuntime } from '../engine/model-runtime';
+
+export interface ConstraintOptions {
+  /** A chat reply: it may think (Seed think tokens) before the constrained answer. */
+  allowThinking: boolean;
+  /** The prompt left a think block open. */
+  startsInReasoning: boolean;
+}
+
+@Injectable()
+export class StructuredOutputService {
+  private readonly logger = new Logger('StructuredOutput');
+  private readonly compiler: GrammarCompiler;
+  private readonly think: ThinkTokens | null;
+
+  constructor(@Inject(ModelRuntime) runtime: ModelRuntime) {
+    const started = performance.now();
+    const json = JSON.parse(fs.readFileSync(path.join(runtime.config.modelDir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    const vocab = VocabIndex.fromTokenizerJson(json, runtime.info.vocabSize);
+    this.compiler = new GrammarCompiler(vocab, runtime.eosTokenIds);
+    const thinkStart = vocab.addedTokens.get(THINK_START), thinkEnd = vocab.addedTokens.get(THINK_END);
+    this.think = thinkStart !== undefined && thinkEnd !== undefined ? { thinkStart, thinkEnd } : null;
+    this.logger.log(`vocabulary of ${vocab.vocabSize} ids indexed for structured outputs in ${Math.round(performance.now() - started)} ms`);
+  }
+
+  /** A factory of one constraint per sequence (undefined: the request is free text). */
+  constraintFactory(grammar: GrammarRequest | null, options: ConstraintOptions): (() => TokenConstraint) | undefined {
+    if (grammar === null) return undefined;
+    const compiled = this.compiler.compile(grammar);
+    const think = options.allowThinking ? this.think : null;
+    return () => new TokenConstraint(new GrammarMatcher(compiled), think, options.startsInReasoning);
+  }
+}

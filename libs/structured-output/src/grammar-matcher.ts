@@ -1,0 +1,47 @@
+// One request's position in its grammar: reads the generated tokens one at a time and gives the
+// mask of the next step. Once the value is complete only eos is left (or eos and what may still
+// extend it, such as more digits of a top-level number). Tests: grammar-matcher.spec.ts.
+import { advance, advanceBytes, isComplete, type StateSet } from './automaton';
+import type { CompiledGrammar } from './compiled-grammar';
+import { SYMBOL_BASE } from './grammar-node';
+import type { TokenMask } from './token-mask';
+
+export class GrammarMatcher {
+  private state: StateSet;
+  private ended = false;
+
+  constructor(readonly grammar: CompiledGrammar) {
+    this.state = grammar.initialState();
+  }
+
+  /** Whether the output so far is a whole value. */
+  get isComplete(): boolean {
+    return isComplete(this.state);
+  }
+
+  /** Whether eos was accepted (nothing may follow). */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The tokens allowed next. */
+  mask(): TokenMask {
+    return this.grammar.mask(this.state);
+  }
+
+  /** Reads a generated token; false (state unchanged) when the grammar does not allow it. */
+  acceptToken(id: number): boolean {
+    if (this.grammar.eosTokenIds.includes(id)) {
+      if (this.ended) return true; // more eos (ignore_eos): the value stays whole
+      if (!this.isComplete) return false;
+      this.ended = true;
+      return true;
+    }
+    if (this.ended) return false;
+    const bytes = this.grammar.vocab.bytes[id];
+    const next = bytes ? advanceBytes(this.state, bytes) : this.grammar.symbols.includes(id) ? advance(this.state, SYMBOL_BASE + id) : [];
+    if (next.length === 0) return false;
+    this.state = next;
+    return true;
+  }
+}

@@ -1,0 +1,133 @@
+// The vocabulary as byte strings, indexed once per tokenizer for mask computation: every text
+// token's bytes (byte-level BPE symbols mapped back to bytes), sorted so that tokens sharing a
+// prefix are adjacent with their common-prefix length (a trie laid out flat), and the "plain" text
+// tokens (no quote, backslash, '<', control byte or partial UTF-8) with their code-point counts,
+// which any unconstrained string accepts without walking. Added tokens (<seed:think>, the
+// tool-call tags, eos) are not text: grammars name them as whole symbols. Tests: token-mask.spec.ts.
+
+/** Tokens sorted by bytes, with lcp[k] = common prefix length of tokens k-1 and k. */
+export interface SortedTokens {
+  ids: Int32Array;
+  lcp: Int32Array;
+}
+
+/** Plain tokens of one string mode, with their code points. */
+export interface PlainTokens {
+  ids: Int32Array;
+  codePoints: Int32Array;
+  /** The other text tokens, which a string state must walk. */
+  rest: SortedTokens;
+}
+
+export class VocabIndex {
+  /** Bytes of each text token; null for added tokens and unused ids. */
+  readonly bytes: Array<Uint8Array | null>;
+  readonly all: SortedTokens;
+  readonly quotedPlain: PlainTokens;
+  readonly rawPlain: PlainTokens;
+  readonly addedTokens: ReadonlyMap<string, number>;
+
+  constructor(readonly vocabSize: number, bytes: Array<Uint8Array | null>, addedTokens: ReadonlyMap<string, number>) {
+    this.bytes = bytes;
+    this.addedTokens = addedTokens;
+    const textIds: number[] = [];
+    for (let id = 0; id < bytes.length; id++) if (bytes[id] && bytes[id]!.length > 0) textIds.push(id);
+    // latin1 strings order like their bytes, and the engine's string sort is far faster than a byte comparator
+    const keys = new Map(textIds.map((id) => [id, String.fromCharCode(...bytes[id]!)]));
+    textIds.sort((a, b) => {
+      const ka = keys.get(a)!, kb = keys.get(b)!;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    this.all = this.sorted(textIds);
+    this.quotedPlain = this.plain(textIds, (b) => b === 0x22 || b === 0x5c);
+    this.rawPlain = this.plain(textIds, (b) => b === 0x3c);
+  }
+
+  /** From a Hugging Face tokenizer.json (ByteLevel or byte-fallback vocabularies). */
+  static fromTokenizerJson(json: Record<string, unknown>, vocabSize?: number): VocabIndex {
+    const model = json.model as { vocab?: Record<string, number> } | undefined;
+    const vocab = model?.vocab ?? {};
+    const added = (json.added_tokens ?? []) as Array<{ id: number; content: string }>;
+    const addedIds = new Set(added.map((t) => t.id));
+    let size = vocabSize ?? 0;
+    for (const id of Object.values(vocab)) size = Math.max(size, id + 1);
+    for (const t of added) size = Math.max(size, t.id + 1);
+    const byteLevel = JSON.stringify(json.decoder ?? '').includes('ByteLevel');
+    const decodeSymbol = byteLevel ? byteLevelDecoder() : byteFallbackDecoder;
+    const bytes: Array<Uint8Array | null> = new Array(size).fill(null);
+    for (const [token, id] of Object.entries(vocab)) if (!addedIds.has(id)) bytes[id] = decodeSymbol(token);
+    return new VocabIndex(size, bytes, new Map(added.map((t) => [t.content, t.id])));
+  }
+
+  private sorted(ids: number[]): SortedTokens {
+    const lcp = new Int32Array(ids.length);
+    for (let k = 1; k < ids.length; k++) lcp[k] = commonPrefix(this.bytes[ids[k - 1]]!, this.bytes[ids[k]]!);
+    return { ids: Int32Array.from(ids), lcp };
+  }
+
+  private plain(sortedIds: number[], excluded: (byte: number) => boolean): PlainTokens {
+    const ids: number[] = [], cps: number[] = [], rest: number[] = [];
+    for (const id of sortedIds) {
+      const n = plainCodePoints(this.bytes[id]!, excluded);
+      if (n < 0) rest.push(id);
+      else ids.push(id), cps.push(n);
+    }
+    return { ids: Int32Array.from(ids), codePoints: Int32Array.from(cps), rest: this.sorted(rest) };
+  }
+}
+
+/** Code points of a token made of whole UTF-8 characters >= 0x20 none of which is excluded; else -1. */
+function plainCodePoints(b: Uint8Array, excluded: (byte: number) => boolean): number {
+  let count = 0;
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    if (c < 0x20 || c === 0x7f || excluded(c)) return -1;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > b.length) return -1;
+    if (len > 1 && !isUtf8Char(b, i, len)) return -1;
+    i += len;
+    count++;
+  }
+  return count;
+}
+
+function isUtf8Char(b: Uint8Array, i: number, len: number): boolean {
+  const c = b[i];
+  const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+  const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+  if (b[i + 1] < lo || b[i + 1] > hi) return false;
+  for (let j = 2; j < len; j++) if (b[i + j] < 0x80 || b[i + j] > 0xbf) return false;
+  return true;
+}
+
+function commonPrefix(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** GPT-2's bytes_to_unicode, inverted: vocabulary characters back to bytes (a lookup table). */
+function byteLevelDecoder(): (token: string) => Uint8Array {
+  const table = new Int16Array(324).fill(0x3f);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    table[printable ? b : 256 + extra++] = b;
+  }
+  return (token) => {
+    const out = new Uint8Array(token.length);
+    for (let i = 0; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      out[i] = c < table.length ? table[c] : 0x3f;
+    }
+    return out;
+  };
+}
+
+/** SentencePiece-style vocabularies: "▁" is a space, "<0xHH>" one byte. */
+function byteFallbackDecoder(token: string): Uint8Array {
+  const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
+  if (m) return Uint8Array.of(Number.parseInt(m[1], 16));
+  return new TextEncoder().encode(token.replace(/\u2581/g, ' '));
+}

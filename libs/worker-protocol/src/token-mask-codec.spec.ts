@@ -1,0 +1,38 @@
+// The mask survives the proto round trip in both forms, and each form is chosen by size.
+import { describe, expect, it } from 'vitest';
+import { loadWorkerService } from './proto-loader';
+import { stepInputFromProto, stepInputToProto } from './step-codec';
+import { tokenMaskFromProto, tokenMaskToProto } from './token-mask-codec';
+
+function maskOf(numWords: number, ids: number[]): Uint32Array {
+  const bits = new Uint32Array(numWords);
+  for (const id of ids) bits[id >>> 5] |= 1 << (id & 31);
+  return bits;
+}
+
+describe('token mask codec', () => {
+  it('sends few allowed ids as a list and many as the bitmask', () => {
+    const few = maskOf(10, [0, 31, 32, 319]);
+    const sparse = tokenMaskToProto(few);
+    expect(sparse.allowedTokens).toEqual([0, 31, 32, 319]);
+    expect(tokenMaskFromProto(sparse)).toEqual(few);
+    const many = maskOf(10, Array.from({ length: 300 }, (_, i) => i));
+    const dense = tokenMaskToProto(many);
+    expect(dense.allowedTokens).toBeUndefined();
+    expect(dense.bitmask!.length).toBe(40);
+    expect(tokenMaskFromProto(dense)).toEqual(many);
+  });
+
+  it('round-trips through the serialised StepRequest message', () => {
+    const step = loadWorkerService().service.Step;
+    const wire = (req: ReturnType<typeof stepInputToProto>) => stepInputFromProto(step.requestDeserialize(step.requestSerialize(req)) as never);
+    const bits = maskOf(4, [3, 70, 127]);
+    const dense = maskOf(4, Array.from({ length: 100 }, (_, i) => i + 20));
+    const sched = { seqId: 1, tokens: [1], startPos: 0, newBlockIds: [], sample: true };
+    const input = { stepId: 1, newSequences: [], finished: [], scheduled: [{ ...sched, tokenBitmask: bits }, { ...sched, seqId: 2, tokenBitmask: dense }, { ...sched, seqId: 3 }] };
+    const back = wire(stepInputToProto(input));
+    expect(back.scheduled[0].tokenBitmask).toEqual(bits);
+    expect(back.scheduled[1].tokenBitmask).toEqual(dense);
+    expect(back.scheduled[2].tokenBitmask).toBeUndefined();
+  });
+});

@@ -1,0 +1,28 @@
+// CPU twin of the token mask: one pass over each masked row. Tests: tests/token_mask_test.cpp.
+#include "kernels/cpu/token_mask.h"
+
+#include <limits>
+
+#include "tpserve/error.h"
+
+namespace tpserve::cpu {
+
+void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, const uint32_t* masks,
+                      int64_t num_masked, int64_t words_per_row) {
+  if (num_masked <= 0) return;
+  TPS_CHECK(logits && rows && masks, "apply_token_mask: null pointer");
+  TPS_CHECK(vocab_size > 0 && words_per_row > 0, "apply_token_mask: bad sizes ", vocab_size, ", ", words_per_row);
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  for (int64_t m = 0; m < num_masked; m++) {
+    TPS_CHECK(rows[m] >= 0, "apply_token_mask: bad row ", rows[m]);
+    float* row = logits + static_cast<int64_t>(rows[m]) * vocab_size;
+    const uint32_t* mask = masks + m * words_per_row;
+    for (int64_t id = 0; id < vocab_size; id++) {
+      const int64_t w = id >> 5;
+      const bool allowed = w < words_per_row && ((mask[w] >> (id & 31)) & 1u);
+      if (!allowed) row[id] = neg_inf;
+    }
+  }
+}
+
+}  // namespace tpserve::cpu
