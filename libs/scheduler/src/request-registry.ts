@@ -52,6 +52,8 @@ export class RequestRegistry<P> {
     this.running.remove(req);
     this.releaseBlocks(req);
     req.numComputedTokens = 0;
+    req.numInFlightTokens = 0; // an in-flight step's work for it is void (its epoch changes below)
+    req.numPendingSamples = 0;
     req.status = 'PREEMPTED';
     req.numPreemptions++;
     this.numPreemptions++;
@@ -91,6 +93,7 @@ export class RequestRegistry<P> {
   private releaseBlocks(req: Request<P>): void {
     this.kvCache.free(req.requestId);
     req.blockIds.length = 0;
+    req.unsentBlockIds.length = 0;
     if (req.isKnownToWorker) this.forgetIds.push(req.requestId);
     req.isKnownToWorker = false;
   }
