@@ -33,6 +33,10 @@ export class InFlightSteps<P> {
     return this.steps.shift();
   }
 
+  clear(): void {
+    this.steps.length = 0;
+  }
+
   find(out: SchedulerOutput<P>): InFlightStep<P> | undefined {
     return this.steps.find((s) => s.out === out);
   }

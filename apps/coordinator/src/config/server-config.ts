@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Device } from '../../../../libs/native/src/types';
+import { parseRestartBudget, type RestartBudgetSpec } from '../../../../libs/worker-group/src/restart-budget';
 
 export interface ServerConfig {
   modelDir: string;
@@ -29,6 +30,12 @@ export interface ServerConfig {
   /** CPU threads per rank (0: the cores split between ranks). */
   threadsPerRank: number;
   redisUrl?: string;
+  /** A step every rank must answer within; past it (and a failed Health) the rank is hung. */
+  stepTimeoutMs: number;
+  /** Worker-group restarts allowed per window; past it /health fails. */
+  restartBudget: RestartBudgetSpec;
+  /** SIGTERM: how long running and queued requests may take to finish. */
+  drainTimeoutMs: number;
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
@@ -57,6 +64,14 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
+function restartBudgetArg(value: string): RestartBudgetSpec {
+  try {
+    return parseRestartBudget(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
 const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   model: { flags: '--model <dir>', env: 'TPSERVE_MODEL', description: 'model directory (config.json, safetensors, tokenizer.json)' },
   tp: { flags: '--tp <n>', env: 'TPSERVE_TP', description: 'tensor-parallel degree: worker ranks', defaultValue: 1, parse: integerIn(1, 64) },
@@ -73,6 +88,9 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
   threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
   redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for keys, limits and usage (optional)' },
+  stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
+  restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
+  drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
 };
 
 /**
@@ -118,5 +136,9 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     maxBodyBytes: option('maxBodyBytes'),
     threadsPerRank: option('threadsPerRank'),
     redisUrl: values.redisUrl || undefined,
+    stepTimeoutMs: option('stepTimeoutMs'),
+    // commander parses given values only; a default arrives as its text
+    restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
+    drainTimeoutMs: option('drainTimeoutMs'),
   };
 }
