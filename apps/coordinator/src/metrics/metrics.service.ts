@@ -17,6 +17,7 @@ export class MetricsService {
   private readonly ttft = new Histogram({ name: METRIC.timeToFirstTokenSeconds, help: 'Time from arrival to the first generated token', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly itl = new Histogram({ name: METRIC.interTokenLatencySeconds, help: 'Time between consecutive generated tokens of a sequence', buckets: STEP_BUCKETS, registers: [this.registry] });
   private readonly promptTokens = new Counter({ name: METRIC.promptTokensTotal, help: 'Prompt tokens of admitted requests', registers: [this.registry] });
+  private readonly promptTokensComputed = new Counter({ name: METRIC.promptTokensComputedTotal, help: 'Prompt tokens the engine computed (prefix-cache hits and shared prefills of n > 1 skip theirs)', registers: [this.registry] });
   private readonly generationTokens = new Counter({ name: METRIC.generationTokensTotal, help: 'Generated tokens (sampled and forced)', registers: [this.registry] });
   private readonly running = new Gauge({ name: METRIC.numRequestsRunning, help: 'Sequences running in the scheduler', registers: [this.registry] });
   private readonly waiting = new Gauge({ name: METRIC.numRequestsWaiting, help: 'Sequences waiting in the scheduler', registers: [this.registry] });
@@ -30,6 +31,7 @@ export class MetricsService {
   private readonly recoveryDuration = new Histogram({ name: METRIC.recoveryDurationSeconds, help: 'Time from a worker fault to a serving group again', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers: [this.registry] });
   private readonly resumed = new Counter({ name: METRIC.requestsResumedTotal, help: 'Running sequences re-admitted as recompute after a worker restart', registers: [this.registry] });
   private lastPreemptions = 0;
+  private lastPromptTokensComputed = 0;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tpserve_' });
@@ -68,6 +70,8 @@ export class MetricsService {
     this.prefixHit.set(stats.prefixCacheHitRate);
     if (stats.numPreemptions > this.lastPreemptions) this.preemptions.inc(stats.numPreemptions - this.lastPreemptions);
     this.lastPreemptions = stats.numPreemptions;
+    if (stats.numPromptTokensComputed > this.lastPromptTokensComputed) this.promptTokensComputed.inc(stats.numPromptTokensComputed - this.lastPromptTokensComputed);
+    this.lastPromptTokensComputed = stats.numPromptTokensComputed;
   }
 
   setWorkerUp(rank: number, isUp: boolean): void {
