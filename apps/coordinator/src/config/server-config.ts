@@ -36,6 +36,8 @@ export interface ServerConfig {
   restartBudget: RestartBudgetSpec;
   /** SIGTERM: how long running and queued requests may take to finish. */
   drainTimeoutMs: number;
+  /** Plan step N+1 while step N runs on the workers (the scheduler's asyncScheduling). */
+  asyncScheduling: boolean;
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
@@ -50,6 +52,11 @@ interface OptionSpec {
   defaultDescription?: string;
   choices?: readonly string[];
   parse?: (value: string) => unknown;
+}
+
+function onOffArg(value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new InvalidArgumentError('must be on or off.');
 }
 
 /** An argParser for an integer in [min, max]; commander adds which flag or variable it came from. */
@@ -91,6 +98,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
+  asyncScheduling: { flags: '--async-scheduling <on|off>', env: 'TPSERVE_ASYNC_SCHEDULING', description: 'schedule the next step while the workers run the current one', defaultValue: 'on', parse: onOffArg },
 };
 
 /**
@@ -140,5 +148,6 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     // commander parses given values only; a default arrives as its text
     restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
     drainTimeoutMs: option('drainTimeoutMs'),
+    asyncScheduling: ((v: boolean | string) => (typeof v === 'string' ? onOffArg(v) : v))(option('asyncScheduling')),
   };
 }
