@@ -11,6 +11,7 @@ import { ChatCompletionsService } from './openai/chat-completions.service';
 import { CompletionsController } from './openai/completions.controller';
 import { CompletionsService } from './openai/completions.service';
 import { ModelsController } from './openai/models.controller';
+import { PromptPool } from './openai/prompt-pool';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
         { provide: ModelRuntime, useValue: runtime },
         { provide: MetricsService, useValue: metrics },
         EngineLoopService,
+        { provide: PromptPool, useFactory: (rt: ModelRuntime) => new PromptPool(rt.config.modelDir, rt.config.promptThreads), inject: [ModelRuntime] },
         ChatCompletionsService,
         CompletionsService,
       ],

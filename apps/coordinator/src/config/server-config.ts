@@ -38,6 +38,8 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Plan step N+1 while step N runs on the workers (the scheduler's asyncScheduling). */
   asyncScheduling: boolean;
+  /** worker_threads rendering and tokenizing large prompts off the event loop (0: on the loop). */
+  promptThreads: number;
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
@@ -98,6 +100,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
+  promptThreads: { flags: '--prompt-threads <n>', env: 'TPSERVE_PROMPT_THREADS', description: 'threads that render and tokenize large prompts off the event loop, 0 for none', defaultValue: 1, parse: integerIn(0, 64) },
   asyncScheduling: { flags: '--async-scheduling <on|off>', env: 'TPSERVE_ASYNC_SCHEDULING', description: 'schedule the next step while the workers run the current one', defaultValue: 'on', parse: onOffArg },
 };
 
@@ -148,6 +151,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     // commander parses given values only; a default arrives as its text
     restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
     drainTimeoutMs: option('drainTimeoutMs'),
+    promptThreads: option('promptThreads'),
     asyncScheduling: ((v: boolean | string) => (typeof v === 'string' ? onOffArg(v) : v))(option('asyncScheduling')),
   };
 }

@@ -16,8 +16,14 @@ import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
 import { completionId, nowSeconds, onClientGone } from './openai-http';
+import { PromptPool } from './prompt-pool';
 import { checkContextLength, sequenceRequests } from './sequence-requests';
 import { SseWriter } from './sse-writer';
+
+/** What buildChatPrompt reads, as plain data a thread can receive. */
+function templateInput(p: ChatCompletionParams): Partial<ChatCompletionParams> {
+  return { messages: p.messages, tools: p.tools, toolChoice: p.toolChoice, thinkingBudget: p.thinkingBudget, chatTemplateKwargs: p.chatTemplateKwargs };
+}
 
 interface ChatRun {
   id: string;
@@ -35,16 +41,18 @@ export class ChatCompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(PromptPool) private readonly prompts: PromptPool,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
 
   /** Validates and starts generation; throws OpenAiError (4xx / 429 / 503) before any output. */
-  start(body: unknown): ChatRun {
+  async start(body: unknown): Promise<ChatRun> {
     const { tokenizer, renderer, config } = this.runtime;
     const params = validateChatCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
-    const prompt = buildChatPrompt(renderer, tokenizer, params);
+    // large conversations render and tokenize on a pool thread (the loop keeps streaming)
+    const prompt = this.prompts.shouldOffload(JSON.stringify(params.messages).length) ? await this.prompts.chat(templateInput(params)) : buildChatPrompt(renderer, tokenizer, params);
     checkContextLength(prompt.tokens.length, params, this.runtime.maxModelLen, 'messages');
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {
       promptTokens: prompt.tokens,

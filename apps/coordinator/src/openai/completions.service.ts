@@ -13,6 +13,7 @@ import { GenerationSession } from '../generation/generation-session';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import { completionId, nowSeconds, onClientGone } from './openai-http';
+import { PromptPool } from './prompt-pool';
 import { checkContextLength, sequenceRequests } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
@@ -32,15 +33,18 @@ export class CompletionsService {
     @Inject(ModelRuntime) private readonly runtime: ModelRuntime,
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(PromptPool) private readonly prompts: PromptPool,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
 
-  start(body: unknown): CompletionRun {
+  async start(body: unknown): Promise<CompletionRun> {
     const { tokenizer, config } = this.runtime;
     const params = validateCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
-    const promptTokens = typeof params.prompt === 'string' ? tokenizer.encode(params.prompt) : params.prompt;
+    const { prompt } = params;
+    // a large prompt is tokenized on a pool thread: the loop keeps streaming other responses
+    const promptTokens = typeof prompt !== 'string' ? prompt : this.prompts.shouldOffload(prompt.length) ? await this.prompts.encode(prompt) : tokenizer.encode(prompt);
     checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
     const choices = Array.from({ length: params.n }, () =>
       new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, numTopLogprobs: params.numTopLogprobs }),

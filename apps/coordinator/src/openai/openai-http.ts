@@ -44,7 +44,7 @@ export function nowSeconds(): number {
 
 /** What the chat and legacy completions services share: validate and start, then answer. */
 export interface GenerationService<Run extends { params: { stream?: boolean } }> {
-  start(body: unknown): Run;
+  start(body: unknown): Promise<Run>;
   complete(run: Run, res: ServerResponse): Promise<unknown>;
   /** Streams the answer as SSE; returns the HTTP status that was sent. */
   stream(run: Run, res: ServerResponse): Promise<number>;
@@ -57,7 +57,7 @@ export async function serveGeneration<Run extends { params: { stream?: boolean }
   res: ServerResponse,
 ): Promise<number> {
   try {
-    const run = service.start(req.body);
+    const run = await service.start(req.body);
     if (run.params.stream) return await service.stream(run, res);
     sendJson(res, 200, await service.complete(run, res));
     return 200;
