@@ -209,6 +209,7 @@ export class EngineLoopService implements OnModuleDestroy {
     } else if (out.finishedIds.length > 0) {
       await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
     }
+    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
     this.reportFinished(out.finishedRequests);
     for (const deliver of deliveries) deliver();
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
