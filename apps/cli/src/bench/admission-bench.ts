@@ -5,7 +5,7 @@
 // n = 4 request's prompt tokens computed (tpserve_prompt_tokens_computed_total delta) against its
 // prompt length. Prints JSON; progress on stderr.
 //   node dist/apps/cli/src/bench/admission-bench.js --url http://127.0.0.1:8000 [--streams 8]
-//     [--long-prompt-words 100000] [--baseline-s 5] [--model NAME]
+//     [--long-prompt-words 100000] [--baseline-s 5] [--stream-tokens 8000] [--model NAME]
 // The server needs --max-model-len above the long prompt's tokens.
 import { Command } from 'commander';
 import { METRIC } from '../../../../libs/metrics/src/metric-names';
@@ -18,6 +18,7 @@ interface Options {
   streams: number;
   longPromptWords: number;
   baselineS: number;
+  streamTokens: number;
   model?: string;
 }
 
@@ -36,8 +37,16 @@ async function main(o: Options): Promise<void> {
   const stop = new AbortController();
   const times: number[][] = Array.from({ length: o.streams }, () => []);
   log(`${o.streams} streams start`);
-  const streams = times.map((ts, i) => streamRequest(target, `stream ${i}: count slowly.`, 1_000_000, { onChunk: (t) => ts.push(t), signal: stop.signal }).catch(() => undefined));
-  while (times.some((ts) => ts.length < 2)) await sleep(50);
+  let failure: string | undefined;
+  const streams = times.map((ts, i) =>
+    streamRequest(target, `stream ${i}: count slowly.`, o.streamTokens, { onChunk: (t) => ts.push(t), signal: stop.signal }).then((r) => {
+      if (!r.isSuccess && !stop.signal.aborted) failure = r.error;
+    }),
+  );
+  while (times.some((ts) => ts.length < 2)) {
+    if (failure !== undefined) throw new Error(`a stream failed: ${failure}`);
+    await sleep(50);
+  }
   const baseFrom = performance.now();
   await sleep(o.baselineS * 1000);
   const baseTo = performance.now();
@@ -75,6 +84,7 @@ const cmd = new Command('admission-bench')
   .option('--streams <n>', 'running streams', parseIntOption('--streams', 1, 1024), 8)
   .option('--long-prompt-words <n>', 'words of the long prompt (about one token each)', parseIntOption('--long-prompt-words', 1), 100_000)
   .option('--baseline-s <s>', 'seconds of ITL measured before the admission', parseIntOption('--baseline-s', 1, 3600), 5)
+  .option('--stream-tokens <n>', 'max_tokens of each running stream (they are stopped at the end)', parseIntOption('--stream-tokens', 1), 8000)
   .option('--model <name>', 'model id (default: the first of /v1/models)');
 cmd.parse();
 main(cmd.opts<Options>()).catch((err: unknown) => {
