@@ -19,6 +19,8 @@ import { PromptPool } from './openai/prompt-pool';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsageModule } from './usage/usage.module';
+import { TokenizeController } from './openai/tokenize.controller';
+import { TokenizeService } from './openai/tokenize.service';
 
 @Module({})
 export class AppModule {
@@ -31,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [StoreModule.register(store, { requireApiKey, metricsAuth }), AuthModule, UsageModule, RateLimitModule],
-      controllers: [ChatCompletionsController, CompletionsController, ModelsController, HealthController, MetricsController],
+      controllers: [ChatCompletionsController, CompletionsController, ModelsController, TokenizeController, HealthController, MetricsController],
       providers: [
         { provide: ModelRuntime, useValue: runtime },
         { provide: MetricsService, useValue: metrics },
@@ -39,6 +41,7 @@ export class AppModule {
         { provide: PromptPool, useFactory: (rt: ModelRuntime) => new PromptPool(rt.config.modelDir, rt.config.promptThreads), inject: [ModelRuntime] },
         ChatCompletionsService,
         CompletionsService,
+        TokenizeService,
       ],
     };
   }

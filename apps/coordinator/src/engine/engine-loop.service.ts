@@ -10,12 +10,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
-import { appendForcedTokens, remainingOutputRoom } from '../../../../libs/scheduler/src/forced-tokens';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
 import type { FinishedRequest, SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
 import type { SequenceRequest, TokenEvent } from './engine-request';
+import { ForcedTokens } from './forced-token-delivery';
 import { finishQuietly, LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
@@ -31,14 +31,13 @@ interface SentStep {
   started: number;
 }
 
-const forcedEvent = (token: number): TokenEvent => ({ token, logprob: 0, topLogprobs: [], isForced: true });
-
 @Injectable()
 export class EngineLoopService implements OnModuleDestroy {
   private readonly logger = new Logger('EngineLoop');
   readonly scheduler: Scheduler<SamplingParams>;
   private readonly live: LiveSequences;
   private readonly recovery: WorkerRecovery;
+  private readonly forced: ForcedTokens;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
@@ -73,6 +72,12 @@ export class EngineLoopService implements OnModuleDestroy {
       asyncScheduling: config.asyncScheduling,
     });
     this.live = new LiveSequences(
+      (id, err, request) => this.onListenerFault(id, err, request),
+      (id, err) => this.logListenerError(id, err),
+    );
+    this.forced = new ForcedTokens(
+      this.scheduler,
+      this.live,
       (id, err, request) => this.onListenerFault(id, err, request),
       (id, err) => this.logListenerError(id, err),
     );
@@ -121,6 +126,7 @@ export class EngineLoopService implements OnModuleDestroy {
         minTokens: request.minTokens,
         stopTokenIds: request.stopTokenIds,
         ignoreEos: request.ignoreEos,
+        priority: request.priority,
         arrivalTimeMs: Date.now(),
         deadlineMs: request.deadlineMs,
       });
@@ -131,7 +137,7 @@ export class EngineLoopService implements OnModuleDestroy {
     const forced = request.forcer?.start() ?? [];
     // The tokens join the sequence before its first schedule(); its listener hears of them only
     // after submit() returned the id (a stop string matching them must be able to abort it).
-    if (forced.length > 0) queueMicrotask(this.force(requestId, forced));
+    if (forced.length > 0) queueMicrotask(this.forced.append(requestId, forced));
     this.kick();
     return requestId;
   }
@@ -239,8 +245,8 @@ export class EngineLoopService implements OnModuleDestroy {
       if (seq === undefined) continue;
       const sample = samples.get(id);
       const event: TokenEvent = { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false };
-      const forced = update.finished === undefined ? this.forcerTokens(id, seq, update.token) : [];
-      const deliverForced = forced.length > 0 ? this.force(id, forced) : undefined;
+      const forced = update.finished === undefined ? this.forced.next(id, seq, update.token) : [];
+      const deliverForced = forced.length > 0 ? this.forced.append(id, forced) : undefined;
       const isEndedByForce = deliverForced !== undefined && !this.live.has(id); // forced tokens filled max tokens
       deliveries.push(() => {
         if (isEndedByForce) {
@@ -257,42 +263,6 @@ export class EngineLoopService implements OnModuleDestroy {
       });
     }
     return deliveries;
-  }
-
-  /** The forcer's answer to a sampled token; a throwing forcer ends its request only. */
-  private forcerTokens(requestId: number, seq: SequenceRequest, token: number): number[] {
-    try {
-      return seq.forcer?.onToken(token) ?? [];
-    } catch (err) {
-      this.live.delete(requestId);
-      this.onListenerFault(requestId, err, seq);
-      return [];
-    }
-  }
-
-  /**
-   * Appends forced tokens now (bounded by max tokens; filling it ends the sequence with
-   * 'length') and returns the delivery of their events to the listener.
-   */
-  private force(requestId: number, tokens: number[]): () => void {
-    const room = remainingOutputRoom(this.scheduler, requestId);
-    const n = appendForcedTokens(this.scheduler, requestId, tokens);
-    const isFull = n >= room;
-    // full: no token can follow; the request leaves the scheduler and the live set now
-    const request = isFull ? this.live.delete(requestId) : undefined;
-    if (isFull) this.scheduler.abortRequest(requestId);
-    return () => {
-      if (request === undefined) {
-        for (const token of tokens.slice(0, n)) if (!this.live.token(requestId, forcedEvent(token))) return;
-        return;
-      }
-      try {
-        for (const token of tokens.slice(0, n)) request.listener.onToken(forcedEvent(token));
-      } catch (err) {
-        return this.onListenerFault(requestId, err, request);
-      }
-      finishQuietly(request, { reason: 'length' }, (err) => this.logListenerError(requestId, err));
-    };
   }
 
   private reportFinished(finished: readonly FinishedRequest[]): void {

@@ -43,6 +43,8 @@ export interface SequenceRequest {
   minTokens?: number;
   stopTokenIds?: number[];
   ignoreEos?: boolean;
+  /** Scheduling priority: lower runs first (0 by default). */
+  priority?: number;
   /** Absolute deadline (Date.now() clock). */
   deadlineMs?: number;
   forcer?: TokenForcer;

@@ -16,11 +16,14 @@ import type { TokenText } from './token-text';
 export interface ChatChoiceOptions {
   promptTokens: readonly number[];
   stop: readonly string[];
+  includeStopStrInOutput: boolean;
   isStream: boolean;
   /** -1: no logprobs. */
   numTopLogprobs: number;
   tools: ChatCompletionTool[] | null;
   parseToolCalls: boolean;
+  /** false: only the first tool call is returned (parallel_tool_calls: false). */
+  parallelToolCalls: boolean;
   startsInReasoning: boolean;
   textPrefix: string;
 }
@@ -53,7 +56,7 @@ export class ChatChoice {
     this.isInReasoning = options.startsInReasoning;
     this.thinkStartId = tokenizer.tokenToId(THINK_START);
     this.thinkEndId = tokenizer.tokenToId(THINK_END);
-    this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop });
+    this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop, includeStopStrInOutput: options.includeStopStrInOutput });
     this.parser = options.isStream
       ? new SeedOutputStreamParser({ tools: options.tools, startsInReasoning: options.startsInReasoning, parseToolCalls: options.parseToolCalls })
       : null;
@@ -102,9 +105,10 @@ export class ChatChoice {
       startsInReasoning: this.options.startsInReasoning,
       parseToolCalls: this.options.parseToolCalls,
     });
-    this.hasToolCalls = parsed.tool_calls.length > 0;
+    const toolCalls = this.options.parallelToolCalls ? parsed.tool_calls : parsed.tool_calls.slice(0, 1);
+    this.hasToolCalls = toolCalls.length > 0;
     const message: ChatCompletionMessage = { role: 'assistant', content: parsed.content, reasoning_content: parsed.reasoning_content };
-    if (this.hasToolCalls) message.tool_calls = parsed.tool_calls;
+    if (this.hasToolCalls) message.tool_calls = toolCalls;
     return { message, logprobs: this.options.numTopLogprobs >= 0 ? this.allLogprobs : null };
   }
 
@@ -124,9 +128,16 @@ export class ChatChoice {
   }
 
   private toParts(deltas: ChatCompletionDelta[]): ChatChunkPart[] {
-    return deltas.map((delta) => {
+    return deltas.flatMap((delta) => {
+      if (delta.tool_calls && !this.options.parallelToolCalls) {
+        // parallel_tool_calls false: the deltas of the calls after the first are dropped
+        const { tool_calls: calls, ...rest } = delta;
+        const first = calls.filter((call) => call.index === 0);
+        delta = first.length > 0 ? { ...rest, tool_calls: first } : rest;
+        if (Object.keys(delta).length === 0) return [];
+      }
       if (delta.tool_calls) this.hasToolCalls = true;
-      return { delta, logprobs: null };
+      return [{ delta, logprobs: null }];
     });
   }
 

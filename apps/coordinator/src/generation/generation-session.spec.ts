@@ -75,12 +75,12 @@ describe('GenerationSession', () => {
     a.listener.onFinish({ reason: 'length' });
     b.listener.onFinish({ reason: 'stop' });
     expect(await drain(session)).toEqual([
-      { kind: 'parts', index: 0, parts: ['5'] },
-      { kind: 'parts', index: 1, parts: ['6'] },
-      { kind: 'parts', index: 0, parts: ['.'] },
-      { kind: 'finish', index: 0, reason: 'length' },
-      { kind: 'parts', index: 1, parts: ['.'] },
-      { kind: 'finish', index: 1, reason: 'stop' },
+      { kind: 'parts', index: 0, parts: ['5'], numTokens: 1 },
+      { kind: 'parts', index: 1, parts: ['6'], numTokens: 1 },
+      { kind: 'parts', index: 0, parts: ['.'], numTokens: 1 },
+      { kind: 'finish', index: 0, reason: 'length', numTokens: 1 },
+      { kind: 'parts', index: 1, parts: ['.'], numTokens: 1 },
+      { kind: 'finish', index: 1, reason: 'stop', numTokens: 1 },
     ]);
     expect(session.numCompletionTokens).toBe(2);
   });
@@ -91,7 +91,7 @@ describe('GenerationSession', () => {
     session.start([req]);
     engine.requests[0].listener.onToken(ev(99));
     expect(engine.aborted).toEqual([0]);
-    expect((await drain(session)).at(-1)).toEqual({ kind: 'finish', index: 0, reason: 'stop' });
+    expect((await drain(session)).at(-1)).toEqual({ kind: 'finish', index: 0, reason: 'stop', numTokens: 1 });
   });
 
   it('a timeout is a 504 and ends the other choices', async () => {

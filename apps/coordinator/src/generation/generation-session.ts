@@ -15,8 +15,9 @@ export interface Choice<P> {
 }
 
 export type SessionEvent<P> =
-  | { kind: 'parts'; index: number; parts: P[] }
-  | { kind: 'finish'; index: number; reason: 'stop' | 'length' }
+  /** numTokens: the choice's completion tokens when these parts were made (continuous usage). */
+  | { kind: 'parts'; index: number; parts: P[]; numTokens: number }
+  | { kind: 'finish'; index: number; reason: 'stop' | 'length'; numTokens: number }
   | { kind: 'error'; error: OpenAiError };
 
 /** The engine surface a session needs (EngineLoopService, or a fake in tests). */
@@ -113,7 +114,7 @@ export class GenerationSession<P> {
     this.lastTokenAt[i] = now;
     const choice = this.choices[i];
     const parts = choice.push(event);
-    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts });
+    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts, numTokens: choice.numTokens });
     if (choice.isStopped) {
       // stop string: finish now, free the sequence
       this.engine.abort(this.seqIds[i]!);
@@ -138,9 +139,10 @@ export class GenerationSession<P> {
   private finishChoice(i: number, reason: 'stop' | 'length'): void {
     this.isOpen[i] = false;
     this.timings.onChoiceEnd?.(reason);
-    const parts = this.choices[i].flush();
-    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts });
-    this.events.push({ kind: 'finish', index: i, reason });
+    const choice = this.choices[i];
+    const parts = choice.flush();
+    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts, numTokens: choice.numTokens });
+    this.events.push({ kind: 'finish', index: i, reason, numTokens: choice.numTokens });
     if (!this.isOpen.some(Boolean)) this.events.close();
   }
 }

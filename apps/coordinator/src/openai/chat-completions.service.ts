@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionChunkChoice, FinishReason, Usage } from '../../../../libs/openai-protocol/src/chat-completion.types';
 import { validateChatCompletionRequest, type ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { usageOf } from '../../../../libs/openai-protocol/src/usage';
 import { EngineLoopService } from '../engine/engine-loop.service';
 import { ModelRuntime } from '../engine/model-runtime';
 import { ChatChoice, type ChatChunkPart } from '../generation/chat-choice';
@@ -59,10 +60,12 @@ export class ChatCompletionsService {
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {
       promptTokens: prompt.tokens,
       stop: params.stop,
+      includeStopStrInOutput: params.includeStopStrInOutput,
       isStream: params.stream,
       numTopLogprobs: params.numTopLogprobs,
       tools: params.tools,
       parseToolCalls: prompt.parseToolCalls,
+      parallelToolCalls: params.parallelToolCalls,
       startsInReasoning: prompt.startsInReasoning,
       textPrefix: prompt.textPrefix,
     }));
@@ -101,8 +104,10 @@ export class ChatCompletionsService {
     const sse = new SseWriter(res);
     onClientGone(res, () => run.session.abort());
     const { params } = run;
-    const chunk = (choices: ChatCompletionChunkChoice[]): ChatCompletionChunk => ({
-      id: run.id, object: 'chat.completion.chunk', created: run.created, model: params.model, choices, ...(params.includeUsage ? { usage: null } : {}),
+    // continuous_usage_stats: each chunk carries the usage of its choice so far (as vLLM does)
+    const chunk = (choices: ChatCompletionChunkChoice[], numTokens = 0): ChatCompletionChunk => ({
+      id: run.id, object: 'chat.completion.chunk', created: run.created, model: params.model, choices,
+      ...(params.includeUsage ? { usage: params.continuousUsageStats ? usageOf(run.prompt.tokens.length, numTokens) : null } : {}),
     });
     sse.start();
     for (let index = 0; index < params.n; index++) {
@@ -117,12 +122,12 @@ export class ChatCompletionsService {
       }
       if (event.kind === 'parts') {
         for (const part of event.parts) {
-          await sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
+          await sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }], event.numTokens));
         }
       } else {
         const choice = run.session.choices[event.index] as ChatChoice;
         const pending = choice.takePendingLogprobs();
-        await sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
+        await sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }], event.numTokens));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
@@ -138,9 +143,7 @@ export class ChatCompletionsService {
   }
 
   private usage(run: ChatRun): Usage {
-    const prompt = run.prompt.tokens.length;
-    const completion = run.session.numCompletionTokens;
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    return usageOf(run.prompt.tokens.length, run.session.numCompletionTokens);
   }
 
   usageOf(run: ChatRun): RequestUsage {

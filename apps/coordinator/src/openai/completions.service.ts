@@ -6,6 +6,7 @@ import type { Usage } from '../../../../libs/openai-protocol/src/chat-completion
 import type { Completion, CompletionChoice as WireChoice } from '../../../../libs/openai-protocol/src/completion.types';
 import { validateCompletionRequest, type CompletionParams } from '../../../../libs/openai-protocol/src/completion-request.validator';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { usageOf } from '../../../../libs/openai-protocol/src/usage';
 import { EngineLoopService } from '../engine/engine-loop.service';
 import { ModelRuntime } from '../engine/model-runtime';
 import { CompletionChoice, type CompletionChunkPart } from '../generation/completion-choice';
@@ -49,7 +50,7 @@ export class CompletionsService {
     checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
     await context.reserveTokens(tokensToReserve(promptTokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () =>
-      new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, numTopLogprobs: params.numTopLogprobs }),
+      new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, includeStopStrInOutput: params.includeStopStrInOutput, numTopLogprobs: params.numTopLogprobs }),
     );
     const session = new GenerationSession(this.engine, choices, {
       arrivedAtMs: context.arrivedAtMs,
@@ -81,8 +82,10 @@ export class CompletionsService {
     const sse = new SseWriter(res);
     onClientGone(res, () => run.session.abort());
     const { params } = run;
-    const chunk = (choices: WireChoice[]): Completion => ({
-      id: run.id, object: 'text_completion', created: run.created, model: params.model, choices, ...(params.includeUsage ? { usage: null } : {}),
+    // continuous_usage_stats: each chunk carries the usage of its choice so far (as vLLM does)
+    const chunk = (choices: WireChoice[], numTokens = 0): Completion => ({
+      id: run.id, object: 'text_completion', created: run.created, model: params.model, choices,
+      ...(params.includeUsage ? { usage: params.continuousUsageStats ? usageOf(run.promptTokens.length, numTokens) : null } : {}),
     });
     sse.start();
     let status = 200;
@@ -93,10 +96,10 @@ export class CompletionsService {
         break;
       }
       if (event.kind === 'parts') {
-        for (const part of event.parts) await sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
+        for (const part of event.parts) await sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }], event.numTokens));
       } else {
         const pending = (run.session.choices[event.index] as CompletionChoice).takePendingLogprobs();
-        await sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
+        await sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }], event.numTokens));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
@@ -106,9 +109,7 @@ export class CompletionsService {
   }
 
   private usage(run: CompletionRun): Usage {
-    const prompt = run.promptTokens.length;
-    const completion = run.session.numCompletionTokens;
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    return usageOf(run.promptTokens.length, run.session.numCompletionTokens);
   }
 
   usageOf(run: CompletionRun): RequestUsage {

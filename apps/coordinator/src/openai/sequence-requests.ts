@@ -55,6 +55,7 @@ export function sequenceRequests(
     minTokens: params.minTokens,
     stopTokenIds: params.stopTokenIds,
     ignoreEos: params.ignoreEos,
+    priority: params.priority,
     deadlineMs,
     forcer: options.forcer?.(),
   }));

@@ -26,6 +26,7 @@ export class UsageRecorder implements OnModuleDestroy {
 
   record(delta: UsageDelta): void {
     this.store.addUsage(delta).catch(() => {
+      if (this.pending.size === 0) this.logger.warn('the store is unavailable: usage records are kept in memory and retried');
       this.keep(delta);
       this.scheduleRetry();
     });
@@ -39,7 +40,6 @@ export class UsageRecorder implements OnModuleDestroy {
   }
 
   private keep(delta: UsageDelta): void {
-    if (this.pending.size === 0) this.logger.warn('the store is unavailable: usage records are kept in memory and retried');
     const id = JSON.stringify([delta.keyId, delta.model, hourStart(delta.atMs)]);
     const held = this.pending.get(id);
     if (!held) {
