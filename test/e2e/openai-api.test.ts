@@ -195,7 +195,9 @@ describe('models, health, readiness, metrics', () => {
     } catch {
       // the client library may throw on abort or just end the iteration
     }
-    expect(n).toBe(3);
+    // events of one step arrive in one write (corked), so the client may still yield a few it had parsed
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(n).toBeLessThan(20);
     for (let i = 0; i < 50; i++) {
       const metrics = parseMetrics(await (await fetch(`${server.baseUrl}/metrics`)).text());
       if (metrics.get('tpserve_num_requests_running') === 0 && metrics.get('tpserve_kv_cache_usage_ratio') === 0) {

@@ -15,6 +15,7 @@ import { ChatCompletionsService } from './openai/chat-completions.service';
 import { CompletionsController } from './openai/completions.controller';
 import { CompletionsService } from './openai/completions.service';
 import { ModelsController } from './openai/models.controller';
+import { PromptPool } from './openai/prompt-pool';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsageModule } from './usage/usage.module';
@@ -38,6 +39,7 @@ export class AppModule {
         { provide: ModelRuntime, useValue: runtime },
         { provide: MetricsService, useValue: metrics },
         EngineLoopService,
+        { provide: PromptPool, useFactory: (rt: ModelRuntime) => new PromptPool(rt.config.modelDir, rt.config.promptThreads), inject: [ModelRuntime] },
         ChatCompletionsService,
         CompletionsService,
         TokenizeService,

@@ -15,6 +15,8 @@ export interface KvCacheRequest {
   readonly numComputedTokens: number;
   /** Chained hashes of the request's full blocks; extended lazily by the manager. */
   readonly blockHashes: BlockHash[];
+  /** Async scheduling: tokens scheduled to steps not reported yet (0 when absent). */
+  readonly numInFlightTokens?: number;
 }
 
 /** A cached prefix: whole blocks, to be claimed by allocateSlots. */
@@ -112,8 +114,9 @@ export class BlockManager {
   }
 
   /**
-   * Grows the request's block table to hold numComputedTokens + numNewTokens tokens (where
-   * numComputedTokens comes from `computed` on the first allocation, else from the request).
+   * Grows the request's block table to hold numComputedTokens + numInFlightTokens + numNewTokens
+   * tokens (where numComputedTokens comes from `computed` on the first allocation, else from the
+   * request).
    * `computed` (only on a request's first allocation) claims its cached blocks first and counts
    * the prefix query. Returns every block id appended (cached ones included), or null, changing
    * nothing, when there are not enough free blocks.
@@ -124,7 +127,7 @@ export class BlockManager {
       throw new Error(`request ${request.requestId} already holds blocks; computed blocks apply to a first allocation only`);
     }
     const hit = computed ?? NO_BLOCKS;
-    const numComputed = computed !== undefined ? hit.numComputedTokens : request.numComputedTokens;
+    const numComputed = computed !== undefined ? hit.numComputedTokens : request.numComputedTokens + (request.numInFlightTokens ?? 0);
     const numHeld = (existing?.blocks.length ?? 0) + hit.blocks.length;
     const numNew = Math.max(0, this.blocksFor(numComputed + numNewTokens) - numHeld);
     // cached blocks nobody owns sit in the free queue: claiming them uses free capacity too

@@ -9,6 +9,7 @@ export const METRIC = {
   interTokenLatencySeconds: 'tpserve_inter_token_latency_seconds',
   promptTokensTotal: 'tpserve_prompt_tokens_total',
   generationTokensTotal: 'tpserve_generation_tokens_total',
+  promptTokensComputedTotal: 'tpserve_prompt_tokens_computed_total',
   numRequestsRunning: 'tpserve_num_requests_running',
   numRequestsWaiting: 'tpserve_num_requests_waiting',
   kvCacheUsageRatio: 'tpserve_kv_cache_usage_ratio',

@@ -52,6 +52,8 @@ export class RequestRegistry<P> {
     this.running.remove(req);
     this.releaseBlocks(req);
     req.numComputedTokens = 0;
+    req.numInFlightTokens = 0; // an in-flight step's work for it is void (its epoch changes below)
+    req.numPendingSamples = 0;
     req.status = 'PREEMPTED';
     req.numPreemptions++;
     this.numPreemptions++;
@@ -67,7 +69,10 @@ export class RequestRegistry<P> {
     const wasRunning = this.running.removeWhere(() => true);
     for (const req of this.requests.values()) {
       req.blockIds.length = 0;
+      req.unsentBlockIds.length = 0;
       req.numComputedTokens = 0;
+      req.numInFlightTokens = 0;
+      req.numPendingSamples = 0;
       req.isKnownToWorker = false;
     }
     for (const req of wasRunning) {
@@ -111,6 +116,7 @@ export class RequestRegistry<P> {
   private releaseBlocks(req: Request<P>): void {
     this.kvCache.free(req.requestId);
     req.blockIds.length = 0;
+    req.unsentBlockIds.length = 0;
     if (req.isKnownToWorker) this.forgetIds.push(req.requestId);
     req.isKnownToWorker = false;
   }

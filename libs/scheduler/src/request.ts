@@ -55,6 +55,8 @@ export class Request<P = unknown> implements KvCacheRequest {
   readonly blockHashes: BlockHash[] = [];
   /** Mirror of this request's block table in the BlockManager (empty while not running). */
   readonly blockIds: number[] = [];
+  /** Async scheduling: block ids of a dropped entry, not yet sent to the workers (go with the next one). */
+  readonly unsentBlockIds: number[] = [];
   readonly samplingParams: P;
   readonly maxTokens: number;
   readonly minTokens: number;
@@ -64,7 +66,13 @@ export class Request<P = unknown> implements KvCacheRequest {
   readonly arrivalTimeMs: number;
   readonly deadlineMs: number | undefined;
   status: RequestStatus = 'WAITING';
+  /** Tokens whose KV a reported step wrote (prefix hits included). */
   numComputedTokens = 0;
+  /** Async scheduling: tokens in steps scheduled but not yet reported; the next chunk starts after them. */
+  numInFlightTokens = 0;
+  /** Async scheduling: tokens an unreported step will sample (placeholders until it reports). */
+  numPendingSamples = 0;
+  /** Also the epoch of its in-flight entries: a step scheduled before a preemption no longer applies. */
   numPreemptions = 0;
   finishReason: FinishReason | null = null;
   /** The eos / stop token that ended the request, if any. */
@@ -94,6 +102,10 @@ export class Request<P = unknown> implements KvCacheRequest {
 
   get numTokens(): number {
     return this.allTokens.length;
+  }
+  /** Position of the next token to schedule (numComputedTokens in the synchronous scheduler). */
+  get numScheduledTokens(): number {
+    return this.numComputedTokens + this.numInFlightTokens;
   }
   get numPromptTokens(): number {
     return this.promptTokens.length;

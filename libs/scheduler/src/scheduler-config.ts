@@ -20,6 +20,11 @@ export interface SchedulerConfig {
   enablePrefixCaching?: boolean;
   /** The model's EOS ids (stop unless a request sets ignoreEos). */
   eosTokenIds?: readonly number[];
+  /**
+   * Async scheduling (default false): schedule() may run while one step is unreported, assuming
+   * its sampled tokens (placeholders, see resolvePlaceholders) so step N+1 is ready when N ends.
+   */
+  asyncScheduling?: boolean;
 }
 
 function positiveInt(name: string, v: number | undefined): void {

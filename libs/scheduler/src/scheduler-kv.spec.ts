@@ -22,14 +22,12 @@ describe('Scheduler: prefix caching', () => {
     expect(h.outputs.get(2)).toEqual(referenceOutput(prompt, 1));
   });
 
-  it('does not hit blocks still being computed in the same step', () => {
+  it('never hits blocks still being computed: an identical prompt waits for them (shared prefill)', () => {
     const h = new Harness({ maxNumBatchedTokens: 32 });
     h.add(1, range(12), { maxTokens: 1 });
     h.add(2, range(12), { maxTokens: 1 });
-    expect(h.step()).toEqual<Decision[]>([
-      [1, 0, 12, true],
-      [2, 0, 12, true],
-    ]);
+    expect(h.step()).toEqual<Decision[]>([[1, 0, 12, true]]);
+    expect(h.step()).toEqual<Decision[]>([[2, 8, 4, true]]);
   });
 
   it('a cached chunk of a running prefill is shared by a later request', () => {

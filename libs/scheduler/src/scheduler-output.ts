@@ -12,10 +12,16 @@ export interface NewRequestData<P> {
   numPromptTokens: number;
 }
 
+/**
+ * Async scheduling: a token the step before this one samples, unknown when this step was
+ * scheduled; Scheduler.resolvePlaceholders() fills it in before the step is sent.
+ */
+export const PLACEHOLDER_TOKEN = -1;
+
 /** One request's work this step: a prefill chunk, a recompute chunk or one decode token. */
 export interface ScheduledRequest {
   requestId: number;
-  /** The exact token ids to compute, at positions startPos .. startPos + tokens.length - 1. */
+  /** The token ids to compute, at positions startPos .. startPos + tokens.length - 1 (async: may end in PLACEHOLDER_TOKEN). */
   tokens: number[];
   /** Every position before startPos is already in the KV cache (computed or a prefix hit). */
   startPos: number;
@@ -72,13 +78,18 @@ export interface SchedulerStats {
   numPrefixQueryTokens: number;
   numPrefixHitTokens: number;
   numPreemptions: number;
+  /** Prompt positions scheduled for computing so far (prefix hits and shared prefills skip theirs). */
+  numPromptTokensComputed: number;
 }
 
 export function emptySchedulerOutput<P>(stepId: number): SchedulerOutput<P> {
   return { stepId, newRequests: [], scheduled: [], finishedIds: [], preemptedIds: [], finishedRequests: [], numBatchedTokens: 0 };
 }
 
-/** Schedules allTokens[startPos, startPos + n); samples when that reaches the last known token. */
+/**
+ * Schedules positions [startPos, startPos + n) of allTokens followed by `numPlaceholders` tokens
+ * still being sampled; samples when that reaches the last of them.
+ */
 export function addScheduled(
   out: SchedulerOutput<unknown>,
   requestId: number,
@@ -86,8 +97,10 @@ export function addScheduled(
   startPos: number,
   n: number,
   newBlockIds: number[],
+  numPlaceholders = 0,
 ): void {
   const tokens = allTokens.slice(startPos, startPos + n);
-  out.scheduled.push({ requestId, tokens, startPos, newBlockIds, sample: startPos + n === allTokens.length });
+  while (tokens.length < n) tokens.push(PLACEHOLDER_TOKEN);
+  out.scheduled.push({ requestId, tokens, startPos, newBlockIds, sample: startPos + n === allTokens.length + numPlaceholders });
   out.numBatchedTokens += n;
 }

@@ -2,6 +2,7 @@
 // deadlines and aborts over thousands of steps, against the FakeWorker (which checks the step
 // contract and the KV contents). Invariants are checked after every step; at the end every
 // request has finished, every block is free, and every output equals the fake model's answer.
+// Each case also runs with async scheduling (step N+1 planned while N is unreported).
 import { describe, expect, it } from 'vitest';
 import { ContextLengthExceededError, QueueFullError } from './errors';
 import type { SchedulerConfig } from './scheduler-config';
@@ -41,7 +42,7 @@ function runRandom(seed: number, over: Partial<SchedulerConfig>, numArrivalSteps
   let numQueueFull = 0;
   const live = (): number[] => [...admitted.keys()].filter((id) => !h.finished.has(id));
 
-  for (let step = 0; step < numArrivalSteps || h.scheduler.numUnfinishedRequests > 0; step++) {
+  for (let step = 0; step < numArrivalSteps || h.scheduler.numUnfinishedRequests > 0 || h.hasUnreported; step++) {
     if (step > numArrivalSteps + 20_000) throw new Error(`seed ${seed}: not drained`);
     if (step < numArrivalSteps) {
       const arrivals = rng() < 0.3 ? 1 + int(3) : 0;
@@ -107,9 +108,13 @@ const CASES: Array<[string, Partial<SchedulerConfig>]> = [
   ['tiny budget, block size 1', { ...common, maxNumSeqs: 3, maxNumBatchedTokens: 5, enableChunkedPrefill: true, blockSize: 1, numBlocks: 110 }],
 ];
 const SEEDS = [1, 2, 3];
+const ALL_CASES = CASES.flatMap(([name, over]): Array<[string, Partial<SchedulerConfig>]> => [
+  [name, over],
+  [`${name}, async`, { ...over, asyncScheduling: true }],
+]);
 
 describe('Scheduler properties (seeded random runs)', () => {
-  it.each(CASES.flatMap(([name, over]) => SEEDS.map((seed) => [name, seed, over] as const)))(
+  it.each(ALL_CASES.flatMap(([name, over]) => SEEDS.map((seed) => [name, seed, over] as const)))(
     '%s, seed %i: invariants hold every step and every request ends correctly',
     (_name, seed, over) => {
       const r = runRandom(seed, over, 2500);

@@ -1,28 +1,35 @@
 // The continuous-batching scheduler (vLLM V1 model): each step spends a token budget on the
 // running requests first (decodes, continuing prefill chunks), then admits waiting ones in
 // priority/FCFS order, chunking long prompts, skipping prefix-cache hits, and preempting the
-// newest running request (recompute) when KV blocks run out. Pure logic: scheduler*.spec.ts
-// run it against a fake worker.
+// newest running request (recompute) when KV blocks run out. A waiting request whose prompt
+// blocks a running one is computing right now waits for them (shared prefill, n > 1). With
+// async scheduling it plans step N+1 while N runs (in-flight-steps.ts). Pure logic:
+// scheduler*.spec.ts run it against a fake worker.
 
 import { BlockManager } from '../../kv-cache/src/block-manager';
 import { InvalidRequestError, QueueFullError } from './errors';
 import { Request, type RequestInit, validateRequestInit } from './request';
 import { RequestRegistry } from './request-registry';
 import { type SchedulerConfig, validateSchedulerConfig } from './scheduler-config';
+import { InFlightSteps, reconcileStep } from './in-flight-steps';
 import { addScheduled, emptySchedulerOutput } from './scheduler-output';
 import type { RequestUpdate, SampledToken, SchedulerOutput, SchedulerStats } from './scheduler-output';
+import { isWaitingForSharedPrefill } from './shared-prefill';
 import { checkStop } from './stop-check';
 
 /**
  * Rules: one step in flight (schedule, run it, updateFromOutput, repeat; an output with nothing
- * scheduled needs no update but its finishedIds must still reach the workers). A request id is
- * the workers' seqId and must stay unique until the workers were told to forget it.
+ * scheduled needs no update but its finishedIds must still reach the workers). With
+ * asyncScheduling, schedule() may run once more while a step is unreported; that step is sent
+ * after the unreported one reported and resolvePlaceholders() filled it in. A request id is the
+ * workers' seqId and must stay unique until the workers were told to forget it.
  */
 export class Scheduler<P = unknown> {
   readonly config: Readonly<SchedulerConfig>;
   private blockManager: BlockManager;
   private readonly registry: RequestRegistry<P>;
-  private inFlight: SchedulerOutput<P> | null = null;
+  private readonly inFlight = new InFlightSteps<P>();
+  private numPromptTokensComputed = 0;
   private nextArrivalSeq = 0;
   private nextStepId = 0;
 
@@ -61,7 +68,11 @@ export class Scheduler<P = unknown> {
    * finishedRequests; numBatchedTokens never exceeds maxNumBatchedTokens.
    */
   schedule(now?: number): SchedulerOutput<P> {
-    if (this.inFlight !== null) throw new Error('schedule() called before updateFromOutput() of the previous step');
+    if (this.inFlight.length > (this.config.asyncScheduling ? 1 : 0)) {
+      throw new Error(this.config.asyncScheduling
+        ? 'schedule() called with two steps unreported (async scheduling runs one step ahead)'
+        : 'schedule() called before updateFromOutput() of the previous step');
+    }
     const { running, waiting } = this.registry;
     const out = emptySchedulerOutput<P>(this.nextStepId++);
     out.finishedRequests.push(...this.registry.reapAborted(now));
@@ -70,7 +81,11 @@ export class Scheduler<P = unknown> {
     // running requests first: one decode token each, or their next prefill chunk
     for (let i = 0; i < running.length && budget > 0; ) {
       const req = running.at(i) as Request<P>;
-      const n = Math.min(this.capChunk(req.numTokens - req.numComputedTokens), budget);
+      const n = Math.min(this.numToSchedule(req), budget);
+      if (n === 0) {
+        i++; // async: its unreported token is its last allowed one
+        continue;
+      }
       const newBlockIds = this.allocateOrPreempt(req, n, out);
       if (newBlockIds === null) continue; // req left the running list (it was the tail)
       this.emit(req, n, newBlockIds, out);
@@ -79,8 +94,8 @@ export class Scheduler<P = unknown> {
     }
 
     // then waiting requests in order; none in a step that preempted (they just lost blocks)
-    while (out.preemptedIds.length === 0 && budget > 0 && running.length < this.config.maxNumSeqs) {
-      const req = waiting.peek();
+    for (let w = 0; out.preemptedIds.length === 0 && budget > 0 && running.length < this.config.maxNumSeqs; ) {
+      const req = waiting.at(w);
       if (req === undefined) break;
       if (!this.kvCache.canEverFit(req.numTokens)) {
         out.finishedRequests.push(this.registry.finish(req, 'error', 'the prompt needs more KV blocks than exist'));
@@ -88,6 +103,10 @@ export class Scheduler<P = unknown> {
       }
       // prefix-cache hit: skip the computed blocks (never the whole prompt)
       const computed = this.kvCache.getComputedBlocks(req);
+      if (isWaitingForSharedPrefill(req, computed, running, this.kvCache)) {
+        w++; // shared prefill: its next blocks are being computed by a running request
+        continue;
+      }
       const remaining = req.numTokens - computed.numComputedTokens;
       if (!this.config.enableChunkedPrefill && remaining > budget) break;
       const n = Math.min(this.capChunk(remaining), budget);
@@ -100,7 +119,22 @@ export class Scheduler<P = unknown> {
     }
 
     out.finishedIds = this.registry.takeForgetIds();
-    if (out.scheduled.length > 0) this.inFlight = out;
+    if (out.scheduled.length > 0) this.inFlight.push(out, this.registry);
+    return out;
+  }
+
+  /**
+   * Async scheduling: call once the step before `out` reported (updateFromOutput), before sending
+   * `out`. Fills its placeholders with the sampled tokens and drops the entries that no longer
+   * apply (a late stop / EOS, an abort, forced tokens): their speculative token is rolled back.
+   * A no-op for a step that was not scheduled ahead.
+   */
+  resolvePlaceholders(out: SchedulerOutput<P>): SchedulerOutput<P> {
+    const step = this.inFlight.find(out);
+    if (step === undefined) return out;
+    if (step !== this.inFlight.head) throw new Error('resolvePlaceholders() before the step ahead of it reported');
+    reconcileStep(step, this.registry);
+    if (out.scheduled.length === 0) this.inFlight.shift(); // nothing left to report
     return out;
   }
 
@@ -111,8 +145,9 @@ export class Scheduler<P = unknown> {
    * changes nothing); tokens for requests aborted meanwhile are dropped.
    */
   updateFromOutput(output: SchedulerOutput<P>, sampled: readonly SampledToken[]): RequestUpdate[] {
-    if (output.scheduled.length === 0) return [];
-    if (output !== this.inFlight) throw new Error('updateFromOutput() expects the output of the last schedule()');
+    const step = this.inFlight.head;
+    if (output.scheduled.length === 0 && step?.out !== output) return [];
+    if (step === undefined || output !== step.out) throw new Error('updateFromOutput() expects the output of the oldest unreported schedule()');
     const tokens = new Map(sampled.map((s) => [s.requestId, s.token]));
     const live = (id: number): Request<P> | undefined => {
       const req = this.registry.get(id);
@@ -120,21 +155,27 @@ export class Scheduler<P = unknown> {
     };
     const missing = output.scheduled.find((e) => e.sample && live(e.requestId) !== undefined && !tokens.has(e.requestId));
     if (missing !== undefined) throw new Error(`no sampled token for request ${missing.requestId} in step ${output.stepId}`);
-    this.inFlight = null;
+    this.inFlight.shift();
     const updates: RequestUpdate[] = [];
-    for (const e of output.scheduled) {
+    output.scheduled.forEach((e, i) => {
       const req = live(e.requestId);
-      if (req === undefined) continue; // aborted meanwhile: freed by the next schedule()
-      req.numComputedTokens += e.tokens.length;
-      this.kvCache.cacheBlocks(req);
-      if (!e.sample) continue;
+      if (req === undefined) return; // aborted meanwhile: freed by the next schedule()
+      // preempted after this step was scheduled (async): its KV is gone, its sampled token is not
+      const isCurrent = req.numPreemptions === step.epochs[i];
+      if (isCurrent) {
+        req.numInFlightTokens -= e.tokens.length;
+        req.numComputedTokens += e.tokens.length;
+        this.kvCache.cacheBlocks(req);
+      }
+      if (!e.sample) return;
+      if (isCurrent) req.numPendingSamples--;
       const token = tokens.get(e.requestId) as number;
       req.appendOutputToken(token);
       const update: RequestUpdate = { requestId: req.requestId, token };
       const stop = checkStop(req, this.config.eosTokenIds ?? [], this.config.maxModelLen);
       if (stop !== null) update.finished = this.registry.finish(req, stop.reason, undefined, stop.stopTokenId);
       updates.push(update);
-    }
+    });
     return updates;
   }
 
@@ -147,7 +188,7 @@ export class Scheduler<P = unknown> {
    * Returns the ids of the requests that were running.
    */
   resetAfterWorkerLoss(numBlocks: number): number[] {
-    this.inFlight = null;
+    this.inFlight.clear();
     this.blockManager = this.newBlockManager(numBlocks);
     return this.registry.resetAll(this.blockManager);
   }
@@ -176,7 +217,16 @@ export class Scheduler<P = unknown> {
       numPrefixQueryTokens: this.kvCache.numPrefixQueryTokens,
       numPrefixHitTokens: this.kvCache.numPrefixHitTokens,
       numPreemptions: this.registry.numPreemptions,
+      numPromptTokensComputed: this.numPromptTokensComputed,
     };
+  }
+
+  // Tokens left to schedule; async: a token still being sampled counts (a placeholder), unless
+  // it is the request's last allowed one (then it ends with it: nothing to speculate).
+  private numToSchedule(req: Request<P>): number {
+    const pending = req.numPendingSamples;
+    if (pending > 0 && (req.numOutputTokens + pending >= req.maxTokens || req.numTokens + pending >= this.config.maxModelLen)) return 0;
+    return this.capChunk(req.numTokens + pending - req.numScheduledTokens);
   }
 
   private newBlockManager(numBlocks: number): BlockManager {
@@ -208,6 +258,11 @@ export class Scheduler<P = unknown> {
 
   private emit(req: Request<P>, n: number, newBlockIds: number[], out: SchedulerOutput<P>): void {
     req.blockIds.push(...newBlockIds);
-    addScheduled(out, req.requestId, req.allTokens, req.numComputedTokens, n, newBlockIds);
+    const start = req.numScheduledTokens;
+    const blockIds = req.unsentBlockIds.length > 0 ? [...req.unsentBlockIds.splice(0), ...newBlockIds] : newBlockIds;
+    addScheduled(out, req.requestId, req.allTokens, start, n, blockIds, req.numPendingSamples);
+    this.numPromptTokensComputed += Math.max(0, Math.min(start + n, req.numPromptTokens) - start);
+    req.numInFlightTokens += n;
+    if (start + n === req.numTokens + req.numPendingSamples) req.numPendingSamples++;
   }
 }

@@ -3,7 +3,7 @@
 // back in request order; each pending step has its own deadline. A broken stream rejects every
 // pending step with a WorkerRpcError naming the rank.
 import * as grpc from '@grpc/grpc-js';
-import type { ProtoStepRequest, ProtoStepResponse } from '../../worker-protocol/src/step-codec';
+import type { ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { WorkerRpcError } from './worker-rpc-error';
 
 interface Pending {
@@ -13,16 +13,17 @@ interface Pending {
 }
 
 export class StepStream {
-  private call: grpc.ClientDuplexStream<ProtoStepRequest, ProtoStepResponse> | undefined;
+  private call: grpc.ClientDuplexStream<Buffer, ProtoStepResponse> | undefined;
   private readonly pending: Pending[] = [];
 
   constructor(
-    private readonly open: () => grpc.ClientDuplexStream<ProtoStepRequest, ProtoStepResponse>,
+    private readonly open: () => grpc.ClientDuplexStream<Buffer, ProtoStepResponse>,
     private readonly rank: number,
     private readonly address: string,
   ) {}
 
-  send(request: ProtoStepRequest, timeoutMs: number): Promise<ProtoStepResponse> {
+  /** `request`: the StepRequest's encoded bytes (the same buffer goes to every rank). */
+  send(request: Buffer, timeoutMs: number): Promise<ProtoStepResponse> {
     const call = this.call ?? this.start();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -38,7 +39,7 @@ export class StepStream {
     this.call = undefined;
   }
 
-  private start(): grpc.ClientDuplexStream<ProtoStepRequest, ProtoStepResponse> {
+  private start(): grpc.ClientDuplexStream<Buffer, ProtoStepResponse> {
     const call = this.open();
     call.on('data', (res: ProtoStepResponse) => {
       const p = this.pending.shift();

@@ -1,7 +1,7 @@
 // WorkerClient: a promise-based gRPC client of one rank with a deadline on every call.
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWorkerService } from '../../worker-protocol/src/proto-loader';
-import type { ProtoStepRequest, ProtoStepResponse } from '../../worker-protocol/src/step-codec';
+import type { ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { StepStream } from './step-stream';
 import { WorkerRpcError } from './worker-rpc-error';
 
@@ -16,12 +16,15 @@ export class WorkerClient {
     const { Client } = loadWorkerService();
     this.client = new Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client &
       Record<string, unknown>;
-    const openStream = this.client.stepStream as () => grpc.ClientDuplexStream<ProtoStepRequest, ProtoStepResponse>;
-    this.steps = new StepStream(() => openStream.call(this.client), rank, address);
+    // requests go out as bytes encoded once for all ranks (encodeStepRequest)
+    const method = loadWorkerService().service.StepStream;
+    const openStream = (): grpc.ClientDuplexStream<Buffer, ProtoStepResponse> =>
+      this.client.makeBidiStreamRequest(method.path, (bytes: Buffer) => bytes, method.responseDeserialize as (b: Buffer) => ProtoStepResponse);
+    this.steps = new StepStream(openStream, rank, address);
   }
 
-  /** One step over the rank's long-lived StepStream. */
-  step(request: ProtoStepRequest, deadlineMs: number): Promise<ProtoStepResponse> {
+  /** One step over the rank's long-lived StepStream; `request` from encodeStepRequest. */
+  step(request: Buffer, deadlineMs: number): Promise<ProtoStepResponse> {
     return this.steps.send(request, deadlineMs);
   }
 

@@ -9,6 +9,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StepExecutor } from '../../native/src/step-executor';
 import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
+import { encodeStepRequest } from '../../worker-protocol/src/proto-loader';
 import { WorkerClient } from './worker-client';
 import type { WorkerRpcError } from './worker-rpc-error';
 import { WorkerProcess } from './worker-process';
@@ -141,7 +142,7 @@ export class WorkerGroup implements StepExecutor {
   async step(input: StepInput): Promise<StepOutput> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new WorkerGroupError('the worker group is closed', undefined);
-    const request = stepInputToProto(input);
+    const request = encodeStepRequest(stepInputToProto(input)); // once, for every rank
     const timeout = this.options.stepTimeoutMs ?? 120_000;
     const sent = process.hrtime.bigint();
     const replies = this.clients.map((c) => c.step(request, timeout));

@@ -38,3 +38,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 1 << 30,
   'grpc.max_send_message_length': 1 << 30,
 };
+
+/**
+ * A StepRequest as the bytes gRPC would send: encoded once per step and written unchanged on
+ * every rank's StepStream (one serialization per step, not one per rank).
+ */
+export function encodeStepRequest(request: unknown): Buffer {
+  return loadWorkerService().service.StepStream.requestSerialize(request);
+}

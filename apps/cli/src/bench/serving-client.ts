@@ -36,12 +36,12 @@ function requestBody(t: ServingTarget, prompt: string, maxTokens: number, isStre
   };
 }
 
-function post(t: ServingTarget, body: Record<string, unknown>): Promise<Response> {
+function post(t: ServingTarget, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
   return fetch(`${t.baseUrl}/v1/${t.endpoint === 'chat' ? 'chat/completions' : 'completions'}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(t.timeoutMs),
+    signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(t.timeoutMs)]) : AbortSignal.timeout(t.timeoutMs),
   });
 }
 
@@ -53,13 +53,19 @@ function hasText(chunk: StreamChunk): boolean {
 }
 
 /** Streams one request; never throws (a failure is a result with isSuccess false). */
-export async function streamRequest(t: ServingTarget, prompt: string, maxTokens: number): Promise<RequestResult> {
+/** Per-request extras: `onChunk` gets the arrival time of each text chunk; `signal` ends the stream early. */
+export interface StreamOptions {
+  onChunk?: (atMs: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function streamRequest(t: ServingTarget, prompt: string, maxTokens: number, options: StreamOptions = {}): Promise<RequestResult> {
   const result: RequestResult = { isSuccess: false, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: [], e2eMs: 0, numChunks: 0 };
   const started = performance.now();
   let lastChunkAt = 0;
   let isDone = false;
   try {
-    const res = await post(t, requestBody(t, prompt, maxTokens, true));
+    const res = await post(t, requestBody(t, prompt, maxTokens, true), options.signal);
     if (res.status !== 200 || res.body === null) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const decoder = new TextDecoder();
     let buffered = '';
@@ -88,6 +94,7 @@ export async function streamRequest(t: ServingTarget, prompt: string, maxTokens:
           else result.itlMs.push(now - lastChunkAt);
           lastChunkAt = now;
           result.numChunks++;
+          options.onChunk?.(now);
         }
       }
     }

@@ -36,6 +36,10 @@ export interface ServerConfig {
   restartBudget: RestartBudgetSpec;
   /** SIGTERM: how long running and queued requests may take to finish. */
   drainTimeoutMs: number;
+  /** Plan step N+1 while step N runs on the workers (the scheduler's asyncScheduling). */
+  asyncScheduling: boolean;
+  /** worker_threads rendering and tokenizing large prompts off the event loop (0: on the loop). */
+  promptThreads: number;
   /** Every /v1 route needs a key, even before any key exists. */
   requireApiKey: boolean;
   /** /metrics needs a key too (it is open by default, for Prometheus). */
@@ -62,6 +66,11 @@ interface OptionSpec {
   defaultDescription?: string;
   choices?: readonly string[];
   parse?: (value: string) => unknown;
+}
+
+function onOffArg(value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new InvalidArgumentError('must be on or off.');
 }
 
 /** An argParser for an integer in [min, max]; commander adds which flag or variable it came from. */
@@ -102,6 +111,8 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
+  promptThreads: { flags: '--prompt-threads <n>', env: 'TPSERVE_PROMPT_THREADS', description: 'threads that render and tokenize large prompts off the event loop, 0 for none', defaultValue: 1, parse: integerIn(0, 64) },
+  asyncScheduling: { flags: '--async-scheduling <on|off>', env: 'TPSERVE_ASYNC_SCHEDULING', description: 'schedule the next step while the workers run the current one', defaultValue: 'on', parse: onOffArg },
   redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for API keys, rate limits and usage, shared by replicas (default: in memory, one replica)' },
   requireApiKey: { flags: '--require-api-key', env: 'TPSERVE_REQUIRE_API_KEY', description: 'every /v1 route needs an API key, even when none exists yet', defaultValue: false },
   metricsAuth: { flags: '--metrics-auth', env: 'TPSERVE_METRICS_AUTH', description: '/metrics needs an API key too (open by default)', defaultValue: false },
@@ -158,6 +169,8 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     // commander parses given values only; a default arrives as its text
     restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
     drainTimeoutMs: option('drainTimeoutMs'),
+    promptThreads: option('promptThreads'),
+    asyncScheduling: ((v: boolean | string) => (typeof v === 'string' ? onOffArg(v) : v))(option('asyncScheduling')),
     requireApiKey: option('requireApiKey'),
     metricsAuth: option('metricsAuth'),
     httpHeaderTimeoutMs: option('httpHeaderTimeoutMs'),

@@ -1,19 +1,20 @@
 // EngineLoopService: owns the Scheduler and the StepExecutor (the supervised worker group) and
 // runs the one step loop of the replica: schedule() → StepInput → step() on every rank →
 // updateFromOutput → each sequence's listener gets its new token (and forced tokens, see
-// TokenForcer). Never two steps at once; the loop runs while there is work and sleeps otherwise.
+// TokenForcer). One step on the workers at a time; the next is planned while it runs (async
+// scheduling) and listeners run after it was sent. The loop runs while there is work.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
 // streams pause and continue. Past the restart budget the engine is broken for good (/health
 // 503). A throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { SamplingParams } from '../../../../libs/native/src/types';
+import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
-import type { FinishedRequest } from '../../../../libs/scheduler/src/scheduler-output';
+import type { FinishedRequest, SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
-import type { SequenceRequest } from './engine-request';
+import type { SequenceRequest, TokenEvent } from './engine-request';
 import { ForcedTokens } from './forced-token-delivery';
 import { finishQuietly, LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
@@ -23,6 +24,12 @@ import { WorkerRecovery } from './worker-recovery';
 
 const IDLE_POLL_MS = 2;
 const DRAIN_POLL_MS = 50;
+
+interface SentStep {
+  out: SchedulerOutput<SamplingParams>;
+  reply: Promise<StepOutput>;
+  started: number;
+}
 
 @Injectable()
 export class EngineLoopService implements OnModuleDestroy {
@@ -35,6 +42,8 @@ export class EngineLoopService implements OnModuleDestroy {
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
   private broken: OpenAiError | undefined;
+  /** The step on the workers whose result is not applied yet. */
+  private sent: SentStep | undefined;
   /** The fault the loop must recover from before its next step. */
   private pendingFault: WorkerGroupError | undefined;
   private isClosing = false;
@@ -60,6 +69,7 @@ export class EngineLoopService implements OnModuleDestroy {
       maxModelLen: runtime.maxModelLen,
       enablePrefixCaching: true,
       eosTokenIds: runtime.eosTokenIds,
+      asyncScheduling: config.asyncScheduling,
     });
     this.live = new LiveSequences(
       (id, err, request) => this.onListenerFault(id, err, request),
@@ -185,42 +195,76 @@ export class EngineLoopService implements OnModuleDestroy {
     }
   }
 
-  /** One scheduler iteration; false when there is nothing left to do. */
+  /**
+   * One scheduler iteration; false when there is nothing left to do. Pipelined: the next step is
+   * planned while the sent one runs (async scheduling), the sent one is reported, the next one
+   * reconciled and sent at once, and only then do listeners (detokenizer, parsers, SSE) get the
+   * reported tokens, while the workers compute. The workers wait for updateFromOutput, the
+   * forcer, reconciliation and one encoding only.
+   */
   private async runStep(): Promise<boolean> {
+    const isAsync = this.scheduler.config.asyncScheduling === true;
+    let deliveries = !isAsync && this.sent ? await this.reportSent() : [];
     const out = this.scheduler.schedule(Date.now());
+    if (isAsync && this.sent) deliveries = await this.reportSent();
+    this.scheduler.resolvePlaceholders(out);
+    if (out.scheduled.length > 0) {
+      const reply = this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask()));
+      reply.catch(() => undefined); // observed by reportSent(); a fault is recovered there
+      this.sent = { out, reply, started: performance.now() };
+    } else if (out.finishedIds.length > 0) {
+      await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
+    }
     for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
     this.reportFinished(out.finishedRequests);
-    if (out.scheduled.length === 0) {
-      if (out.finishedIds.length > 0) {
-        await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
-      }
-      this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    for (const deliver of deliveries) deliver();
+    this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    if (this.sent === undefined) {
       if (this.scheduler.numUnfinishedRequests === 0) return false;
       await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
-      return true;
     }
-    const started = performance.now();
-    const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
-    const result = await this.runtime.executor.step(input);
+    return true;
+  }
+
+  /**
+   * Waits for the sent step and applies it to the scheduler, forced tokens included (the next
+   * step must see them before it is reconciled). Returns the listener deliveries, in order.
+   */
+  private async reportSent(): Promise<Array<() => void>> {
+    const { out, reply, started } = this.sent as SentStep;
+    this.sent = undefined;
+    const result = await reply;
     this.lastProgressAt = Date.now();
     this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
     const samples = new Map(result.samples.map((s) => [s.seqId, s]));
     const updates = this.scheduler.updateFromOutput(out, result.samples.map((s) => ({ requestId: s.seqId, token: s.token })));
+    const deliveries: Array<() => void> = [];
     for (const update of updates) {
-      const seq = this.live.get(update.requestId);
+      const id = update.requestId;
+      const seq = this.live.get(id);
       if (seq === undefined) continue;
-      const sample = samples.get(update.requestId);
+      const sample = samples.get(id);
+      const event: TokenEvent = { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false };
+      // the constraint hears the token now, before the next step (sent right after this) asks for its mask
       seq.constraint?.onToken(update.token);
-      if (!this.live.token(update.requestId, { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false })) continue;
-      if (update.finished !== undefined) {
-        this.reportFinished([update.finished]);
-      } else if (this.live.has(update.requestId)) {
-        const forced = this.forced.next(update.requestId, seq, update.token);
-        if (forced.length > 0) this.forced.append(update.requestId, forced)();
-      }
+      const forced = update.finished === undefined ? this.forced.next(id, seq, update.token) : [];
+      const deliverForced = forced.length > 0 ? this.forced.append(id, forced) : undefined;
+      const isEndedByForce = deliverForced !== undefined && !this.live.has(id); // forced tokens filled max tokens
+      deliveries.push(() => {
+        if (isEndedByForce) {
+          try {
+            seq.listener.onToken(event);
+          } catch (err) {
+            return this.onListenerFault(id, err, seq);
+          }
+        } else if (!this.live.token(id, event)) {
+          return; // aborted meanwhile (stop string, client gone) or its listener failed
+        }
+        if (update.finished !== undefined) this.reportFinished([update.finished]);
+        deliverForced?.();
+      });
     }
-    this.metrics.recordSchedulerStats(this.scheduler.getStats());
-    return true;
+    return deliveries;
   }
 
   private reportFinished(finished: readonly FinishedRequest[]): void {
@@ -238,6 +282,7 @@ export class EngineLoopService implements OnModuleDestroy {
   private async recover(): Promise<void> {
     const fault = this.pendingFault as WorkerGroupError;
     this.pendingFault = undefined;
+    this.sent = undefined; // its sequences recompute on the new group
     this.isRecovering = true;
     const started = performance.now();
     try {

@@ -19,6 +19,7 @@ export class MetricsService {
   private readonly ttft = new Histogram({ name: METRIC.timeToFirstTokenSeconds, help: 'Time from arrival to the first generated token', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly itl = new Histogram({ name: METRIC.interTokenLatencySeconds, help: 'Time between consecutive generated tokens of a sequence', buckets: STEP_BUCKETS, registers: [this.registry] });
   private readonly promptTokens = new Counter({ name: METRIC.promptTokensTotal, help: 'Prompt tokens of admitted requests', registers: [this.registry] });
+  private readonly promptTokensComputed = new Counter({ name: METRIC.promptTokensComputedTotal, help: 'Prompt tokens the engine computed (prefix-cache hits and shared prefills of n > 1 skip theirs)', registers: [this.registry] });
   private readonly generationTokens = new Counter({ name: METRIC.generationTokensTotal, help: 'Generated tokens (sampled and forced)', registers: [this.registry] });
   private readonly running = new Gauge({ name: METRIC.numRequestsRunning, help: 'Sequences running in the scheduler', registers: [this.registry] });
   private readonly waiting = new Gauge({ name: METRIC.numRequestsWaiting, help: 'Sequences waiting in the scheduler', registers: [this.registry] });
@@ -32,6 +33,7 @@ export class MetricsService {
   private readonly recoveryDuration = new Histogram({ name: METRIC.recoveryDurationSeconds, help: 'Time from a worker fault to a serving group again', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers: [this.registry] });
   private readonly resumed = new Counter({ name: METRIC.requestsResumedTotal, help: 'Running sequences re-admitted as recompute after a worker restart', registers: [this.registry] });
   private lastPreemptions = 0;
+  private lastPromptTokensComputed = 0;
   private lastPrefixQueries = 0;
   private lastPrefixHits = 0;
   private readonly vllm: VllmMetrics;
@@ -94,6 +96,8 @@ export class MetricsService {
       this.vllm.preemptions.inc(labels, stats.numPreemptions - this.lastPreemptions);
     }
     this.lastPreemptions = stats.numPreemptions;
+    if (stats.numPromptTokensComputed > this.lastPromptTokensComputed) this.promptTokensComputed.inc(stats.numPromptTokensComputed - this.lastPromptTokensComputed);
+    this.lastPromptTokensComputed = stats.numPromptTokensComputed;
     if (stats.numPrefixQueryTokens > this.lastPrefixQueries) this.vllm.prefixQueries.inc(labels, stats.numPrefixQueryTokens - this.lastPrefixQueries);
     if (stats.numPrefixHitTokens > this.lastPrefixHits) this.vllm.prefixHits.inc(labels, stats.numPrefixHitTokens - this.lastPrefixHits);
     this.lastPrefixQueries = stats.numPrefixQueryTokens;

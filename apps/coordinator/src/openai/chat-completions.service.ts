@@ -19,8 +19,14 @@ import { StructuredOutputService } from '../structured-output/structured-output.
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
 import type { RequestUsage } from '../rate-limit/request-accounting';
 import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { PromptPool } from './prompt-pool';
 import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
+
+/** What buildChatPrompt reads, as plain data a thread can receive. */
+function templateInput(p: ChatCompletionParams): Partial<ChatCompletionParams> {
+  return { messages: p.messages, tools: p.tools, toolChoice: p.toolChoice, thinkingBudget: p.thinkingBudget, chatTemplateKwargs: p.chatTemplateKwargs };
+}
 
 interface ChatRun {
   id: string;
@@ -39,6 +45,7 @@ export class ChatCompletionsService {
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
+    @Inject(PromptPool) private readonly prompts: PromptPool,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -48,7 +55,8 @@ export class ChatCompletionsService {
     const { tokenizer, renderer, config } = this.runtime;
     const params = validateChatCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
-    const prompt = buildChatPrompt(renderer, tokenizer, params);
+    // large conversations render and tokenize on a pool thread (the loop keeps streaming)
+    const prompt = this.prompts.shouldOffload(JSON.stringify(params.messages).length) ? await this.prompts.chat(templateInput(params)) : buildChatPrompt(renderer, tokenizer, params);
     checkContextLength(prompt.tokens.length, params, this.runtime.maxModelLen, 'messages');
     await context.reserveTokens(tokensToReserve(prompt.tokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {

@@ -15,6 +15,7 @@ import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RequestUsage } from '../rate-limit/request-accounting';
 import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { PromptPool } from './prompt-pool';
 import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { StructuredOutputService } from '../structured-output/structured-output.service';
 import { SseWriter } from './sse-writer';
@@ -36,6 +37,7 @@ export class CompletionsService {
     @Inject(EngineLoopService) private readonly engine: EngineLoopService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(StructuredOutputService) private readonly structuredOutput: StructuredOutputService,
+    @Inject(PromptPool) private readonly prompts: PromptPool,
   ) {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
@@ -44,7 +46,9 @@ export class CompletionsService {
     const { tokenizer, config } = this.runtime;
     const params = validateCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
-    const promptTokens = typeof params.prompt === 'string' ? tokenizer.encode(params.prompt) : params.prompt;
+    const { prompt } = params;
+    // a large prompt is tokenized on a pool thread: the loop keeps streaming other responses
+    const promptTokens = typeof prompt !== 'string' ? prompt : this.prompts.shouldOffload(prompt.length) ? await this.prompts.encode(prompt) : tokenizer.encode(prompt);
     checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
     await context.reserveTokens(tokensToReserve(promptTokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () =>

@@ -17,8 +17,21 @@ class FakeResponse {
     this.headers = headers;
   }
   flushHeaders(): void {}
+  /** Bytes as the socket would get them: one entry per uncork (or uncorked write). */
+  flushes: string[] = [];
+  private corked = '';
+  private corks = 0;
+  cork(): void {
+    this.corks++;
+  }
+  uncork(): void {
+    if (--this.corks === 0 && this.corked) this.flushes.push(this.corked);
+    this.corked = '';
+  }
   write(text: string): boolean {
     this.body += text;
+    if (this.corks > 0) this.corked += text;
+    else this.flushes.push(text);
     return true;
   }
   end(text = ''): void {
@@ -28,6 +41,17 @@ class FakeResponse {
 }
 
 describe('SseWriter', () => {
+  it('corks the events of one event-loop turn (one engine step) into one socket write', async () => {
+    const res = new FakeResponse();
+    const sse = new SseWriter(res as unknown as ServerResponse);
+    sse.start();
+    await Promise.all([sse.send({ a: 1 }), sse.send({ b: 2 }), sse.send({ c: 3 })]);
+    await new Promise((r) => setImmediate(r));
+    await sse.send({ d: 4 });
+    await new Promise((r) => setImmediate(r));
+    expect(res.flushes).toEqual([formatSseData({ a: 1 }) + formatSseData({ b: 2 }) + formatSseData({ c: 3 }), formatSseData({ d: 4 })]);
+  });
+
   it('formats events as OpenAI does', () => {
     expect(formatSseData({ a: 1 })).toBe('data: {"a":1}\n\n');
     expect(formatSseData('[DONE]')).toBe(SSE_DONE);

@@ -2,7 +2,8 @@
 // chunk and `data: [DONE]\n\n` at the end; an error after the headers went out is sent as a
 // `data: {"error": ...}` event (what OpenAI and vLLM do). Backpressure: `send` resolves once the
 // socket takes more (at once, or after 'drain'), so a slow reader holds the writer back instead
-// of piling the stream up in the response's memory. Tests: sse-writer.spec.ts.
+// of piling the stream up in the response's memory. The events of one engine step (written in
+// one turn of the event loop) are corked into one socket write. Tests: sse-writer.spec.ts.
 import type { ServerResponse } from 'node:http';
 
 export function formatSseData(data: unknown): string {
@@ -13,6 +14,7 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 
 export class SseWriter {
   private hasStarted = false;
+  private isCorked = false;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -36,12 +38,24 @@ export class SseWriter {
   /** Writes one event; resolves when the socket can take the next (or the client is gone). */
   async send(data: unknown): Promise<void> {
     if (this.res.writableEnded || this.res.destroyed) return;
+    this.corkUntilNextTurn();
     if (!this.res.write(formatSseData(data))) await this.drained();
   }
 
   done(): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     this.res.end(SSE_DONE);
+  }
+
+  // setImmediate runs after the microtasks that deliver the rest of this step's events
+  private corkUntilNextTurn(): void {
+    if (this.isCorked) return;
+    this.isCorked = true;
+    this.res.cork();
+    setImmediate(() => {
+      this.isCorked = false;
+      this.res.uncork();
+    });
   }
 
   private drained(): Promise<void> {

@@ -24,8 +24,8 @@ export class FakeWorker {
     numBlocks: number,
     private readonly blockSize: number,
     private readonly vocabSize: number,
-    /** The coordinator's view of every token of a sequence, to check the KV against. */
-    private readonly tokensOf: (seqId: number) => readonly number[],
+    /** The coordinator's view of every token of a sequence (undefined once it forgot it), to check the KV against. */
+    private readonly tokensOf: (seqId: number) => readonly number[] | undefined,
   ) {
     this.kv = Array.from({ length: numBlocks }, () => new Array<number | undefined>(blockSize));
   }
@@ -53,6 +53,7 @@ export class FakeWorker {
       if (seq.numCached === -1) seq.numCached = s.startPos; // new: earlier positions are prefix hits
       if (s.startPos !== seq.numCached) throw new Error(`seq ${s.requestId}: startPos ${s.startPos} != ${seq.numCached}`);
       if (s.tokens.length === 0) throw new Error(`seq ${s.requestId}: empty chunk`);
+      if (s.tokens.some((t) => t < 0)) throw new Error(`seq ${s.requestId}: unresolved placeholder in step ${out.stepId}`);
       seq.blockTable.push(...s.newBlockIds);
       s.tokens.forEach((t, i) => this.write(seq, s.startPos + i, t));
       seq.numCached += s.tokens.length;
@@ -77,6 +78,7 @@ export class FakeWorker {
   // attention reads every earlier position: each must hold this sequence's token
   private checkKv(seqId: number, seq: FakeSequence): void {
     const truth = this.tokensOf(seqId);
+    if (truth === undefined) return; // async: finished by the coordinator after this step was sent
     for (let p = 0; p < seq.numCached; p++) {
       const [b, o] = this.slot(seq, p);
       if (this.kv[b][o] !== truth[p]) {

@@ -1,5 +1,7 @@
 // Test support only: builds a Scheduler wired to a FakeWorker and drives it step by step,
-// collecting each request's emitted tokens and finish record.
+// collecting each request's emitted tokens and finish record. With asyncScheduling each step is
+// scheduled while the previous one is still unreported (the worker runs it only then), as the
+// engine loop does.
 
 import { Scheduler } from '../scheduler';
 import type { SchedulerConfig } from '../scheduler-config';
@@ -38,12 +40,14 @@ export class Harness {
   readonly outputs = new Map<number, number[]>();
   readonly finished = new Map<number, FinishedRequest>();
   lastOutput: SchedulerOutput<{ temperature: number }> | null = null;
+  /** Async: the step sent to the worker whose result is not reported yet. */
+  private unreported: SchedulerOutput<{ temperature: number }> | null = null;
 
   constructor(overrides: Partial<SchedulerConfig> = {}) {
     const config = { ...BASE_CONFIG, ...overrides };
     this.scheduler = new Scheduler(config);
     this.worker = new FakeWorker(config.numBlocks, config.blockSize, VOCAB_SIZE, (id) => {
-      return this.scheduler.getRequest(id)?.allTokens ?? [];
+      return this.scheduler.getRequest(id)?.allTokens;
     });
   }
 
@@ -51,20 +55,37 @@ export class Harness {
     this.scheduler.addRequest({ requestId, promptTokens, samplingParams: { temperature: 0 }, maxTokens: 4, ...extra });
   }
 
-  /** Runs one step; returns its decisions. */
+  /** Runs one step (async: schedules it, then reports the previous one); returns its decisions. */
   step(now?: number): Decision[] {
     const out = this.scheduler.schedule(now);
     this.lastOutput = out;
     for (const f of out.finishedRequests) this.finished.set(f.requestId, f);
-    const updates = this.scheduler.updateFromOutput(out, this.worker.step(out));
-    this.record(updates);
+    if (this.scheduler.config.asyncScheduling) {
+      this.report();
+      this.scheduler.resolvePlaceholders(out);
+      if (out.scheduled.length > 0) this.unreported = out;
+      else this.worker.step(out);
+    } else {
+      this.record(this.scheduler.updateFromOutput(out, this.worker.step(out)));
+    }
     return out.scheduled.map((s) => [s.requestId, s.startPos, s.tokens.length, s.sample]);
+  }
+
+  /** Async: runs the unreported step on the worker and reports it. */
+  report(): void {
+    const prev = this.unreported;
+    this.unreported = null;
+    if (prev !== null) this.record(this.scheduler.updateFromOutput(prev, this.worker.step(prev)));
+  }
+
+  get hasUnreported(): boolean {
+    return this.unreported !== null;
   }
 
   /** Steps until nothing is left (at most `maxSteps`); returns the number of steps. */
   runToCompletion(maxSteps = 1000): number {
     let n = 0;
-    while (this.scheduler.numUnfinishedRequests > 0 && n < maxSteps) {
+    while ((this.scheduler.numUnfinishedRequests > 0 || this.hasUnreported) && n < maxSteps) {
       this.step();
       n++;
     }

@@ -1,0 +1,59 @@
+// PromptPool on real worker_threads (the compiled dist/ thread script, built by `npm test`):
+// a large prompt is tokenized off the main thread with ids identical to the main thread's, a
+// chat prompt renders the same there, and a template error comes back as the same OpenAI 400.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-template-renderer';
+import type { ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
+import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { makeTinyModel } from '../../../../libs/tiny-model/src/make-tiny-model';
+import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
+import { buildChatPrompt } from './chat-prompt';
+import { OFFLOAD_MIN_CHARS, PromptPool } from './prompt-pool';
+
+const dir = mkdtempSync(join(tmpdir(), 'tpserve-prompt-pool-'));
+makeTinyModel({ outDir: dir, numLayers: 1, hiddenSize: 16, headDim: 8, intermediateSize: 16 });
+const tokenizer = Tokenizer.fromModelDir(dir);
+const pool = new PromptPool(dir, 2);
+afterAll(() => pool.close());
+
+describe('PromptPool', () => {
+  it('tokenizes a large prompt on another thread, with the same ids', async () => {
+    const words = ['alpha', 'Beta', 'γάμμα', '42', 'delta\n', '  épsilon', '😀'];
+    const text = Array.from({ length: 12_000 }, (_, i) => words[(i * 7) % words.length]).join(' ');
+    expect(pool.shouldOffload(text.length)).toBe(true);
+    expect(pool.shouldOffload(OFFLOAD_MIN_CHARS - 1)).toBe(false);
+    const ids = await pool.encode(text);
+    expect(pool.lastThreadId).not.toBe(threadId);
+    expect(pool.lastThreadId).toBeGreaterThan(0);
+    expect(ids).toEqual(tokenizer.encode(text));
+  });
+
+  it('renders and tokenizes a chat prompt there exactly as on the loop', async () => {
+    const params = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello there '.repeat(50) }], tools: null, toolChoice: 'auto', thinkingBudget: undefined, chatTemplateKwargs: {} } as unknown as ChatCompletionParams;
+    const local = buildChatPrompt(ChatTemplateRenderer.fromModelDir(dir), tokenizer, params);
+    expect(await pool.chat(params)).toEqual(local);
+  });
+
+  it('answers a message the template rejects with the same OpenAI 400', async () => {
+    const params = { messages: [{ role: 'nobody', content: 'x' }], tools: null, toolChoice: 'auto', chatTemplateKwargs: {} } as unknown as ChatCompletionParams;
+    const local = (() => {
+      try {
+        buildChatPrompt(ChatTemplateRenderer.fromModelDir(dir), tokenizer, params);
+        return undefined;
+      } catch (err) {
+        return err as OpenAiError;
+      }
+    })();
+    const remote = await pool.chat(params).then(() => undefined, (err: unknown) => err as OpenAiError);
+    if (local === undefined) {
+      expect(remote).toBeUndefined(); // this template accepts any role
+    } else {
+      expect(remote).toBeInstanceOf(OpenAiError);
+      expect({ status: remote?.status, message: remote?.message }).toEqual({ status: local.status, message: local.message });
+    }
+  });
+});

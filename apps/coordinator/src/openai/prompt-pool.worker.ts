@@ -1,0 +1,30 @@
+// One thread of the PromptPool (prompt-pool.ts): loads the model's tokenizer and chat template
+// itself and renders / tokenizes prompts off the coordinator's event loop. Errors go back as the
+// OpenAI error they are (status, message, param, code), so the client gets the same 4xx.
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-template-renderer';
+import type { ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
+import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
+import { buildChatPrompt } from './chat-prompt';
+import type { PromptJob, PromptReply } from './prompt-pool';
+
+const { modelDir } = workerData as { modelDir: string };
+const tokenizer = Tokenizer.fromModelDir(modelDir);
+const renderer = ChatTemplateRenderer.fromModelDir(modelDir);
+
+function run(job: PromptJob): PromptReply['result'] {
+  if (job.kind === 'encode') return { tokens: tokenizer.encode(job.text) };
+  return buildChatPrompt(renderer, tokenizer, job.params as ChatCompletionParams);
+}
+
+parentPort?.on('message', (job: PromptJob) => {
+  let reply: PromptReply;
+  try {
+    reply = { id: job.id, threadId, result: run(job) };
+  } catch (err) {
+    const e = err instanceof OpenAiError ? err : new OpenAiError(500, `Internal error while preparing the prompt: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
+    reply = { id: job.id, threadId, error: { status: e.status, message: e.message, param: e.param, code: e.code } };
+  }
+  parentPort?.postMessage(reply);
+});
