@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tpserve/attention_batch.h"
+#include "tpserve/linear_weight.h"
 #include "tpserve/sampling.h"
 #include "tpserve/tensor.h"
 
@@ -37,7 +38,9 @@ class Backend {
                          float* out) = 0;
   virtual void rms_norm(const float* x, const Tensor& weight, float eps, int64_t num_rows, int64_t dim,
                         float* out) = 0;
-  virtual void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y) = 0;
+  // Any weight format (float or quantized, see linear_weight.h); a backend without kernels for a
+  // format throws naming it.
+  virtual void linear(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) = 0;
   virtual void rope(float* x, const float* cos, const float* sin, int64_t num_tokens, int64_t num_heads,
                     int64_t head_dim) = 0;
   virtual void kv_write(const float* k, const float* v, const int32_t* slots, int64_t num_tokens,
