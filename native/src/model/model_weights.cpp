@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "model/quantized_checkpoint.h"
+
 namespace tpserve {
 
 ShardGeometry shard_geometry(const ModelConfig& config, TensorParallel tp) {
@@ -36,8 +38,9 @@ namespace {
 // tensors, so that a bad checkpoint fails before anything is copied and progress knows its total.
 class ShardLoader {
  public:
-  ShardLoader(const Checkpoint& ckpt, TensorParallel tp, const QuantizeOptions& quantize)
-      : ckpt_(ckpt), tp_(tp), quantize_(quantize) {}
+  ShardLoader(const Checkpoint& ckpt, TensorParallel tp, const QuantizeOptions& quantize,
+              const CheckpointQuantization& prequantized)
+      : ckpt_(ckpt), tp_(tp), quantize_(quantize), prequantized_(prequantized) {}
 
   void start_cutting(LoadProgress progress, void* user) {
     cut_ = true;
@@ -63,18 +66,47 @@ class ShardLoader {
   // Column-parallel linear layer `name` ([n, k]): rows [begin, begin + count).
   LinearWeight linear_rows(const std::string& name, int64_t n, int64_t k, int64_t begin, int64_t count,
                            bool quantized = true) {
+    if (is_prequantized(name)) {
+      if (!check_prequantized(name, n, k, 0)) return {};
+      return done(slice_weight_rows(load_prequantized(name, n, k), begin, count));
+    }
     if (!check_linear(name, n, k, 0, quantized)) return {};
     Tensor rows = ckpt_.view_rows(name, begin, begin + count);
     return done(quantized ? quantize(rows) : LinearWeight(rows));
   }
   // Row-parallel linear layer `name` ([n, k]): columns [rank * local, (rank + 1) * local).
   LinearWeight linear_columns(const std::string& name, int64_t n, int64_t k, int64_t local) {
+    if (is_prequantized(name)) {
+      if (!check_prequantized(name, n, k, local)) return {};
+      return done(slice_weight_columns(load_prequantized(name, n, k), tp_.rank * local, local));
+    }
     if (!check_linear(name, n, k, local, true)) return {};
     if (quantize_.format == WeightFormat::Float) return done(columns_of(name, local));
     return done(slice_weight_columns(quantize(ckpt_.view(name)), tp_.rank * local, local));
   }
 
  private:
+  // GPTQ / AWQ / FP8 checkpoints quantize the decoder layers' linears (not embeddings or lm_head).
+  bool is_prequantized(const std::string& name) const {
+    return prequantized_.is_quantized() && name.rfind("model.layers.", 0) == 0;
+  }
+  static std::string prefix_of(const std::string& name) { return name.substr(0, name.size() - std::string(".weight").size()); }
+  LinearWeight load_prequantized(const std::string& name, int64_t n, int64_t k) const {
+    return load_quantized_linear(ckpt_, prequantized_, prefix_of(name), n, k);
+  }
+  bool check_prequantized(const std::string& name, int64_t n, int64_t k, int64_t local) {
+    if (cut_) return true;
+    expect_quantized_linear(ckpt_, prequantized_, prefix_of(name), n, k);
+    const int64_t g = prequantized_.group_size == -1 ? k : prequantized_.group_size;
+    if (local > 0 && local < k && prequantized_.method != CheckpointQuantization::Method::Fp8) {
+      TPS_CHECK(!prequantized_.desc_act, prequantized_.name, " checkpoint with desc_act: ", name,
+                " cannot be split by columns for tp=", tp_.size, " (act-order groups span the ranks)");
+      TPS_CHECK(local % g == 0, "tp=", tp_.size, " splits ", name, " into ", local, " columns per rank, which cuts a ",
+                prequantized_.name, " group of ", g);
+    }
+    ++done_;
+    return false;
+  }
   Tensor columns_of(const std::string& name, int64_t local) {
     if (tp_.size == 1) return ckpt_.view(name);
     return ckpt_.copy_columns(name, tp_.rank * local, (tp_.rank + 1) * local);
@@ -110,6 +142,7 @@ class ShardLoader {
   const Checkpoint& ckpt_;
   TensorParallel tp_;
   QuantizeOptions quantize_;
+  CheckpointQuantization prequantized_;
   bool cut_ = false;
   int64_t total_ = 0;
   int64_t done_ = 0;
@@ -183,8 +216,11 @@ ModelWeights load_model_weights(const std::string& model_dir, TensorParallel tp,
   w.tp = tp;
   w.shard = shard_geometry(w.config, tp);  // before any safetensors file is opened
 
+  const CheckpointQuantization prequantized = read_checkpoint_quantization(model_dir);
+  TPS_CHECK(!prequantized.is_quantized() || quantize.format == WeightFormat::Float, "the checkpoint is already quantized (",
+            "quantization_config.quant_method = ", prequantized.name, "): leave --quantization out");
   const Checkpoint ckpt(model_dir);
-  ShardLoader load(ckpt, tp, quantize);
+  ShardLoader load(ckpt, tp, quantize, prequantized);
   walk_weights(load, w, quantize.quantize_lm_head);  // checking pass: every shape against the config, nothing cut yet
   load.start_cutting(progress, progress_user);
   walk_weights(load, w, quantize.quantize_lm_head);
