@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace tpserve {
 namespace {
@@ -136,25 +137,46 @@ void dequantize_rows(const LinearWeight& w, int64_t r0, int64_t r1, float* out) 
   const int64_t k = w.in_features();
   TPS_CHECK(r0 >= 0 && r0 <= r1 && r1 <= w.out_features(), "dequantize_rows: rows [", r0, ", ", r1, ") out of range");
   const int32_t* perm = w.perm.defined() ? w.perm.ptr<const int32_t>() : nullptr;
+  static const std::vector<float> fp8_table = [] {
+    std::vector<float> t(256);
+    for (int v = 0; v < 256; v++) t[v] = fp8_e4m3_to_float(static_cast<uint8_t>(v));
+    return t;
+  }();
+  std::vector<float> row(static_cast<size_t>(k));
   for (int64_t r = r0; r < r1; r++) {
-    float* o = out + (r - r0) * k;
-    for (int64_t c = 0; c < k; c++) {
-      float v = 0.f;
-      switch (w.format) {
-        case WeightFormat::Float: v = load_as_float(w.weight.data(), w.weight.dtype(), static_cast<size_t>(r * k + c)); break;
-        case WeightFormat::Int8: v = static_cast<float>(w.weight.ptr<const int8_t>()[r * k + c]) * w.scales.ptr<const float>()[r]; break;
-        case WeightFormat::Fp8: v = fp8_e4m3_to_float(w.weight.ptr<const uint8_t>()[r * k + c]) * w.scales.ptr<const float>()[r]; break;
-        case WeightFormat::Int4: {
-          const uint8_t byte = w.weight.ptr<const uint8_t>()[r * (k / 2) + c / 2];
-          const float q = static_cast<float>(c % 2 == 0 ? byte & 0xf : byte >> 4);
-          const int64_t gi = r * (k / w.group_size) + c / w.group_size;
-          v = (q - w.zeros.ptr<const float>()[gi]) * w.scales.ptr<const float>()[gi];
-          break;
-        }
+    // stored order first; act-order then scatters column c to input perm[c]
+    float* o = perm ? row.data() : out + (r - r0) * k;
+    switch (w.format) {
+      case WeightFormat::Float:
+        for (int64_t c = 0; c < k; c++) o[c] = load_as_float(w.weight.data(), w.weight.dtype(), static_cast<size_t>(r * k + c));
+        break;
+      case WeightFormat::Int8: {
+        const int8_t* q = w.weight.ptr<const int8_t>() + r * k;
+        const float s = w.scales.ptr<const float>()[r];
+        for (int64_t c = 0; c < k; c++) o[c] = static_cast<float>(q[c]) * s;
+        break;
       }
-      // act-order: stored column c multiplies input perm[c]
-      o[perm ? perm[c] : c] = v;
+      case WeightFormat::Fp8: {
+        const uint8_t* q = w.weight.ptr<const uint8_t>() + r * k;
+        const float s = w.scales.ptr<const float>()[r];
+        for (int64_t c = 0; c < k; c++) o[c] = fp8_table[q[c]] * s;
+        break;
+      }
+      case WeightFormat::Int4: {
+        const uint8_t* q = w.weight.ptr<const uint8_t>() + r * (k / 2);
+        const int64_t ng = k / w.group_size;
+        const float* s = w.scales.ptr<const float>() + r * ng;
+        const float* z = w.zeros.ptr<const float>() + r * ng;
+        for (int64_t c = 0; c < k; c += 2) {
+          const int64_t g = c / w.group_size;
+          o[c] = (static_cast<float>(q[c / 2] & 0xf) - z[g]) * s[g];
+          o[c + 1] = (static_cast<float>(q[c / 2] >> 4) - z[g]) * s[g];
+        }
+        break;
+      }
     }
+    if (perm)
+      for (int64_t c = 0; c < k; c++) out[(r - r0) * k + perm[c]] = row[c];
   }
 }
 

@@ -6,7 +6,7 @@
 // (those bytes / the memory read bandwidth measured at the start of the same run), plus each
 // format's batch-1 speed-up over bf16. JSON on stdout, progress on stderr.
 //   node dist/apps/cli/src/bench/engine-bench.js [--shape 246m] [--quantizations none,int8,int4,fp8]
-//     [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128] [--short]
+//     [--quantize-lm-head] [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128] [--short]
 import { Command } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +25,7 @@ interface Options {
   shape: string;
   quantizations: string;
   short?: boolean;
+  quantizeLmHead?: boolean;
   model?: string;
 }
 
@@ -46,11 +47,11 @@ interface Sizes {
   context: number;
 }
 
-async function benchOne(modelDir: string, quantization: Quantization, threads: number, bandwidthGBps: number, z: Sizes) {
+async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes) {
   const maxBatch = Math.max(...z.batches);
   const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + z.decodeSteps + 8) + 8) / 16);
   log(`${quantization}: loading ${modelDir}`);
-  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization });
+  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none' });
   const info = engine.info();
   const runner = new BatchRunner(engine);
   try {
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     .option('--context <n>', 'prompt length before the decode measurements', parseIntOption('--context', 1, 32_768), 128)
     .option('--shape <name>', `generated model: ${Object.keys(SHAPES).join(' or ')}`, '246m')
     .option('--quantizations <list>', 'weight formats side by side (none = bf16)', 'none,int8,int4,fp8')
+    .option('--quantize-lm-head', 'quantize the lm_head too (int8 / int4 / fp8 formats)')
     .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
     .option('--model <dir>', 'benchmark this model instead of a generated one')
     .parse(process.argv)
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   const bandwidthGBps = loadAddon().measureBandwidth(1 << 30, threads);
   log(`read bandwidth ${round(bandwidthGBps)} GB/s`);
   const formats: Record<string, Awaited<ReturnType<typeof benchOne>>> = {};
-  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, threads, bandwidthGBps, sizes);
+  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes);
   const bf16 = formats.bf16;
   const speedupOverBf16 = bf16
     ? Object.fromEntries(Object.entries(formats).map(([name, f]) => [name, round(f.decode.batch1.tokensPerS / bf16.decode.batch1.tokensPerS, 2)]))
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', threads },
     memoryBandwidthGBps: round(bandwidthGBps, 2),
     short: o.short === true,
+    quantizeLmHead: o.quantizeLmHead === true,
     formats,
     batch1DecodeSpeedupOverBf16: speedupOverBf16,
     target: { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 },
