@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../libs/tiny-model/src/make-tiny-model';
+import { readSeedOssJson } from '../helpers/seed-oss-fixtures';
 import { runCli } from '../helpers/server-process';
 
-const CASES_FILE = path.resolve(__dirname, '..', '..', '..', 'shared', 'reference', 'seed-oss', 'chat_template_cases.json');
 let dir: string;
 let model: string;
 
@@ -21,19 +21,34 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('tpserve chat-template', () => {
-  const cases = fs.existsSync(CASES_FILE)
-    ? Object.entries(JSON.parse(fs.readFileSync(CASES_FILE, 'utf8')) as Record<string, { context: Record<string, unknown>; expected: string | null; error: string | null }>)
-        .filter(([, c]) => c.error === null)
-        .slice(0, 4)
-    : [];
+  // a missing case file throws here and fails the file: never zero cases
+  const cases = Object.entries(readSeedOssJson<Record<string, { context: Record<string, unknown>; expected: string | null; error: string | null }>>('chat_template_cases.json'))
+    .filter(([, c]) => c.error === null)
+    .slice(0, 4);
 
-  it.runIf(cases.length > 0).each(cases)('prints case %s exactly', async (name, c) => {
+  it('has reference cases to print', () => expect(cases.length).toBe(4));
+
+  it.each(cases)('prints case %s exactly', async (name, c) => {
     const input = path.join(dir, `${name}.json`);
     fs.writeFileSync(input, JSON.stringify(c.context));
     const res = await runCli(['chat-template', '--model', model, '--input', input]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toBe(c.expected);
+  });
+
+  it('passes unknown top-level keys to the template, as apply_chat_template(**kwargs) does', async () => {
+    // the reference case's use_json_tooldef sits at the top level, beside messages (Python's output)
+    const c = readSeedOssJson<Record<string, { context: Record<string, unknown>; expected: string }>>('chat_template_extra_cases.json').use_json_tooldef;
+    expect(c.context.use_json_tooldef).toBe(true);
+    const input = path.join(dir, 'top-level-kwargs.json');
+    fs.writeFileSync(input, JSON.stringify(c.context));
+    const res = await runCli(['chat-template', '--model', model, '--input', input]);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe(c.expected);
+    const { use_json_tooldef: _, ...withoutKey } = c.context;
+    fs.writeFileSync(input, JSON.stringify(withoutKey));
+    expect((await runCli(['chat-template', '--model', model, '--input', input])).stdout).not.toBe(c.expected);
   });
 
   it('renders thinking_budget 0 with the prefilled think block and no trailing newline', async () => {

@@ -8,6 +8,8 @@ import { registerParse } from './parse.command';
 import { registerServe } from './serve.command';
 import { registerStart } from './start.command';
 import { registerBench } from './bench.command';
+import { registerKeys } from './keys.command';
+import { registerUsage } from './usage.command';
 
 export function registerCommands(program: Command): void {
   registerMakeTinyModel(program);
@@ -18,4 +20,6 @@ export function registerCommands(program: Command): void {
   registerChatTemplate(program);
   registerParse(program);
   registerBench(program);
+  registerKeys(program);
+  registerUsage(program);
 }

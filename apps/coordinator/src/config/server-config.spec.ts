@@ -23,12 +23,27 @@ describe('server options', () => {
     const c = parse(['--model', '/models/Seed-OSS-36B-Instruct']);
     expect(c).toMatchObject({ modelDir: '/models/Seed-OSS-36B-Instruct', servedModelName: 'Seed-OSS-36B-Instruct', tp: 1, device: 'cpu', host: '127.0.0.1', port: 8000, maxModelLen: 0, requestTimeoutMs: 600_000, maxWaiting: 1024 });
     expect(c.redisUrl).toBeUndefined();
+    expect(c).toMatchObject({ stepTimeoutMs: 120_000, restartBudget: { maxRestarts: 5, windowMs: 600_000 }, drainTimeoutMs: 90_000 });
+  });
+
+  it('parses the supervision and drain options', () => {
+    const c = parse(['--model', 'm', '--step-timeout-ms', '3000', '--restart-budget', '2/60', '--drain-timeout-ms', '0']);
+    expect(c).toMatchObject({ stepTimeoutMs: 3000, restartBudget: { maxRestarts: 2, windowMs: 60_000 }, drainTimeoutMs: 0 });
+    expect(parse(['--model', 'm'], { TPSERVE_RESTART_BUDGET: '0' }).restartBudget.maxRestarts).toBe(0);
   });
 
   it('reads the environment, and flags win over it', () => {
     const env = { TPSERVE_MODEL: 'rel/dir', TPSERVE_TP: '4', TPSERVE_DEVICE: 'cuda', TPSERVE_PORT: '9000', TPSERVE_MAX_NUM_SEQS: '8', TPSERVE_SERVED_MODEL_NAME: 'seed', TPSERVE_REDIS_URL: 'redis://r:6379', TPSERVE_KV_CACHE_BYTES: '1073741824' };
     const c = parse(['--port', '9001'], env);
     expect(c).toMatchObject({ modelDir: path.resolve('rel/dir'), tp: 4, device: 'cuda', port: 9001, maxNumSeqs: 8, servedModelName: 'seed', redisUrl: 'redis://r:6379', kvCacheBytes: 1 << 30 });
+  });
+
+  it('has the control-plane and HTTP-limit options, by flag or variable', () => {
+    const defaults = parse(['--model', 'm']);
+    expect(defaults).toMatchObject({ requireApiKey: false, metricsAuth: false, httpHeaderTimeoutMs: 10_000, httpBodyTimeoutMs: 30_000, httpIdleTimeoutMs: 65_000, maxConnections: 4096 });
+    const set = parse(['--model', 'm', '--require-api-key', '--http-header-timeout-ms', '2000', '--max-connections', '0'], { TPSERVE_METRICS_AUTH: '1', TPSERVE_HTTP_IDLE_TIMEOUT_MS: '5000' });
+    expect(set).toMatchObject({ requireApiKey: true, metricsAuth: true, httpHeaderTimeoutMs: 2000, httpIdleTimeoutMs: 5000, maxConnections: 0 });
+    expect(() => parse(['--model', 'm', '--http-body-timeout-ms', '10'])).toThrow(/--http-body-timeout-ms/);
   });
 
   it('takes other defaults (tpserve start) that the environment and flags still override', () => {
@@ -44,6 +59,7 @@ describe('server options', () => {
     [['--model', 'm', '--port', 'http'], {}, /--port <port>' argument 'http' is invalid/],
     [['--model', 'm', '--device', 'tpu'], {}, /--device <device>' argument 'tpu' is invalid\. Allowed choices are cpu, cuda/],
     [['--model', 'm', '--max-num-batched-tokens', '1.5'], {}, /--max-num-batched-tokens/],
+    [['--model', 'm', '--restart-budget', 'often'], {}, /--restart-budget <n\/s>' argument 'often' is invalid\. must be RESTARTS\/SECONDS/],
   ])('rejects %j %j', (argv, env, message) => {
     expect(() => parse(argv, env)).toThrow(message);
   });

@@ -22,6 +22,8 @@ export interface FinishEvent {
 }
 
 export interface SequenceListener {
+  /** The scheduler admitted the sequence; `numCachedTokens` came from the prefix cache. */
+  onAdmitted?(numCachedTokens: number): void;
   onToken(event: TokenEvent): void;
   onFinish(event: FinishEvent): void;
 }

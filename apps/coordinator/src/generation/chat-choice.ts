@@ -5,6 +5,7 @@
 // text. `textPrefix` is generation the prompt already holds (a forced tool-call opening) that
 // the parsers must still see. Tests: generation-pipeline.spec.ts.
 import { parseSeedOutput, SeedOutputStreamParser } from '../../../../libs/chat-parsers/src/seed-output-parser';
+import { THINK_END, THINK_START } from '../../../../libs/chat-parsers/src/seed-tags';
 import type { ChatCompletionDelta, ChatCompletionMessage, ChatTokenLogprob } from '../../../../libs/openai-protocol/src/chat-completion.types';
 import type { ChatCompletionTool } from '../../../../libs/openai-protocol/src/tool-call.types';
 import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
@@ -36,13 +37,22 @@ export class ChatChoice {
   private readonly allLogprobs: ChatTokenLogprob[] = [];
   private pendingParts: ChatChunkPart[] = [];
   numTokens = 0;
+  /** Tokens inside the thinking block, its tags included (usage's reasoning_tokens). */
+  numReasoningTokens = 0;
   hasToolCalls = false;
+  private isInReasoning: boolean;
+  /** The thinking tags' ids in the serving tokenizer (undefined where it has none). */
+  private readonly thinkStartId: number | undefined;
+  private readonly thinkEndId: number | undefined;
 
   constructor(
     tokenizer: Tokenizer,
     private readonly tokenText: TokenText,
     private readonly options: ChatChoiceOptions,
   ) {
+    this.isInReasoning = options.startsInReasoning;
+    this.thinkStartId = tokenizer.tokenToId(THINK_START);
+    this.thinkEndId = tokenizer.tokenToId(THINK_END);
     this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop });
     this.parser = options.isStream
       ? new SeedOutputStreamParser({ tools: options.tools, startsInReasoning: options.startsInReasoning, parseToolCalls: options.parseToolCalls })
@@ -57,9 +67,16 @@ export class ChatChoice {
   push(event: TokenEvent): ChatChunkPart[] {
     if (this.text.isStopped) return [];
     this.numTokens++;
+    this.countReasoning(event.token);
     if (this.options.numTopLogprobs >= 0) this.addLogprob(event);
     const piece = this.text.push(event.token);
     return this.parser && piece ? this.withLogprobs(this.toParts(this.parser.push(piece))) : this.takePendingParts();
+  }
+
+  private countReasoning(token: number): void {
+    if (token === this.thinkStartId) this.isInReasoning = true;
+    if (this.isInReasoning) this.numReasoningTokens++;
+    if (token === this.thinkEndId) this.isInReasoning = false;
   }
 
   /** End of generation: the held-back text and the parsers' last deltas. */

@@ -26,8 +26,12 @@ export interface SequenceEngine {
 }
 
 export interface SessionTimings {
+  /** performance.now() when the request arrived (default: when the session was made). */
+  arrivedAtMs?: number;
   onFirstToken?(seconds: number): void;
   onInterToken?(seconds: number): void;
+  /** A choice ended: finished (stop / length), aborted (client gone) or failed. */
+  onChoiceEnd?(reason: 'stop' | 'length' | 'abort' | 'error'): void;
 }
 
 export class GenerationSession<P> {
@@ -35,7 +39,8 @@ export class GenerationSession<P> {
   private readonly seqIds: Array<number | undefined>;
   private readonly isOpen: boolean[];
   private readonly lastTokenAt: number[];
-  private readonly startedAt = performance.now();
+  private readonly startedAt: number;
+  private readonly numCachedTokens: Array<number | undefined>;
   private hasFirstToken = false;
 
   constructor(
@@ -43,13 +48,20 @@ export class GenerationSession<P> {
     readonly choices: Choice<P>[],
     private readonly timings: SessionTimings = {},
   ) {
+    this.startedAt = timings.arrivedAtMs ?? performance.now();
     this.seqIds = choices.map(() => undefined);
+    this.numCachedTokens = choices.map(() => undefined);
     this.isOpen = choices.map(() => true);
     this.lastTokenAt = choices.map(() => 0);
   }
 
   get numCompletionTokens(): number {
     return this.choices.reduce((sum, c) => sum + c.numTokens, 0);
+  }
+
+  /** Prompt tokens the prefix cache supplied, summed over the choices (first admission each). */
+  get numCachedPromptTokens(): number {
+    return this.numCachedTokens.reduce<number>((sum, n) => sum + (n ?? 0), 0);
   }
 
   get isFinished(): boolean {
@@ -62,7 +74,12 @@ export class GenerationSession<P> {
       requests.forEach((request, i) => {
         this.seqIds[i] = this.engine.submit({
           ...request,
-          listener: { onToken: (e) => this.onToken(i, e), onFinish: (e) => this.onFinish(i, e) },
+          listener: {
+            // a recompute after preemption is admitted again: the first admission counts
+            onAdmitted: (n) => (this.numCachedTokens[i] ??= Math.min(n, request.promptTokens.length)),
+            onToken: (e) => this.onToken(i, e),
+            onFinish: (e) => this.onFinish(i, e),
+          },
         });
       });
     } catch (err) {
@@ -74,7 +91,10 @@ export class GenerationSession<P> {
   /** Ends every sequence still running (client went away); no more events. */
   abort(): void {
     this.seqIds.forEach((id, i) => {
-      if (id !== undefined && this.isOpen[i]) this.engine.abort(id);
+      if (id !== undefined && this.isOpen[i]) {
+        this.engine.abort(id);
+        this.timings.onChoiceEnd?.('abort');
+      }
       this.isOpen[i] = false;
     });
     this.events.close();
@@ -83,7 +103,8 @@ export class GenerationSession<P> {
   private onToken(i: number, event: TokenEvent): void {
     if (!this.isOpen[i]) return;
     const now = performance.now();
-    if (!this.hasFirstToken) {
+    // TTFT is the model's first token: forced ones (thinking budget) need no forward pass
+    if (!this.hasFirstToken && !event.isForced) {
       this.hasFirstToken = true;
       this.timings.onFirstToken?.((now - this.startedAt) / 1000);
     } else if (this.lastTokenAt[i] > 0 && !event.isForced) {
@@ -109,12 +130,14 @@ export class GenerationSession<P> {
         ? new OpenAiError(504, 'The request timed out before generation finished.', null, 'timeout')
         : new OpenAiError(503, `The request was aborted by the server (${event.detail ?? 'unknown reason'}).`, null, 'aborted'));
     this.isOpen[i] = false;
+    this.timings.onChoiceEnd?.('error');
     this.events.push({ kind: 'error', error });
     this.abort();
   }
 
   private finishChoice(i: number, reason: 'stop' | 'length'): void {
     this.isOpen[i] = false;
+    this.timings.onChoiceEnd?.(reason);
     const parts = this.choices[i].flush();
     if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts });
     this.events.push({ kind: 'finish', index: i, reason });

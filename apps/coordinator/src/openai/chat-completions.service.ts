@@ -15,8 +15,9 @@ import { createThinkingBudget } from '../generation/thinking-budget.factory';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
-import { completionId, nowSeconds, onClientGone } from './openai-http';
-import { checkContextLength, sequenceRequests } from './sequence-requests';
+import type { RequestUsage } from '../rate-limit/request-accounting';
+import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
 interface ChatRun {
@@ -40,12 +41,13 @@ export class ChatCompletionsService {
   }
 
   /** Validates and starts generation; throws OpenAiError (4xx / 429 / 503) before any output. */
-  start(body: unknown): ChatRun {
+  async start(body: unknown, context: GenerationContext): Promise<ChatRun> {
     const { tokenizer, renderer, config } = this.runtime;
     const params = validateChatCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
     const prompt = buildChatPrompt(renderer, tokenizer, params);
     checkContextLength(prompt.tokens.length, params, this.runtime.maxModelLen, 'messages');
+    await context.reserveTokens(tokensToReserve(prompt.tokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {
       promptTokens: prompt.tokens,
       stop: params.stop,
@@ -57,8 +59,10 @@ export class ChatCompletionsService {
       textPrefix: prompt.textPrefix,
     }));
     const session = new GenerationSession(this.engine, choices, {
+      arrivedAtMs: context.arrivedAtMs,
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
+      onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
@@ -94,27 +98,27 @@ export class ChatCompletionsService {
     });
     sse.start();
     for (let index = 0; index < params.n; index++) {
-      sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+      await sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
     }
     let status = 200;
     for await (const event of run.session.events) {
       if (event.kind === 'error') {
-        sse.send(event.error.toBody());
+        await sse.send(event.error.toBody());
         status = event.error.status;
         break;
       }
       if (event.kind === 'parts') {
         for (const part of event.parts) {
-          sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
+          await sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
         }
       } else {
         const choice = run.session.choices[event.index] as ChatChoice;
         const pending = choice.takePendingLogprobs();
-        sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
+        await sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
-    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    if (status === 200 && params.includeUsage) await sse.send({ ...chunk([]), usage: this.usage(run) });
     sse.done();
     return status;
   }
@@ -129,5 +133,10 @@ export class ChatCompletionsService {
     const prompt = run.prompt.tokens.length;
     const completion = run.session.numCompletionTokens;
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+
+  usageOf(run: ChatRun): RequestUsage {
+    const reasoningTokens = run.session.choices.reduce((sum, c) => sum + (c as ChatChoice).numReasoningTokens, 0);
+    return { model: run.params.model, promptTokens: run.prompt.tokens.length, completionTokens: run.session.numCompletionTokens, reasoningTokens, cachedPromptTokens: run.session.numCachedPromptTokens };
   }
 }

@@ -12,8 +12,9 @@ import { CompletionChoice, type CompletionChunkPart } from '../generation/comple
 import { GenerationSession } from '../generation/generation-session';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
-import { completionId, nowSeconds, onClientGone } from './openai-http';
-import { checkContextLength, sequenceRequests } from './sequence-requests';
+import type { RequestUsage } from '../rate-limit/request-accounting';
+import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
 interface CompletionRun {
@@ -36,18 +37,21 @@ export class CompletionsService {
     this.tokenText = new TokenText(runtime.tokenizer);
   }
 
-  start(body: unknown): CompletionRun {
+  async start(body: unknown, context: GenerationContext): Promise<CompletionRun> {
     const { tokenizer, config } = this.runtime;
     const params = validateCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
     const promptTokens = typeof params.prompt === 'string' ? tokenizer.encode(params.prompt) : params.prompt;
     checkContextLength(promptTokens.length, params, this.runtime.maxModelLen, 'prompt');
+    await context.reserveTokens(tokensToReserve(promptTokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () =>
       new CompletionChoice(tokenizer, this.tokenText, { promptTokens, stop: params.stop, numTopLogprobs: params.numTopLogprobs }),
     );
     const session = new GenerationSession(this.engine, choices, {
+      arrivedAtMs: context.arrivedAtMs,
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
+      onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
     session.start(sequenceRequests(params, promptTokens, { timeoutMs: config.requestTimeoutMs }));
     this.metrics.recordPromptTokens(promptTokens.length * params.n);
@@ -80,19 +84,19 @@ export class CompletionsService {
     let status = 200;
     for await (const event of run.session.events) {
       if (event.kind === 'error') {
-        sse.send(event.error.toBody());
+        await sse.send(event.error.toBody());
         status = event.error.status;
         break;
       }
       if (event.kind === 'parts') {
-        for (const part of event.parts) sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
+        for (const part of event.parts) await sse.send(chunk([{ index: event.index, text: part.text, logprobs: part.logprobs, finish_reason: null }]));
       } else {
         const pending = (run.session.choices[event.index] as CompletionChoice).takePendingLogprobs();
-        sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
+        await sse.send(chunk([{ index: event.index, text: '', logprobs: pending, finish_reason: event.reason }]));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
-    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    if (status === 200 && params.includeUsage) await sse.send({ ...chunk([]), usage: this.usage(run) });
     sse.done();
     return status;
   }
@@ -101,5 +105,9 @@ export class CompletionsService {
     const prompt = run.promptTokens.length;
     const completion = run.session.numCompletionTokens;
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+
+  usageOf(run: CompletionRun): RequestUsage {
+    return { model: run.params.model, promptTokens: run.promptTokens.length, completionTokens: run.session.numCompletionTokens, reasoningTokens: 0, cachedPromptTokens: run.session.numCachedPromptTokens };
   }
 }

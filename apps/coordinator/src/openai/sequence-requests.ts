@@ -59,3 +59,8 @@ export function sequenceRequests(
     forcer: options.forcer?.(),
   }));
 }
+
+/** The tokens a request may use at most: the prompt once, plus max tokens for each choice. */
+export function tokensToReserve(numPromptTokens: number, params: GenerationParams, maxModelLen: number): number {
+  return numPromptTokens + params.n * (params.maxTokens ?? maxModelLen - numPromptTokens);
+}
