@@ -77,15 +77,23 @@ std::vector<float> floats(const Tensor& t) {
   return v;
 }
 
+// qzeros [ng, n/8] packed along n (AWQ's interleaved order or GPTQ's plain one) -> [ng, n] floats + offset.
+std::vector<float> unpack_zeros(const Tensor& qz, int64_t ng, int64_t n, bool awq_order, int offset) {
+  std::vector<float> zero(static_cast<size_t>(ng * n));
+  for (int64_t j = 0; j < ng; j++)
+    for (int64_t r = 0; r < n; r++) {
+      const int pos = awq_order ? kAwqPos[r % 8] : static_cast<int>(r % 8);
+      zero[j * n + r] = static_cast<float>(nibble(int_at(qz, j * (n / 8) + r / 8), pos) + offset);
+    }
+  return zero;
+}
+
 LinearWeight load_gptq(const Checkpoint& ckpt, const CheckpointQuantization& cq, const std::string& p, int64_t n,
                        int64_t k) {
   const int64_t g = cq.group_size, ng = k / g;
-  const Tensor qw = ckpt.view(p + ".qweight"), qz = ckpt.view(p + ".qzeros");
-  std::vector<float> scale = floats(ckpt.view(p + ".scales")), zero(static_cast<size_t>(ng * n));
-  for (int64_t j = 0; j < ng; j++)
-    for (int64_t r = 0; r < n; r++)
-      zero[j * n + r] = static_cast<float>(nibble(int_at(qz, j * (n / 8) + r / 8), static_cast<int>(r % 8)) +
-                                           (cq.zeros_minus_one ? 1 : 0));
+  const Tensor qw = ckpt.view(p + ".qweight");
+  const std::vector<float> scale = floats(ckpt.view(p + ".scales"));
+  const std::vector<float> zero = unpack_zeros(ckpt.view(p + ".qzeros"), ng, n, false, cq.zeros_minus_one ? 1 : 0);
   // source group of each input column: g_idx, or c / g
   std::vector<int32_t> src_group(static_cast<size_t>(k));
   const bool has_gidx = ckpt.has(p + ".g_idx");
@@ -119,10 +127,9 @@ LinearWeight load_gptq(const Checkpoint& ckpt, const CheckpointQuantization& cq,
 LinearWeight load_awq(const Checkpoint& ckpt, const CheckpointQuantization& cq, const std::string& p, int64_t n,
                       int64_t k) {
   const int64_t g = cq.group_size, ng = k / g;
-  const Tensor qw = ckpt.view(p + ".qweight"), qz = ckpt.view(p + ".qzeros");
-  std::vector<float> scale = floats(ckpt.view(p + ".scales")), zero(static_cast<size_t>(ng * n));
-  for (int64_t j = 0; j < ng; j++)
-    for (int64_t r = 0; r < n; r++) zero[j * n + r] = static_cast<float>(nibble(int_at(qz, j * (n / 8) + r / 8), kAwqPos[r % 8]));
+  const Tensor qw = ckpt.view(p + ".qweight");
+  const std::vector<float> scale = floats(ckpt.view(p + ".scales"));
+  const std::vector<float> zero = unpack_zeros(ckpt.view(p + ".qzeros"), ng, n, true, 0);
   std::vector<uint8_t> q(static_cast<size_t>(n * k));
   for (int64_t c = 0; c < k; c++)
     for (int64_t r = 0; r < n; r++) q[r * k + c] = static_cast<uint8_t>(nibble(int_at(qw, c * (n / 8) + r / 8), kAwqPos[r % 8]));
