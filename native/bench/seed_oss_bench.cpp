@@ -135,12 +135,7 @@ ModelWeights random_weights(Backend& be, cudaStream_t s, const ModelConfig& c) {
 
 // Bytes of weights one decode step reads (everything but the embedding table, of which it reads rows).
 double weight_bytes_per_step(const ModelWeights& w) {
-  double total = static_cast<double>(w.lm_head.nbytes() + w.final_norm.nbytes());
-  for (const LayerWeights& l : w.layers)
-    for (const Tensor* t : {&l.input_norm, &l.post_attention_norm, &l.q_proj, &l.k_proj, &l.v_proj, &l.q_bias,
-                            &l.k_bias, &l.v_bias, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
-      total += static_cast<double>(t->nbytes());
-  return total;
+  return static_cast<double>(model_weight_bytes(w) - static_cast<int64_t>(w.embed_tokens.nbytes()));
 }
 
 // A decode step of `batch` sequences at position `pos`; sequence s owns blocks [s * per_seq, ...)

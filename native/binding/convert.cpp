@@ -74,6 +74,8 @@ EngineOptions to_engine_options(const Napi::Object& o) {
   e.device_index = static_cast<int>(number_or(o, "deviceIndex", 0));
   e.weight_dtype = string_or(o, "dtype", "auto");
   e.kv_dtype = string_or(o, "kvCacheDtype", "auto");
+  e.quantization = string_or(o, "quantization", "none");
+  e.quantize_lm_head = o.Has("quantizeLmHead") && o.Get("quantizeLmHead").ToBoolean().Value();
   e.kv_block_size = static_cast<int64_t>(number_or(o, "kvBlockSize", 16));
   e.num_kv_blocks = static_cast<int64_t>(number_or(o, "numKvBlocks", 0));
   e.kv_cache_bytes = static_cast<int64_t>(number_or(o, "kvCacheBytes", 0));

@@ -152,14 +152,14 @@ TEST(ModelWeights, LoadsTp1) {
   for (int64_t i = 0; i < total; i++) EXPECT_EQ(calls[i], std::make_pair(i + 1, total));
 
   expect_block(w.embed_tokens, ids["model.embed_tokens.weight"], 0, 0, 16, "embed");
-  expect_block(w.lm_head, ids["lm_head.weight"], 0, 0, 16, "lm_head");
+  expect_block(w.lm_head.weight, ids["lm_head.weight"], 0, 0, 16, "lm_head");
   expect_block(w.final_norm, ids["model.norm.weight"], 0, 0, 1, "norm");
   const LayerWeights& l = w.layers[1];
-  EXPECT_EQ(l.q_proj.shape(), (std::vector<int64_t>{32, 16}));
-  EXPECT_EQ(l.k_proj.shape(), (std::vector<int64_t>{16, 16}));
-  EXPECT_EQ(l.o_proj.shape(), (std::vector<int64_t>{16, 32}));
-  EXPECT_EQ(l.down_proj.shape(), (std::vector<int64_t>{16, 24}));
-  expect_block(l.o_proj, ids["model.layers.1.self_attn.o_proj.weight"], 0, 0, 32, "o_proj");
+  EXPECT_EQ(l.q_proj.weight.shape(), (std::vector<int64_t>{32, 16}));
+  EXPECT_EQ(l.k_proj.weight.shape(), (std::vector<int64_t>{16, 16}));
+  EXPECT_EQ(l.o_proj.weight.shape(), (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(l.down_proj.weight.shape(), (std::vector<int64_t>{16, 24}));
+  expect_block(l.o_proj.weight, ids["model.layers.1.self_attn.o_proj.weight"], 0, 0, 32, "o_proj");
   expect_block(l.q_bias, ids["model.layers.1.self_attn.q_proj.bias"], 0, 0, 1, "q_bias");
   EXPECT_FALSE(l.o_bias.defined());
   EXPECT_FALSE(l.gate_bias.defined());
@@ -182,29 +182,29 @@ TEST(ModelWeights, Tp2SlicesMatchFullTensors) {
     const int64_t vbegin = rank == 0 ? 0 : 501, vrows = rank == 0 ? 501 : 500;
     EXPECT_EQ(w.shard.vocab_begin, vbegin);
     EXPECT_EQ(w.embed_tokens.shape(), (std::vector<int64_t>{vrows, 16}));
-    EXPECT_EQ(w.lm_head.shape(), (std::vector<int64_t>{vrows, 16}));
+    EXPECT_EQ(w.lm_head.weight.shape(), (std::vector<int64_t>{vrows, 16}));
     expect_block(w.embed_tokens, ids["model.embed_tokens.weight"], vbegin, 0, 16, "embed");
-    expect_block(w.lm_head, ids["lm_head.weight"], vbegin, 0, 16, "lm_head");
+    expect_block(w.lm_head.weight, ids["lm_head.weight"], vbegin, 0, 16, "lm_head");
     for (int64_t i = 0; i < 2; i++) {
       const LayerWeights& l = w.layers[static_cast<size_t>(i)];
       const std::string p = "model.layers." + std::to_string(i) + ".";
       // q: 32 rows → rank's 16; k/v: 16 rows → 8; gate/up: 24 rows → 12
-      EXPECT_EQ(l.q_proj.shape(), (std::vector<int64_t>{16, 16}));
-      expect_block(l.q_proj, ids[p + "self_attn.q_proj.weight"], rank * 16, 0, 16, "q_proj");
-      expect_block(l.k_proj, ids[p + "self_attn.k_proj.weight"], rank * 8, 0, 16, "k_proj");
-      expect_block(l.v_proj, ids[p + "self_attn.v_proj.weight"], rank * 8, 0, 16, "v_proj");
+      EXPECT_EQ(l.q_proj.weight.shape(), (std::vector<int64_t>{16, 16}));
+      expect_block(l.q_proj.weight, ids[p + "self_attn.q_proj.weight"], rank * 16, 0, 16, "q_proj");
+      expect_block(l.k_proj.weight, ids[p + "self_attn.k_proj.weight"], rank * 8, 0, 16, "k_proj");
+      expect_block(l.v_proj.weight, ids[p + "self_attn.v_proj.weight"], rank * 8, 0, 16, "v_proj");
       expect_block(l.q_bias, ids[p + "self_attn.q_proj.bias"], rank * 16, 0, 1, "q_bias");
       expect_block(l.k_bias, ids[p + "self_attn.k_proj.bias"], rank * 8, 0, 1, "k_bias");
       expect_block(l.v_bias, ids[p + "self_attn.v_proj.bias"], rank * 8, 0, 1, "v_bias");
-      expect_block(l.gate_proj, ids[p + "mlp.gate_proj.weight"], rank * 12, 0, 16, "gate");
-      expect_block(l.up_proj, ids[p + "mlp.up_proj.weight"], rank * 12, 0, 16, "up");
+      expect_block(l.gate_proj.weight, ids[p + "mlp.gate_proj.weight"], rank * 12, 0, 16, "gate");
+      expect_block(l.up_proj.weight, ids[p + "mlp.up_proj.weight"], rank * 12, 0, 16, "up");
       expect_block(l.gate_bias, ids[p + "mlp.gate_proj.bias"], rank * 12, 0, 1, "gate_bias");
       expect_block(l.up_bias, ids[p + "mlp.up_proj.bias"], rank * 12, 0, 1, "up_bias");
       // row-parallel: column halves, biases whole
-      EXPECT_EQ(l.o_proj.shape(), (std::vector<int64_t>{16, 16}));
-      expect_block(l.o_proj, ids[p + "self_attn.o_proj.weight"], 0, rank * 16, 32, "o_proj");
-      EXPECT_EQ(l.down_proj.shape(), (std::vector<int64_t>{16, 12}));
-      expect_block(l.down_proj, ids[p + "mlp.down_proj.weight"], 0, rank * 12, 24, "down_proj");
+      EXPECT_EQ(l.o_proj.weight.shape(), (std::vector<int64_t>{16, 16}));
+      expect_block(l.o_proj.weight, ids[p + "self_attn.o_proj.weight"], 0, rank * 16, 32, "o_proj");
+      EXPECT_EQ(l.down_proj.weight.shape(), (std::vector<int64_t>{16, 12}));
+      expect_block(l.down_proj.weight, ids[p + "mlp.down_proj.weight"], 0, rank * 12, 24, "down_proj");
       EXPECT_EQ(l.o_bias.shape(), (std::vector<int64_t>{16}));
       expect_block(l.o_bias, ids[p + "self_attn.o_proj.bias"], 0, 0, 1, "o_bias");
       expect_block(l.down_bias, ids[p + "mlp.down_proj.bias"], 0, 0, 1, "down_bias");
@@ -222,9 +222,9 @@ TEST(ModelWeights, TiedEmbeddingsShareTheSlice) {
   m.tie = true;
   auto ids = m.write(dir.path());
   ModelWeights w = load_model_weights(dir.path(), {1, 2});
-  EXPECT_EQ(w.lm_head.data(), w.embed_tokens.data());
-  EXPECT_EQ(w.lm_head.shape(), (std::vector<int64_t>{500, 16}));
-  expect_block(w.lm_head, ids["model.embed_tokens.weight"], 501, 0, 16, "lm_head");
+  EXPECT_EQ(w.lm_head.weight.data(), w.embed_tokens.data());
+  EXPECT_EQ(w.lm_head.weight.shape(), (std::vector<int64_t>{500, 16}));
+  expect_block(w.lm_head.weight, ids["model.embed_tokens.weight"], 501, 0, 16, "lm_head");
   EXPECT_FALSE(w.layers[0].q_bias.defined());
 }
 
@@ -234,8 +234,8 @@ TEST(ModelWeights, ShardedCheckpointLoadsTheSame) {
   m.num_shards = 3;
   auto ids = m.write(dir.path());
   ModelWeights w = load_model_weights(dir.path(), {1, 2});
-  expect_block(w.layers[1].o_proj, ids["model.layers.1.self_attn.o_proj.weight"], 0, 16, 32, "o_proj");
-  expect_block(w.lm_head, ids["lm_head.weight"], 501, 0, 16, "lm_head");
+  expect_block(w.layers[1].o_proj.weight, ids["model.layers.1.self_attn.o_proj.weight"], 0, 16, 32, "o_proj");
+  expect_block(w.lm_head.weight, ids["lm_head.weight"], 501, 0, 16, "lm_head");
 }
 
 TEST(ModelWeights, MissingTensorIsNamed) {

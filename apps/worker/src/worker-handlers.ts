@@ -2,7 +2,7 @@
 // become gRPC errors carrying the engine's message; nothing here makes scheduling decisions.
 import * as grpc from '@grpc/grpc-js';
 import { NativeEngine } from '../../../libs/native/src/native-engine';
-import type { Device } from '../../../libs/native/src/types';
+import type { Device, Quantization } from '../../../libs/native/src/types';
 import {
   modelInfoToProto,
   stepInputFromProto,
@@ -121,6 +121,8 @@ export class WorkerHandlers {
           device: (String(req.device || this.device) as Device),
           deviceIndex: num('deviceIndex'),
           dtype: (String(req.dtype || 'auto') as 'auto'),
+          quantization: (String(req.quantization || 'none') as Quantization),
+          quantizeLmHead: req.quantizeLmHead === true,
           kvCacheDtype: req.kvCacheDtype ? (String(req.kvCacheDtype) as 'f32') : undefined,
           kvBlockSize: num('kvBlockSize'),
           numKvBlocks: num('numKvBlocks'),

@@ -3,6 +3,9 @@
 
 export type WeightDType = 'auto' | 'f32' | 'bf16' | 'f16';
 export type Device = 'cpu' | 'cuda';
+/** Quantize-at-load of the linear layers ('none' keeps the checkpoint's weights). */
+export type Quantization = 'none' | 'int8' | 'int4' | 'fp8';
+export const QUANTIZATIONS: readonly Quantization[] = ['none', 'int8', 'int4', 'fp8'];
 
 export interface EngineOptions {
   /** Model directory (config.json + safetensors). */
@@ -10,6 +13,10 @@ export interface EngineOptions {
   device?: Device;
   /** Convert weights on load ('auto' keeps the checkpoint's dtype). */
   dtype?: WeightDType;
+  /** Weight-only quantization at load: int8 per output channel, int4 in groups of 128, fp8 e4m3 per channel (CPU). */
+  quantization?: Quantization;
+  /** Quantize the lm_head too (with a quantization). */
+  quantizeLmHead?: boolean;
   /** KV cache element type; the CPU default is f32. */
   kvCacheDtype?: 'f32' | 'bf16' | 'f16';
   kvBlockSize?: number;

@@ -65,7 +65,8 @@ export function makeTinyModel(
   const options = resolveTinyModelOptions(partial);
   const tokenizer = overrides.tokenizer ?? resolveTokenizer(options, log);
   const numTokens = tokenizerSize(tokenizer.json);
-  const vocabSize = paddedVocabSize(numTokens);
+  const vocabSize = options.vocabSize ?? paddedVocabSize(numTokens);
+  if (vocabSize < numTokens) throw new Error(`make-tiny-model: --vocab ${vocabSize} is below the tokenizer's ${numTokens} tokens`);
   const ids = seedOssSpecialTokenIds(tokenizer.json);
   const numTensors = seedOssTensorSpecs(options, vocabSize).length;
   if (options.numShards > numTensors) {

@@ -22,6 +22,8 @@ export interface TinyModelOptions extends TinyModelShape {
   /** A tokenizer.json (or tokenizer.json.br) to use instead of the generated one. */
   tokenizerFile?: string;
   maxPositionEmbeddings: number;
+  /** Embedding / lm_head rows (default: the tokenizer's size padded up); at least the tokenizer's size. */
+  vocabSize?: number;
   /** Seed-OSS has bias on q/k/v only; these exist to exercise other layouts. */
   attentionBias: boolean;
   attentionOutBias: boolean;
@@ -60,6 +62,9 @@ export function resolveTinyModelOptions(partial: Partial<TinyModelOptions>): Tin
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
       throw new Error(`make-tiny-model: ${flag} must be a positive integer (got ${String(value)})`);
     }
+  }
+  if (options.vocabSize !== undefined && (!Number.isSafeInteger(options.vocabSize) || options.vocabSize < 1)) {
+    throw new Error(`make-tiny-model: --vocab must be a positive integer (got ${String(options.vocabSize)})`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
     throw new Error(`make-tiny-model: --seed must be a non-negative integer (got ${options.seed})`);

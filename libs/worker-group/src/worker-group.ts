@@ -7,7 +7,7 @@
 import { cpus } from 'node:os';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StepExecutor } from '../../native/src/step-executor';
-import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
+import type { Device, ModelInfo, StepInput, StepOutput, Quantization, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { encodeStepRequest } from '../../worker-protocol/src/proto-loader';
 import { WorkerClient } from './worker-client';
@@ -18,6 +18,8 @@ export interface WorkerGroupOptions {
   modelDir: string;
   device: Device;
   dtype?: WeightDType;
+  quantization?: Quantization;
+  quantizeLmHead?: boolean;
   /** Spawn this many local workers (ignored when addresses are given). */
   tp?: number;
   /** Connect to running workers instead, rank r at addresses[r]. */
@@ -194,6 +196,8 @@ export class WorkerGroup implements StepExecutor {
     const request = {
       modelDir: o.modelDir,
       dtype: o.dtype ?? 'auto',
+      quantization: o.quantization ?? 'none',
+      quantizeLmHead: o.quantizeLmHead ?? false,
       device: o.device,
       kvCacheBytes: o.kvCacheBytes ?? 0,
       numKvBlocks: o.numKvBlocks ?? 0,

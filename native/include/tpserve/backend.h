@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tpserve/attention_batch.h"
+#include "tpserve/linear_weight.h"
 #include "tpserve/sampling.h"
 #include "tpserve/tensor.h"
 
@@ -43,7 +44,9 @@ class Backend {
                          float* out) = 0;
   virtual void rms_norm(const float* x, const Tensor& weight, float eps, int64_t num_rows, int64_t dim,
                         float* out) = 0;
-  virtual void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y) = 0;
+  // Any weight format (float or quantized, see linear_weight.h); a backend without kernels for a
+  // format throws naming it.
+  virtual void linear(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) = 0;
   // residual += x, then normed_out = rms_norm(residual) (kernels/cpu/rms_norm.h).
   virtual void add_rms_norm(float* residual, const float* x, const Tensor& weight, float eps, int64_t num_rows,
                             int64_t dim, float* normed_out) = 0;

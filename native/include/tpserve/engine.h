@@ -20,6 +20,9 @@ struct EngineOptions {
   int device_index = 0;
   std::string weight_dtype = "auto";  // "auto" keeps the checkpoint's dtype
   std::string kv_dtype = "auto";      // cpu: f32, cuda: bf16
+  // Quantize-at-load of the linear layers: "none" (the checkpoint's own weights), "int8", "int4", "fp8".
+  std::string quantization = "none";
+  bool quantize_lm_head = false;      // the lm_head too (with a quantization)
   int64_t kv_block_size = 16;
   int64_t num_kv_blocks = 0;          // 0: derive from kv_cache_bytes
   int64_t kv_cache_bytes = 0;         // 0: a default budget (cpu: 512 MiB capped by free memory)

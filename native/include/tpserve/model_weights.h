@@ -3,10 +3,13 @@
 //   column-parallel (rows split): q, k, v, gate, up and their biases;
 //   row-parallel (columns split): o_proj, down_proj (bias kept whole, added once after the all-reduce);
 //   vocab-parallel (rows split): embed_tokens and lm_head (lm_head = embed_tokens when tied).
+// Linear layers are LinearWeights: float, or quantized at load (QuantizeOptions) with each row's and
+// group's scales cut with it.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "tpserve/linear_weight.h"
 #include "tpserve/model_config.h"
 #include "tpserve/safetensors.h"
 
@@ -14,14 +17,14 @@ namespace tpserve {
 
 struct LayerWeights {
   Tensor input_norm;     // [hidden]
-  Tensor q_proj, k_proj, v_proj;   // [local_heads * head_dim, hidden]
+  LinearWeight q_proj, k_proj, v_proj;   // [local_heads * head_dim, hidden]
   Tensor q_bias, k_bias, v_bias;   // [local_heads * head_dim] or undefined
-  Tensor o_proj;         // [hidden, local_q_heads * head_dim]
+  LinearWeight o_proj;   // [hidden, local_q_heads * head_dim]
   Tensor o_bias;         // [hidden] or undefined (full, not split)
   Tensor post_attention_norm;      // [hidden]
-  Tensor gate_proj, up_proj;       // [local_intermediate, hidden]
+  LinearWeight gate_proj, up_proj;       // [local_intermediate, hidden]
   Tensor gate_bias, up_bias;       // [local_intermediate] or undefined
-  Tensor down_proj;      // [hidden, local_intermediate]
+  LinearWeight down_proj;  // [hidden, local_intermediate]
   Tensor down_bias;      // [hidden] or undefined (full)
 };
 
@@ -48,9 +51,20 @@ struct ModelWeights {
   ShardGeometry shard;
   Tensor embed_tokens;   // [vocab_rows, hidden]
   Tensor final_norm;     // [hidden]
-  Tensor lm_head;        // [vocab_rows, hidden]
+  LinearWeight lm_head;  // [vocab_rows, hidden] (its weight is embed_tokens when tied and not quantized)
   std::vector<LayerWeights> layers;
 };
+
+// Quantize-at-load (`--quantization`): every linear layer of the decoder layers, the lm_head too
+// when quantize_lm_head (an lm_head tied to the embeddings then gets its own quantized copy).
+struct QuantizeOptions {
+  WeightFormat format = WeightFormat::Float;  // Float: keep the checkpoint's weights
+  int64_t group_size = 128;                   // Int4
+  bool quantize_lm_head = false;
+};
+
+// Bytes of every weight the model holds (what the engine reports and decode streams per step).
+int64_t model_weight_bytes(const ModelWeights& w);
 
 // Reports loading progress: (tensors done, tensors total).
 using LoadProgress = void (*)(void* user, int64_t done, int64_t total);
@@ -58,6 +72,7 @@ using LoadProgress = void (*)(void* user, int64_t done, int64_t total);
 // Loads this rank's shard; validates every tensor's shape against the config and names the
 // file and tensor on any mismatch. Views stay zero-copy where the slice is contiguous.
 ModelWeights load_model_weights(const std::string& model_dir, TensorParallel tp,
-                                LoadProgress progress = nullptr, void* progress_user = nullptr);
+                                LoadProgress progress = nullptr, void* progress_user = nullptr,
+                                const QuantizeOptions& quantize = {});
 
 }  // namespace tpserve

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "tpserve/error.h"
 
@@ -13,6 +14,10 @@ size_t dtype_size(DType dtype) {
     case DType::F32: return 4;
     case DType::F16:
     case DType::BF16: return 2;
+    case DType::I8:
+    case DType::U8:
+    case DType::F8_E4M3: return 1;
+    case DType::I32: return 4;
   }
   TPS_THROW("unknown dtype ", static_cast<int>(dtype));
 }
@@ -22,6 +27,10 @@ const char* dtype_name(DType dtype) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
+    case DType::I8: return "I8";
+    case DType::U8: return "U8";
+    case DType::I32: return "I32";
+    case DType::F8_E4M3: return "F8_E4M3";
   }
   return "?";
 }
@@ -84,6 +93,31 @@ uint16_t float_to_f16(float f) {
   uint32_t rem = mant & 0x1fffu;
   if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) half++;
   return static_cast<uint16_t>(half);
+}
+
+uint8_t float_to_fp8_e4m3(float f) {
+  if (std::isnan(f)) return 0x7f;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0;
+  float a = std::min(std::fabs(f), 448.0f);
+  if (a == 0.0f) return sign;
+  // Pick the nearest of the 127 non-negative finite codes by rounding in the code's own grid.
+  int exp;
+  std::frexp(a, &exp);        // a = frac * 2^exp, frac in [0.5, 1)
+  int e = std::max(exp - 1 + 7, 1);   // biased exponent of a's binade (subnormals share e = 1's step)
+  const float step = std::ldexp(1.0f, e - 7 - 3);
+  float q = std::nearbyint(a / step);  // round half to even (default rounding mode)
+  uint32_t code;
+  if (e == 1 && q < 8) {
+    code = static_cast<uint32_t>(q);  // subnormal (or the first normal when q == 8 is handled below)
+  } else {
+    if (q >= 16) {  // rounded up into the next binade
+      e++;
+      q /= 2;
+    }
+    code = (static_cast<uint32_t>(e) << 3) | (static_cast<uint32_t>(q) - 8);
+  }
+  if (code > 0x7e) code = 0x7e;  // 448
+  return static_cast<uint8_t>(sign | code);
 }
 
 }  // namespace tpserve

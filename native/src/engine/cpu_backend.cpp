@@ -8,6 +8,7 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/embedding.h"
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_quantized.h"
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cpu/sample.h"
@@ -35,6 +36,8 @@ class CpuBackend final : public Backend {
 
   Tensor upload(const Tensor& host, DType dtype) override {
     if (host.dtype() == dtype) return host;
+    TPS_CHECK(is_float_dtype(host.dtype()) && is_float_dtype(dtype), "upload: cannot convert ", dtype_name(host.dtype()),
+              " to ", dtype_name(dtype));
     Tensor out = Tensor::empty_cpu(dtype, host.shape());
     int64_t n = host.numel();
     for (int64_t i = 0; i < n; i++) {
@@ -43,6 +46,7 @@ class CpuBackend final : public Backend {
         case DType::F32: out.ptr<float>()[i] = v; break;
         case DType::BF16: out.ptr<uint16_t>()[i] = float_to_bf16(v); break;
         case DType::F16: out.ptr<uint16_t>()[i] = float_to_f16(v); break;
+        default: break;  // excluded by the check above
       }
     }
     return out;
@@ -69,9 +73,9 @@ class CpuBackend final : public Backend {
     PoolScope scope(pool_);
     cpu::rms_norm(x, w, eps, rows, dim, out);
   }
-  void linear(const float* x, const Tensor& w, const Tensor* bias, int64_t m, float* y) override {
+  void linear(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y) override {
     PoolScope scope(pool_);
-    cpu::linear(x, w, bias, m, y);
+    cpu::linear_any(x, w, bias, m, y);
   }
   void add_rms_norm(float* residual, const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim,
                     float* out) override {

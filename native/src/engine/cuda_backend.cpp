@@ -175,7 +175,10 @@ class CudaBackend final : public Backend {
     bind();
     cuda::rms_norm(x, w, eps, rows, dim, out);
   }
-  void linear(const float* x, const Tensor& w, const Tensor* bias, int64_t m, float* y) override {
+  void linear(const float* x, const LinearWeight& lw, const Tensor* bias, int64_t m, float* y) override {
+    TPS_CHECK(!lw.is_quantized(), "the CUDA backend has no kernels for ", weight_format_name(lw.format),
+              " weights yet (quantized weights run on --device cpu)");
+    const Tensor& w = lw.weight;
     bind();
     if (blas_) {
       blas_->linear(x, w, bias, m, y, stream_);

@@ -6,20 +6,6 @@
 #include "tpserve/model_weights.h"
 
 namespace tpserve {
-namespace {
-
-int64_t weight_bytes(const ModelWeights& w) {
-  int64_t total = w.embed_tokens.nbytes() + w.final_norm.nbytes();
-  if (w.lm_head.data() != w.embed_tokens.data()) total += w.lm_head.nbytes();
-  for (const LayerWeights& l : w.layers)
-    for (const Tensor* t : {&l.input_norm, &l.q_proj, &l.k_proj, &l.v_proj, &l.q_bias, &l.k_bias, &l.v_bias, &l.o_proj,
-                            &l.o_bias, &l.post_attention_norm, &l.gate_proj, &l.up_proj, &l.gate_bias, &l.up_bias,
-                            &l.down_proj, &l.down_bias})
-      if (t->defined()) total += t->nbytes();
-  return total;
-}
-
-}  // namespace
 
 EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress) {
   TPS_CHECK(options.tp_size >= 1 && options.tp_rank >= 0 && options.tp_rank < options.tp_size,
@@ -30,6 +16,14 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   // Refuse a tp the model cannot take before touching any weight file.
   ModelConfig config = load_model_config(options.model_dir);
   shard_geometry(config, tp);
+  QuantizeOptions quantize;
+  if (options.quantization != "none") {
+    quantize.format = parse_quantization(options.quantization);
+    TPS_CHECK(options.device == "cpu", "--quantization ", options.quantization,
+              " has no CUDA kernels yet: quantized weights run on --device cpu");
+  }
+  TPS_CHECK(!options.quantize_lm_head || quantize.format != WeightFormat::Float,
+            "quantize_lm_head needs a quantization (int8, int4 or fp8)");
 
   backend_ = options.device == "cuda" ? make_cuda_backend(options.device_index) : make_cpu_backend(options.num_threads);
   if (options.tp_size == 1) {
@@ -49,7 +43,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
         auto* b = static_cast<ProgressBridge*>(user);
         if (*b->fn) (*b->fn)("weights", done, total);
       },
-      &bridge);
+      &bridge, quantize);
   DType weight_dtype{};
   const DType* wd = nullptr;
   if (options.weight_dtype != "auto") {
@@ -86,7 +80,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   info_.device = backend_->describe();
   info_.tp_rank = options.tp_rank;
   info_.tp_size = options.tp_size;
-  info_.weight_bytes = weight_bytes(weights);
+  info_.weight_bytes = model_weight_bytes(weights);
   decoder_ = std::make_unique<Decoder>(std::move(weights), *backend_, *comm_, *kv_);
   decoder_->set_decode_runner(make_decode_runner(*backend_));  // CUDA graphs for decode; none on CPU
   is_driver_ = options.tp_rank == 0;

@@ -18,6 +18,18 @@ Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool fo
   return backend.upload(t, target);
 }
 
+// Quantized storage and scales keep their own dtypes; float weights convert to `dtype`.
+LinearWeight upload_linear(const LinearWeight& w, Backend& backend, const DType* dtype) {
+  if (!w.is_quantized()) return upload_one(w.weight, backend, dtype, false);
+  TPS_CHECK(backend.device().is_cpu(), "the ", backend.describe(), " backend has no kernels for ",
+            weight_format_name(w.format), " weights yet (quantized weights run on --device cpu)");
+  LinearWeight out = w;
+  out.weight = backend.upload(w.weight, w.weight.dtype());
+  for (Tensor* t : {&out.scales, &out.zeros, &out.perm})
+    if (t->defined()) *t = backend.upload(*t, t->dtype());
+  return out;
+}
+
 }  // namespace
 
 ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype,
@@ -26,21 +38,21 @@ ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DT
   ModelWeights out = host;
   out.embed_tokens = upload_one(host.embed_tokens, backend, dtype, false);
   out.final_norm = upload_one(host.final_norm, backend, dtype, true);
-  out.lm_head = host.lm_head.data() == host.embed_tokens.data() ? out.embed_tokens
-                                                                  : upload_one(host.lm_head, backend, dtype, false);
+  out.lm_head = host.lm_head.weight.data() == host.embed_tokens.data() ? LinearWeight(out.embed_tokens)
+                                                                         : upload_linear(host.lm_head, backend, dtype);
   if (progress) progress(1, total);
   for (size_t i = 0; i < host.layers.size(); i++) {
     const LayerWeights& s = host.layers[i];
     LayerWeights& d = out.layers[i];
     d.input_norm = upload_one(s.input_norm, backend, dtype, true);
     d.post_attention_norm = upload_one(s.post_attention_norm, backend, dtype, true);
-    d.q_proj = upload_one(s.q_proj, backend, dtype, false);
-    d.k_proj = upload_one(s.k_proj, backend, dtype, false);
-    d.v_proj = upload_one(s.v_proj, backend, dtype, false);
-    d.o_proj = upload_one(s.o_proj, backend, dtype, false);
-    d.gate_proj = upload_one(s.gate_proj, backend, dtype, false);
-    d.up_proj = upload_one(s.up_proj, backend, dtype, false);
-    d.down_proj = upload_one(s.down_proj, backend, dtype, false);
+    d.q_proj = upload_linear(s.q_proj, backend, dtype);
+    d.k_proj = upload_linear(s.k_proj, backend, dtype);
+    d.v_proj = upload_linear(s.v_proj, backend, dtype);
+    d.o_proj = upload_linear(s.o_proj, backend, dtype);
+    d.gate_proj = upload_linear(s.gate_proj, backend, dtype);
+    d.up_proj = upload_linear(s.up_proj, backend, dtype);
+    d.down_proj = upload_linear(s.down_proj, backend, dtype);
     d.q_bias = upload_one(s.q_bias, backend, dtype, true);
     d.k_bias = upload_one(s.k_bias, backend, dtype, true);
     d.v_bias = upload_one(s.v_bias, backend, dtype, true);

@@ -1,10 +1,14 @@
 // ModelWeights loader: reads config.json, checks the tensor-parallel split, then takes this
 // rank's slice of every weight from the mmapped checkpoint (zero-copy row views for
 // column-parallel and vocab-parallel tensors, copied column slices for row-parallel ones).
-// Tested by tests/model_weights_test.cpp.
+// Quantize-at-load happens here, on the rows a rank keeps (column-parallel) or on the whole tensor
+// before its columns are cut (row-parallel: each row's scale is that of the full row).
+// Tested by tests/model_weights_test.cpp and tests/quantized_weights_test.cpp.
 #include "tpserve/model_weights.h"
 
 #include <algorithm>
+
+#include "model/quantized_checkpoint.h"
 
 namespace tpserve {
 
@@ -34,7 +38,9 @@ namespace {
 // tensors, so that a bad checkpoint fails before anything is copied and progress knows its total.
 class ShardLoader {
  public:
-  ShardLoader(const Checkpoint& ckpt, TensorParallel tp) : ckpt_(ckpt), tp_(tp) {}
+  ShardLoader(const Checkpoint& ckpt, TensorParallel tp, const QuantizeOptions& quantize,
+              const CheckpointQuantization& prequantized)
+      : ckpt_(ckpt), tp_(tp), quantize_(quantize), prequantized_(prequantized) {}
 
   void start_cutting(LoadProgress progress, void* user) {
     cut_ = true;
@@ -57,14 +63,68 @@ class ShardLoader {
     if (!check(name, shape)) return {};
     return done(ckpt_.view_rows(name, begin, begin + count));
   }
-  // Columns [rank * local, (rank + 1) * local) of a 2-D tensor: copied unless tp == 1.
-  Tensor columns(const std::string& name, const std::vector<int64_t>& shape, int64_t local) {
-    if (!check(name, shape)) return {};
-    if (tp_.size == 1) return done(ckpt_.view(name));
-    return done(ckpt_.copy_columns(name, tp_.rank * local, (tp_.rank + 1) * local));
+  // Column-parallel linear layer `name` ([n, k]): rows [begin, begin + count).
+  LinearWeight linear_rows(const std::string& name, int64_t n, int64_t k, int64_t begin, int64_t count,
+                           bool quantized = true) {
+    if (is_prequantized(name)) {
+      if (!check_prequantized(name, n, k, 0)) return {};
+      return done(slice_weight_rows(load_prequantized(name, n, k), begin, count));
+    }
+    if (!check_linear(name, n, k, 0, quantized)) return {};
+    Tensor rows = ckpt_.view_rows(name, begin, begin + count);
+    return done(quantized ? quantize(rows) : LinearWeight(rows));
+  }
+  // Row-parallel linear layer `name` ([n, k]): columns [rank * local, (rank + 1) * local).
+  LinearWeight linear_columns(const std::string& name, int64_t n, int64_t k, int64_t local) {
+    if (is_prequantized(name)) {
+      if (!check_prequantized(name, n, k, local)) return {};
+      return done(slice_weight_columns(load_prequantized(name, n, k), tp_.rank * local, local));
+    }
+    if (!check_linear(name, n, k, local, true)) return {};
+    if (quantize_.format == WeightFormat::Float) return done(columns_of(name, local));
+    return done(slice_weight_columns(quantize(ckpt_.view(name)), tp_.rank * local, local));
   }
 
  private:
+  // GPTQ / AWQ / FP8 checkpoints quantize the decoder layers' linears (not embeddings or lm_head).
+  bool is_prequantized(const std::string& name) const {
+    return prequantized_.is_quantized() && name.rfind("model.layers.", 0) == 0;
+  }
+  static std::string prefix_of(const std::string& name) { return name.substr(0, name.size() - std::string(".weight").size()); }
+  LinearWeight load_prequantized(const std::string& name, int64_t n, int64_t k) const {
+    return load_quantized_linear(ckpt_, prequantized_, prefix_of(name), n, k);
+  }
+  bool check_prequantized(const std::string& name, int64_t n, int64_t k, int64_t local) {
+    if (cut_) return true;
+    expect_quantized_linear(ckpt_, prequantized_, prefix_of(name), n, k);
+    const int64_t g = prequantized_.group_size == -1 ? k : prequantized_.group_size;
+    if (local > 0 && local < k && prequantized_.method != CheckpointQuantization::Method::Fp8) {
+      TPS_CHECK(!prequantized_.desc_act, prequantized_.name, " checkpoint with desc_act: ", name,
+                " cannot be split by columns for tp=", tp_.size, " (act-order groups span the ranks)");
+      TPS_CHECK(local % g == 0, "tp=", tp_.size, " splits ", name, " into ", local, " columns per rank, which cuts a ",
+                prequantized_.name, " group of ", g);
+    }
+    ++done_;
+    return false;
+  }
+  Tensor columns_of(const std::string& name, int64_t local) {
+    if (tp_.size == 1) return ckpt_.view(name);
+    return ckpt_.copy_columns(name, tp_.rank * local, (tp_.rank + 1) * local);
+  }
+  LinearWeight quantize(const Tensor& t) const {
+    if (quantize_.format == WeightFormat::Float) return t;
+    return quantize_weight(t, quantize_.format, quantize_.group_size);
+  }
+  // Checking pass of a linear layer: its shape, and that int4 groups fit k and the TP split (local > 0).
+  bool check_linear(const std::string& name, int64_t n, int64_t k, int64_t local, bool quantized) {
+    if (!cut_ && quantized && quantize_.format == WeightFormat::Int4) {
+      const int64_t g = quantize_.group_size;
+      TPS_CHECK(k % g == 0, "--quantization int4: ", name, " has in_features ", k, ", not a multiple of the group size ", g);
+      TPS_CHECK(local == 0 || local % g == 0, "--quantization int4: tp=", tp_.size, " splits ", name, " into ", local,
+                " columns per rank, which cuts a group of ", g, " (the local in_features must be a multiple of ", g, ")");
+    }
+    return check(name, {n, k});
+  }
   // Validates in the checking pass; true when this pass should cut.
   bool check(const std::string& name, const std::vector<int64_t>& shape) {
     if (cut_) return true;
@@ -72,7 +132,8 @@ class ShardLoader {
     ++done_;
     return false;
   }
-  Tensor done(Tensor t) {
+  template <typename T>
+  T done(T t) {
     ++done_;
     if (progress_ != nullptr) progress_(user_, done_, total_);
     return t;
@@ -80,6 +141,8 @@ class ShardLoader {
 
   const Checkpoint& ckpt_;
   TensorParallel tp_;
+  QuantizeOptions quantize_;
+  CheckpointQuantization prequantized_;
   bool cut_ = false;
   int64_t total_ = 0;
   int64_t done_ = 0;
@@ -88,7 +151,7 @@ class ShardLoader {
 };
 
 // Takes every weight of the model through the loader, in checkpoint order.
-void walk_weights(ShardLoader& load, ModelWeights& w) {
+void walk_weights(ShardLoader& load, ModelWeights& w, bool quantize_lm_head) {
   const ModelConfig& c = w.config;
   const ShardGeometry& g = w.shard;
   const int64_t H = c.hidden_size, D = c.head_dim, V = c.vocab_size, I = c.intermediate_size;
@@ -101,47 +164,66 @@ void walk_weights(ShardLoader& load, ModelWeights& w) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     l.input_norm = load.whole(p + "input_layernorm.weight", {H});
     // attention: q/k/v column-parallel by heads, o row-parallel
-    l.q_proj = load.rows(p + "self_attn.q_proj.weight", {q_rows, H}, g.num_q_heads * D);
-    l.k_proj = load.rows(p + "self_attn.k_proj.weight", {kv_rows, H}, g.num_kv_heads * D);
-    l.v_proj = load.rows(p + "self_attn.v_proj.weight", {kv_rows, H}, g.num_kv_heads * D);
+    const int64_t rank = w.tp.rank;
+    l.q_proj = load.linear_rows(p + "self_attn.q_proj.weight", q_rows, H, rank * g.num_q_heads * D, g.num_q_heads * D);
+    l.k_proj = load.linear_rows(p + "self_attn.k_proj.weight", kv_rows, H, rank * g.num_kv_heads * D, g.num_kv_heads * D);
+    l.v_proj = load.linear_rows(p + "self_attn.v_proj.weight", kv_rows, H, rank * g.num_kv_heads * D, g.num_kv_heads * D);
     if (c.attention_bias) {
       l.q_bias = load.rows(p + "self_attn.q_proj.bias", {q_rows}, g.num_q_heads * D);
       l.k_bias = load.rows(p + "self_attn.k_proj.bias", {kv_rows}, g.num_kv_heads * D);
       l.v_bias = load.rows(p + "self_attn.v_proj.bias", {kv_rows}, g.num_kv_heads * D);
     }
-    l.o_proj = load.columns(p + "self_attn.o_proj.weight", {H, q_rows}, g.num_q_heads * D);
+    l.o_proj = load.linear_columns(p + "self_attn.o_proj.weight", H, q_rows, g.num_q_heads * D);
     if (c.attention_out_bias) l.o_bias = load.whole(p + "self_attn.o_proj.bias", {H});  // added once, after the reduce
     l.post_attention_norm = load.whole(p + "post_attention_layernorm.weight", {H});
     // MLP: gate/up column-parallel, down row-parallel
-    l.gate_proj = load.rows(p + "mlp.gate_proj.weight", {I, H}, g.intermediate);
-    l.up_proj = load.rows(p + "mlp.up_proj.weight", {I, H}, g.intermediate);
+    l.gate_proj = load.linear_rows(p + "mlp.gate_proj.weight", I, H, rank * g.intermediate, g.intermediate);
+    l.up_proj = load.linear_rows(p + "mlp.up_proj.weight", I, H, rank * g.intermediate, g.intermediate);
     if (c.mlp_bias) {
       l.gate_bias = load.rows(p + "mlp.gate_proj.bias", {I}, g.intermediate);
       l.up_bias = load.rows(p + "mlp.up_proj.bias", {I}, g.intermediate);
     }
-    l.down_proj = load.columns(p + "mlp.down_proj.weight", {H, I}, g.intermediate);
+    l.down_proj = load.linear_columns(p + "mlp.down_proj.weight", H, I, g.intermediate);
     if (c.mlp_bias) l.down_bias = load.whole(p + "mlp.down_proj.bias", {H});
   }
   w.final_norm = load.whole("model.norm.weight", {H});
   // tied: lm_head shares embed_tokens' slice (any lm_head.weight in the file is ignored)
-  w.lm_head = c.tie_word_embeddings ? w.embed_tokens
-                                    : load.row_range("lm_head.weight", {V, H}, g.vocab_begin, g.vocab_rows);
+  const std::string head = c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  if (quantize_lm_head) w.lm_head = load.linear_rows(head, V, H, g.vocab_begin, g.vocab_rows);
+  else if (c.tie_word_embeddings) w.lm_head = w.embed_tokens;
+  else w.lm_head = load.linear_rows(head, V, H, g.vocab_begin, g.vocab_rows, false);
 }
 
 }  // namespace
 
+int64_t model_weight_bytes(const ModelWeights& w) {
+  int64_t total = w.embed_tokens.nbytes() + w.final_norm.nbytes();
+  if (w.lm_head.weight.data() != w.embed_tokens.data()) total += w.lm_head.nbytes();
+  for (const LayerWeights& l : w.layers) {
+    for (const Tensor* t : {&l.input_norm, &l.post_attention_norm, &l.q_bias, &l.k_bias, &l.v_bias, &l.o_bias,
+                            &l.gate_bias, &l.up_bias, &l.down_bias})
+      if (t->defined()) total += t->nbytes();
+    for (const LinearWeight* lw : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
+      total += lw->nbytes();
+  }
+  return total;
+}
+
 ModelWeights load_model_weights(const std::string& model_dir, TensorParallel tp, LoadProgress progress,
-                                void* progress_user) {
+                                void* progress_user, const QuantizeOptions& quantize) {
   ModelWeights w;
   w.config = load_model_config(model_dir);
   w.tp = tp;
   w.shard = shard_geometry(w.config, tp);  // before any safetensors file is opened
 
+  const CheckpointQuantization prequantized = read_checkpoint_quantization(model_dir);
+  TPS_CHECK(!prequantized.is_quantized() || quantize.format == WeightFormat::Float, "the checkpoint is already quantized (",
+            "quantization_config.quant_method = ", prequantized.name, "): leave --quantization out");
   const Checkpoint ckpt(model_dir);
-  ShardLoader load(ckpt, tp);
-  walk_weights(load, w);  // checking pass: every shape against the config, nothing cut yet
+  ShardLoader load(ckpt, tp, quantize, prequantized);
+  walk_weights(load, w, quantize.quantize_lm_head);  // checking pass: every shape against the config, nothing cut yet
   load.start_cutting(progress, progress_user);
-  walk_weights(load, w);
+  walk_weights(load, w, quantize.quantize_lm_head);
   return w;
 }
 

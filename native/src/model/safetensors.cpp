@@ -53,8 +53,16 @@ TensorInfo parse_entry(const std::string& name, const json& e, const std::string
     info.dtype = DType::F16;
   } else if (dtype == "BF16") {
     info.dtype = DType::BF16;
+  } else if (dtype == "I8") {  // the storage types of quantized checkpoints (GPTQ, AWQ, FP8)
+    info.dtype = DType::I8;
+  } else if (dtype == "U8") {
+    info.dtype = DType::U8;
+  } else if (dtype == "I32") {
+    info.dtype = DType::I32;
+  } else if (dtype == "F8_E4M3") {
+    info.dtype = DType::F8_E4M3;
   } else {
-    TPS_THROW("tensor ", name, " in file ", path, " has unsupported dtype ", dtype, " (supported: F32, F16, BF16)");
+    TPS_THROW("tensor ", name, " in file ", path, " has unsupported dtype ", dtype, " (supported: F32, F16, BF16, I8, U8, I32, F8_E4M3)");
   }
 
   const json& shape = e.at("shape");

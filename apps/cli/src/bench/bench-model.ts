@@ -1,6 +1,6 @@
-// The benchmark checkpoint: a random ~0.5B-parameter Seed-OSS-shaped bf16 model (hidden 1024,
-// 32 layers, 16 q / 4 kv heads of 64, intermediate 4096, vocab 32000), written once under
-// .tpserve/ and reused. Written shard by shard (a few layers at a time) so that memory stays at
+// The benchmark checkpoints, random bf16, written once under .tpserve/ and reused: a ~0.5B
+// Seed-OSS shape (hidden 1024, 32 layers, 16 q / 4 kv heads of 64, intermediate 4096, vocab 32000,
+// q/k/v biases) and the 246M Llama shape of issue 11 (16 layers, intermediate 2816, no biases). Written shard by shard (a few layers at a time) so that memory stays at
 // about one shard's worth of float32 values, not the whole model's.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,20 +14,27 @@ export interface BenchModelShape {
   numKvHeads: number;
   headDim: number;
   intermediateSize: number;
+  /** q/k/v biases (Seed-OSS); false: the Llama layout. */
+  attentionBias: boolean;
 }
 
 export const BENCH_MODEL_0P5B: BenchModelShape = {
-  vocabSize: 32000, hiddenSize: 1024, numLayers: 32, numHeads: 16, numKvHeads: 4, headDim: 64, intermediateSize: 4096,
+  vocabSize: 32000, hiddenSize: 1024, numLayers: 32, numHeads: 16, numKvHeads: 4, headDim: 64, intermediateSize: 4096, attentionBias: true,
+};
+
+export const BENCH_MODEL_246M: BenchModelShape = {
+  vocabSize: 32000, hiddenSize: 1024, numLayers: 16, numHeads: 16, numKvHeads: 4, headDim: 64, intermediateSize: 2816, attentionBias: false,
 };
 
 const LAYERS_PER_SHARD = 4;
 const COMPLETE_MARKER = '.complete';
 
-/** Number of parameters of the shape (q/k/v biases included, as Seed-OSS has them). */
+/** Number of parameters of the shape. */
 export function numParameters(s: BenchModelShape): number {
   const q = s.numHeads * s.headDim;
   const kv = s.numKvHeads * s.headDim;
-  const perLayer = 2 * s.hiddenSize * q + 2 * s.hiddenSize * kv + q + 2 * kv + 3 * s.hiddenSize * s.intermediateSize + 2 * s.hiddenSize;
+  const biases = s.attentionBias ? q + 2 * kv : 0;
+  const perLayer = 2 * s.hiddenSize * q + 2 * s.hiddenSize * kv + biases + 3 * s.hiddenSize * s.intermediateSize + 2 * s.hiddenSize;
   return s.numLayers * perLayer + 2 * s.vocabSize * s.hiddenSize + s.hiddenSize;
 }
 
@@ -54,7 +61,7 @@ export function ensureBenchModel(dir: string, shape: BenchModelShape, log: (line
     architectures: ['SeedOssForCausalLM'], model_type: 'seed_oss', vocab_size: s.vocabSize, hidden_size: s.hiddenSize,
     intermediate_size: s.intermediateSize, num_hidden_layers: s.numLayers, num_attention_heads: s.numHeads,
     num_key_value_heads: s.numKvHeads, head_dim: s.headDim, max_position_embeddings: 4096, rms_norm_eps: 1e-6,
-    rope_theta: 1e7, hidden_act: 'silu', tie_word_embeddings: false, attention_bias: true, attention_out_bias: false,
+    rope_theta: 1e7, hidden_act: 'silu', tie_word_embeddings: false, attention_bias: s.attentionBias, attention_out_bias: false,
     mlp_bias: false, bos_token_id: 0, eos_token_id: 1, torch_dtype: 'bfloat16',
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
@@ -71,10 +78,14 @@ export function ensureBenchModel(dir: string, shape: BenchModelShape, log: (line
   const kv = s.numKvHeads * s.headDim;
   const layerTensors = (i: number): TensorToWrite[] => {
     const p = `model.layers.${i}`;
+    const biases = s.attentionBias
+      ? [weight(`${p}.self_attn.q_proj.bias`, [q]), weight(`${p}.self_attn.k_proj.bias`, [kv]), weight(`${p}.self_attn.v_proj.bias`, [kv])]
+      : [];
     return [
-      weight(`${p}.self_attn.q_proj.weight`, [q, s.hiddenSize]), weight(`${p}.self_attn.q_proj.bias`, [q]),
-      weight(`${p}.self_attn.k_proj.weight`, [kv, s.hiddenSize]), weight(`${p}.self_attn.k_proj.bias`, [kv]),
-      weight(`${p}.self_attn.v_proj.weight`, [kv, s.hiddenSize]), weight(`${p}.self_attn.v_proj.bias`, [kv]),
+      ...biases,
+      weight(`${p}.self_attn.q_proj.weight`, [q, s.hiddenSize]),
+      weight(`${p}.self_attn.k_proj.weight`, [kv, s.hiddenSize]),
+      weight(`${p}.self_attn.v_proj.weight`, [kv, s.hiddenSize]),
       weight(`${p}.self_attn.o_proj.weight`, [s.hiddenSize, q]),
       weight(`${p}.mlp.gate_proj.weight`, [s.intermediateSize, s.hiddenSize]),
       weight(`${p}.mlp.up_proj.weight`, [s.intermediateSize, s.hiddenSize]),

@@ -1,28 +1,92 @@
 // Engine benchmark (`npm run bench:engine`): the engine in-process on this machine, on a random
-// ~0.5B bf16 model (written once under .tpserve/bench-model-0p5b). Prints JSON on stdout: decode
-// tokens/s at batch 1, 8 and 32, prefill tokens/s, the memory read bandwidth measured in the same
-// run, and batch-1 decode as a percentage of the bandwidth floor (weight bytes streamed per token
-// / bandwidth). Progress on stderr.
-//   node dist/apps/cli/src/bench/engine-bench.js [--threads N] [--decode-steps 16] [--prefill-tokens 512]
+// bf16 model written once under .tpserve/ (--shape 246m: the Llama shape of issue 11; 0p5b: the
+// ~0.5B Seed-OSS shape). For each weight format asked (bf16 = none, int8, int4, fp8, quantized at
+// load) it measures, in ONE run: decode tokens/s at batch 1, 8 and 32, prefill tokens/s, weight
+// bytes streamed per decode step, and batch-1 decode as a percentage of the bandwidth floor
+// (those bytes / the memory read bandwidth measured at the start of the same run), plus each
+// format's batch-1 speed-up over bf16. JSON on stdout, progress on stderr.
+//   node dist/apps/cli/src/bench/engine-bench.js [--shape 246m] [--quantizations none,int8,int4,fp8]
+//     [--quantize-lm-head] [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128] [--short]
 import { Command } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { findRepoRoot, loadAddon } from '../../../../libs/native/src/addon';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
+import { QUANTIZATIONS, type Quantization } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { BatchRunner } from './batch-runner';
-import { BENCH_MODEL_0P5B, ensureBenchModel, numParameters } from './bench-model';
+import { BENCH_MODEL_0P5B, BENCH_MODEL_246M, ensureBenchModel, numParameters, type BenchModelShape } from './bench-model';
 
 interface Options {
   threads: number;
   decodeSteps: number;
   prefillTokens: number;
   context: number;
+  shape: string;
+  quantizations: string;
+  short?: boolean;
+  quantizeLmHead?: boolean;
   model?: string;
 }
 
+const SHAPES: Record<string, BenchModelShape> = { '246m': BENCH_MODEL_246M, '0p5b': BENCH_MODEL_0P5B };
 const log = (line: string): void => void process.stderr.write(`[bench:engine] ${line}\n`);
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function parseQuantizations(text: string): Quantization[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const q of list) if (!QUANTIZATIONS.includes(q as Quantization)) throw new Error(`--quantizations: '${q}' is not one of ${QUANTIZATIONS.join(', ')}`);
+  if (list.length === 0) throw new Error('--quantizations: give at least one of ' + QUANTIZATIONS.join(', '));
+  return list as Quantization[];
+}
+
+interface Sizes {
+  batches: number[];
+  decodeSteps: number;
+  prefillTokens: number;
+  context: number;
+}
+
+async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes) {
+  const maxBatch = Math.max(...z.batches);
+  const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + z.decodeSteps + 8) + 8) / 16);
+  log(`${quantization}: loading ${modelDir}`);
+  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none' });
+  const info = engine.info();
+  const runner = new BatchRunner(engine);
+  try {
+    await runner.warmup();
+    const decode: Record<string, { tokensPerS: number; stepMs: number }> = {};
+    for (const batch of z.batches) {
+      log(`${quantization}: decode at batch ${batch}: prefill ${batch} x ${z.context} tokens, then ${z.decodeSteps} timed steps`);
+      await runner.timedPrefill(batch, z.context);
+      await runner.timedDecode(1);
+      const ms = await runner.timedDecode(z.decodeSteps);
+      await runner.finishAll();
+      const stepMs = ms / z.decodeSteps;
+      decode[`batch${batch}`] = { tokensPerS: round((batch * 1000) / stepMs), stepMs: round(stepMs, 2) };
+    }
+    log(`${quantization}: prefill of one sequence of ${z.prefillTokens} tokens`);
+    const prefillMs = Math.min(
+      await runner.timedPrefill(1, z.prefillTokens).finally(() => runner.finishAll()),
+      await runner.timedPrefill(1, z.prefillTokens).finally(() => runner.finishAll()),
+    );
+    // Decode streams every weight once per step except the (bf16) embedding table: one row per token.
+    const streamedBytes = info.weightBytes - info.vocabSize * info.hiddenSize * 2;
+    const floorMs = (streamedBytes / (bandwidthGBps * 1e9)) * 1000;
+    return {
+      weightBytes: info.weightBytes,
+      bytesPerToken: streamedBytes,
+      decode,
+      prefill: { tokens: z.prefillTokens, tokensPerS: round((z.prefillTokens * 1000) / prefillMs), stepMs: round(prefillMs, 1) },
+      bandwidthFloorMsPerToken: round(floorMs, 2),
+      batch1DecodePercentOfBandwidthFloor: round((floorMs / decode.batch1.stepMs) * 100, 1),
+      backend: info.device,
+    };
+  } finally {
+    engine.dispose();
+  }
+}
 
 async function main(): Promise<void> {
   const o = new Command()
@@ -30,52 +94,40 @@ async function main(): Promise<void> {
     .option('--decode-steps <n>', 'timed decode steps per batch size', parseIntOption('--decode-steps', 1, 10_000), 16)
     .option('--prefill-tokens <n>', 'prompt length of the prefill measurement', parseIntOption('--prefill-tokens', 1, 32_768), 512)
     .option('--context <n>', 'prompt length before the decode measurements', parseIntOption('--context', 1, 32_768), 128)
-    .option('--model <dir>', 'benchmark this model instead of the generated 0.5B one')
+    .option('--shape <name>', `generated model: ${Object.keys(SHAPES).join(' or ')}`, '246m')
+    .option('--quantizations <list>', 'weight formats side by side (none = bf16)', 'none,int8,int4,fp8')
+    .option('--quantize-lm-head', 'quantize the lm_head too (int8 / int4 / fp8 formats)')
+    .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
+    .option('--model <dir>', 'benchmark this model instead of a generated one')
     .parse(process.argv)
     .opts<Options>();
+  const shape = SHAPES[o.shape];
+  if (!shape) throw new Error(`--shape: '${o.shape}' is not one of ${Object.keys(SHAPES).join(', ')}`);
+  const quantizations = parseQuantizations(o.quantizations);
+  const sizes: Sizes = o.short
+    ? { batches: [1, 8], decodeSteps: 4, prefillTokens: 64, context: 32 }
+    : { batches: [1, 8, 32], decodeSteps: o.decodeSteps, prefillTokens: o.prefillTokens, context: o.context };
   const threads = o.threads || cpus().length;
-  const modelDir = o.model ?? ensureBenchModel(path.join(findRepoRoot(), '.tpserve', 'bench-model-0p5b'), BENCH_MODEL_0P5B, log);
+  const modelDir = o.model ?? ensureBenchModel(path.join(findRepoRoot(), '.tpserve', `bench-model-${o.shape}`), shape, log);
 
   log(`measuring memory read bandwidth with ${threads} thread(s)`);
   const bandwidthGBps = loadAddon().measureBandwidth(1 << 30, threads);
-  log(`read bandwidth ${round(bandwidthGBps)} GB/s; loading ${modelDir}`);
-  const maxBatch = 32;
-  const blocksPerSeq = Math.ceil((Math.max(o.prefillTokens, o.context + o.decodeSteps + 8) + 8) / 16);
-  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8 });
-  const info = engine.info();
-  const runner = new BatchRunner(engine);
-  await runner.warmup();
-
-  const decode: Record<string, { tokensPerS: number; stepMs: number }> = {};
-  for (const batch of [1, 8, 32]) {
-    log(`decode at batch ${batch}: prefill ${batch} x ${o.context} tokens, then ${o.decodeSteps} timed steps`);
-    await runner.timedPrefill(batch, o.context);
-    await runner.timedDecode(1);
-    const ms = await runner.timedDecode(o.decodeSteps);
-    await runner.finishAll();
-    const stepMs = ms / o.decodeSteps;
-    decode[`batch${batch}`] = { tokensPerS: round((batch * 1000) / stepMs), stepMs: round(stepMs, 2) };
-  }
-  log(`prefill: one sequence of ${o.prefillTokens} tokens`);
-  const prefillMs = Math.min(
-    await runner.timedPrefill(1, o.prefillTokens).finally(() => runner.finishAll()),
-    await runner.timedPrefill(1, o.prefillTokens).finally(() => runner.finishAll()),
-  );
-  engine.dispose();
-
-  // Decode streams every weight once per step except the embedding table (one row per token).
-  const embeddingBytes = info.vocabSize * info.hiddenSize * 2;
-  const streamedBytes = info.weightBytes - embeddingBytes;
-  const floorMs = (streamedBytes / (bandwidthGBps * 1e9)) * 1000;
+  log(`read bandwidth ${round(bandwidthGBps)} GB/s`);
+  const formats: Record<string, Awaited<ReturnType<typeof benchOne>>> = {};
+  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes);
+  const bf16 = formats.bf16;
+  const speedupOverBf16 = bf16
+    ? Object.fromEntries(Object.entries(formats).map(([name, f]) => [name, round(f.decode.batch1.tokensPerS / bf16.decode.batch1.tokensPerS, 2)]))
+    : undefined;
   const result = {
-    model: { dir: modelDir, parameters: numParameters(BENCH_MODEL_0P5B), weightBytes: info.weightBytes, streamedBytesPerStep: streamedBytes },
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', threads, backend: info.device },
+    model: o.model ? { dir: modelDir } : { dir: modelDir, shape: o.shape, parameters: numParameters(shape), ...shape },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', threads },
     memoryBandwidthGBps: round(bandwidthGBps, 2),
-    decode,
-    prefill: { tokens: o.prefillTokens, tokensPerS: round((o.prefillTokens * 1000) / prefillMs), stepMs: round(prefillMs, 1) },
-    bandwidthFloorMsPerToken: round(floorMs, 2),
-    batch1DecodePercentOfBandwidthFloor: round((floorMs / decode.batch1.stepMs) * 100, 1),
-    target: { batch1DecodePercentOfBandwidthFloor: 60 },
+    short: o.short === true,
+    quantizeLmHead: o.quantizeLmHead === true,
+    formats,
+    batch1DecodeSpeedupOverBf16: speedupOverBf16,
+    target: { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 },
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
-import type { WeightDType } from '../../../../libs/native/src/types';
+import { QUANTIZATIONS, type Quantization, type WeightDType } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
 import { ProgressBar } from '../progress-bar';
@@ -12,6 +12,8 @@ import { ProgressBar } from '../progress-bar';
 export interface EngineCliOptions {
   model: string;
   dtype: WeightDType;
+  quantization: Quantization;
+  quantizeLmHead: boolean;
   threads: number;
   tp: number;
   device: 'cpu' | 'cuda';
@@ -25,6 +27,8 @@ export function addEngineOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir>', 'model directory (config.json + safetensors)')
     .addOption(new Option('--dtype <dtype>', 'weight dtype on the device').choices(['auto', 'f32', 'bf16', 'f16']).default('auto'))
+    .addOption(new Option('--quantization <method>', 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU)').choices(QUANTIZATIONS).default('none'))
+    .option('--quantize-lm-head', 'quantize the lm_head too', false)
     .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
     .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1);
@@ -36,6 +40,8 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       modelDir: opts.model,
       device: opts.device,
       dtype: opts.dtype,
+      quantization: opts.quantization,
+      quantizeLmHead: opts.quantizeLmHead,
       tp: opts.tp,
       numThreadsPerRank: opts.threads,
     });
@@ -43,7 +49,14 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
   }
   const bars = new Map<string, ProgressBar>();
   const engine = await NativeEngine.load(
-    { modelDir: opts.model, dtype: opts.dtype, device: opts.device, numThreads: opts.threads },
+    {
+      modelDir: opts.model,
+      dtype: opts.dtype,
+      quantization: opts.quantization,
+      quantizeLmHead: opts.quantizeLmHead,
+      device: opts.device,
+      numThreads: opts.threads,
+    },
     (stage, done, total) => {
       const bar = bars.get(stage) ?? new ProgressBar(stage === 'weights' ? 'reading weights' : 'loading to device');
       bars.set(stage, bar);

@@ -55,14 +55,26 @@ export function registerGenerate(program: Command): void {
       const eos = new Set(info.eosTokenIds);
       const detok = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true });
       const driver = new SingleSequenceDriver(executor);
+      const started = performance.now();
       let { sample } = await driver.prefill(prompt, params, { sample: true, logits: 'none' });
+      const prefilled = performance.now();
+      let decoded = 0;
       for (let produced = 1; sample; produced++) {
         if (eos.has(sample.token) && !opts.ignoreEos) break;
         process.stdout.write(detok.push(sample.token));
         if (produced >= opts.maxTokens) break;
         sample = (await driver.decode(sample.token)).sample;
+        decoded++;
       }
+      const finished = performance.now();
       process.stdout.write(detok.flush() + '\n');
+      // Speed on stderr so that stdout stays the generated text.
+      const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');
+      process.stderr.write(
+        `prefill: ${prompt.length} tokens in ${(prefilled - started).toFixed(0)} ms (${rate(prompt.length, prefilled - started)} tok/s); ` +
+          `decode: ${decoded} tokens in ${(finished - prefilled).toFixed(0)} ms (${rate(decoded, finished - prefilled)} tok/s)` +
+          `${opts.quantization !== 'none' ? `, ${opts.quantization} weights` : ''}\n`,
+      );
       await driver.release();
     } finally {
       await executor.close();

@@ -25,7 +25,19 @@ describe('tpserve make-tiny-model', () => {
     expect(fs.existsSync(path.join(out, 'model-00003-of-00003.safetensors'))).toBe(true);
   });
 
+  it('takes --vocab rows and --no-attention-bias (the Llama layout of the 246M bench shape)', async () => {
+    const out = path.join(tmp, 'llama');
+    await run(['--out', out, '--layers', '1', '--hidden', '32', '--heads', '2', '--kv-heads', '1', '--head-dim', '16', '--intermediate', '48', '--vocab', '4000', '--no-attention-bias', '--shards', '1']);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ vocab_size: 4000, attention_bias: false });
+    const header = fs.readFileSync(path.join(out, 'model.safetensors'));
+    const json = JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString('utf8')) as Record<string, { shape: number[] }>;
+    expect(json['model.embed_tokens.weight'].shape).toEqual([4000, 32]);
+    expect(Object.keys(json).some((name) => name.endsWith('q_proj.bias'))).toBe(false);
+  });
+
   it.each([
+    [['--out', path.join(tmp, 'x'), '--vocab', '10'], /--vocab 10 is below the tokenizer's \d+ tokens/],
     [[], /--out DIR is required/],
     [['--out', path.join(tmp, 'x'), '--heads', '3'], /--heads \(3\) must be a multiple of --kv-heads \(2\)/],
     [['--out', path.join(tmp, 'x'), '--layers', 'two'], /--layers expects an integer/],

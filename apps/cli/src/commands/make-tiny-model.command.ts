@@ -19,6 +19,8 @@ interface MakeTinyModelFlags {
   headDim?: string;
   intermediate?: string;
   shards?: string;
+  vocab?: string;
+  attentionBias?: boolean;
   script?: string;
 }
 
@@ -38,6 +40,8 @@ export function flagsToOptions(flags: MakeTinyModelFlags): Partial<TinyModelOpti
     headDim: int('--head-dim', flags.headDim),
     intermediateSize: int('--intermediate', flags.intermediate),
     numShards: int('--shards', flags.shards),
+    vocabSize: int('--vocab', flags.vocab),
+    attentionBias: flags.attentionBias === false ? false : undefined,
   };
 }
 
@@ -55,6 +59,8 @@ export function registerMakeTinyModel(program: Command): void {
     .option('--kv-heads <n>', `key/value heads (default ${D.numKvHeads})`)
     .option('--head-dim <n>', `head dimension (default ${D.headDim})`)
     .option('--intermediate <n>', `MLP intermediate size (default ${D.intermediateSize})`)
+    .option('--vocab <n>', 'embedding rows (default: the tokenizer size padded up)')
+    .option('--no-attention-bias', 'no q/k/v biases (Llama layout)')
     .option('--shards <n>', `safetensors shards (default ${D.numShards})`)
     .option('--script <file>', 'JSON {"scripts": [{name, trigger: {afterText | tokenId}, reply}]}: a checkpoint that greedy-decodes these replies (hidden 256 unless --hidden); prints the token chains as JSON')
     .action((flags: MakeTinyModelFlags) => {

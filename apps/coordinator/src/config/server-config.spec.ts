@@ -32,6 +32,13 @@ describe('server options', () => {
     expect(parse(['--model', 'm'], { TPSERVE_RESTART_BUDGET: '0' }).restartBudget.maxRestarts).toBe(0);
   });
 
+  it('takes --quantization (TPSERVE_QUANTIZATION) from the engine\'s methods', () => {
+    expect(parse(['--model', 'm']).quantization).toBe('none');
+    expect(parse(['--model', 'm', '--quantization', 'int4']).quantization).toBe('int4');
+    expect(parse(['--model', 'm'], { TPSERVE_QUANTIZATION: 'fp8' }).quantization).toBe('fp8');
+    expect(() => parse(['--model', 'm', '--quantization', 'int3'])).toThrow(/--quantization/);
+  });
+
   it('reads the environment, and flags win over it', () => {
     const env = { TPSERVE_MODEL: 'rel/dir', TPSERVE_TP: '4', TPSERVE_DEVICE: 'cuda', TPSERVE_PORT: '9000', TPSERVE_MAX_NUM_SEQS: '8', TPSERVE_SERVED_MODEL_NAME: 'seed', TPSERVE_REDIS_URL: 'redis://r:6379', TPSERVE_KV_CACHE_BYTES: '1073741824' };
     const c = parse(['--port', '9001'], env);

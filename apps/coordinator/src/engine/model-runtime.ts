@@ -58,6 +58,7 @@ export class ModelRuntime {
     const group = await SupervisedWorkerGroup.start({
       modelDir: config.modelDir,
       device: config.device,
+      quantization: config.quantization,
       tp: config.tp,
       kvCacheBytes: config.kvCacheBytes || undefined,
       numThreadsPerRank: config.threadsPerRank || undefined,

@@ -24,6 +24,7 @@ void store_row(const float* src, void* cache, DType dtype, int64_t offset, int64
       for (int64_t i = 0; i < n; i++) dst[i] = float_to_f16(src[i]);
       return;
     }
+    default: TPS_THROW("kv_write: ", dtype_name(dtype), " is not a KV cache dtype");
   }
 }
 

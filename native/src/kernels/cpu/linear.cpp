@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/row_ranges.h"
 #include "kernels/cpu/simd.h"
 #include "tpserve/thread_pool.h"
 
@@ -38,6 +39,28 @@ namespace tpserve::cpu::simd_portable {
 }
 
 namespace tpserve::cpu {
+
+// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= min_work flops.
+// Chunks are handed out dynamically (about four per thread) so that a thread that starts late or
+// shares its core takes fewer of them instead of holding the others at the join.
+void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t tiles = (n + align - 1) / align;
+  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(2e5 / std::max(1.0, work_per_row * align)));
+  ThreadPool& pool = default_pool();
+  const int64_t threads = pool.num_threads();
+  const int64_t chunk = std::max<int64_t>(min_tiles, (tiles + threads * 4 - 1) / (threads * 4));
+  const int64_t num_chunks = (tiles + chunk - 1) / chunk;
+  if (threads == 1 || num_chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool.run_on_all([&](int) {
+    for (int64_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1))
+      fn(c * chunk * align, std::min(n, (c + 1) * chunk * align));
+  });
+}
+
 namespace {
 
 // Up to this many x rows the weight-streaming GEMV wins (each weight row is read once and
@@ -78,29 +101,9 @@ Fn pick(DType dtype, Isa isa, Fn (*f32)(Isa), Fn (*f16)(Isa), Fn (*bf16)(Isa)) {
     case DType::F32: return f32(isa);
     case DType::F16: return f16(isa);
     case DType::BF16: return bf16(isa);
+    default: break;  // quantized storage: kernels/cpu/linear_quantized.cpp
   }
   TPS_THROW("linear: unsupported weight dtype ", static_cast<int>(dtype));
-}
-
-// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= min_work flops.
-// Chunks are handed out dynamically (about four per thread) so that a thread that starts late or
-// shares its core takes fewer of them instead of holding the others at the join.
-void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
-  const int64_t tiles = (n + align - 1) / align;
-  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(2e5 / std::max(1.0, work_per_row * align)));
-  ThreadPool& pool = default_pool();
-  const int64_t threads = pool.num_threads();
-  const int64_t chunk = std::max<int64_t>(min_tiles, (tiles + threads * 4 - 1) / (threads * 4));
-  const int64_t num_chunks = (tiles + chunk - 1) / chunk;
-  if (threads == 1 || num_chunks <= 1) {
-    fn(0, n);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  pool.run_on_all([&](int) {
-    for (int64_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1))
-      fn(c * chunk * align, std::min(n, (c + 1) * chunk * align));
-  });
 }
 
 #ifdef TPSERVE_WITH_OPENBLAS

@@ -1,0 +1,165 @@
+// CPU quantized linear: shape checks, the act-order gather of x, the even/odd split and group sums
+// int4 needs, the choice of GEMV (decode) or dequantized-panel GEMM (prefill), and the split of
+// output rows over the thread pool. Kernel bodies: linear_quantized_kernels.inc.
+// Tests: tests/linear_quantized_test.cpp (every SIMD path against a scalar dequantize-then-dot).
+#include "kernels/cpu/linear_quantized.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/row_ranges.h"
+#include "kernels/cpu/simd_quant.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
+namespace tpserve::cpu::simd_avx512 {
+#include "kernels/cpu/linear_quantized_kernels.inc"
+}
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace tpserve::cpu::simd_avx2 {
+#include "kernels/cpu/linear_quantized_kernels.inc"
+}
+#pragma GCC pop_options
+
+namespace tpserve::cpu::simd_portable {
+#include "kernels/cpu/linear_quantized_kernels.inc"
+}
+
+namespace tpserve::cpu {
+namespace {
+
+// Up to this many x rows the GEMV kernels stream W once; above it, dequantizing W into fp32 panels
+// for the float GEMM costs less than the GEMV's repeated passes.
+constexpr int64_t kQuantGemvMaxRows = 40;
+constexpr int64_t kDequantPanelRows = 256;
+
+using Q8Fn = void (*)(const float*, int64_t, const uint8_t*, const float*, int64_t, int64_t, const float*, int64_t,
+                      int64_t, float*);
+using Q4Fn = void (*)(const float*, const float*, int64_t, const uint8_t*, const float*, const float*, int64_t,
+                      int64_t, int64_t, const float*, int64_t, int64_t, float*);
+
+template <bool F8>
+Q8Fn q8_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q8_rows<F8>;
+    case Isa::Avx2: return simd_avx2::q8_rows<F8>;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q8_rows<F8>;
+}
+
+Q4Fn q4_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q4_rows;
+    case Isa::Avx2: return simd_avx2::q4_rows;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q4_rows;
+}
+
+void check_weight(const LinearWeight& w) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  TPS_CHECK(w.weight.device().is_cpu(), "linear_quantized: weight is not on the CPU");
+  TPS_CHECK(w.scales.defined() && w.scales.device().is_cpu(), "linear_quantized: ", weight_format_name(w.format),
+            " weight has no CPU scales");
+  switch (w.format) {
+    case WeightFormat::Int8:
+    case WeightFormat::Fp8:
+      TPS_CHECK(w.weight.dtype() == (w.format == WeightFormat::Int8 ? DType::I8 : DType::F8_E4M3) &&
+                    w.weight.numel() == n * k && w.scales.numel() == n,
+                "linear_quantized: malformed ", weight_format_name(w.format), " weight ", w.weight.shape_string());
+      break;
+    case WeightFormat::Int4:
+      TPS_CHECK(w.group_size > 0 && w.group_size % 32 == 0 && k % w.group_size == 0 && w.weight.dtype() == DType::U8 &&
+                    w.weight.numel() == n * k / 2 && w.scales.numel() == n * (k / w.group_size) &&
+                    w.zeros.defined() && w.zeros.numel() == w.scales.numel(),
+                "linear_quantized: malformed int4 weight ", w.weight.shape_string(), " (group ", w.group_size, ")");
+      break;
+    case WeightFormat::Float: TPS_THROW("linear_quantized: the weight is not quantized");
+  }
+  if (w.perm.defined())
+    TPS_CHECK(w.perm.dtype() == DType::I32 && w.perm.numel() == k, "linear_quantized: perm must be [", k, "] I32");
+}
+
+// Prefill: fp32 panels of W through the float GEMM, copied into y's columns.
+void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  std::vector<float> panel(static_cast<size_t>(std::min(n, kDequantPanelRows) * k));
+  std::vector<float> out(static_cast<size_t>(m * std::min(n, kDequantPanelRows)));
+  for (int64_t r0 = 0; r0 < n; r0 += kDequantPanelRows) {
+    const int64_t rows = std::min(kDequantPanelRows, n - r0);
+    for_row_ranges(rows, 16, static_cast<double>(k), [&](int64_t a, int64_t b) {
+      dequantize_rows(w, r0 + a, r0 + b, panel.data() + a * k);
+    });
+    linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
+  }
+}
+
+}  // namespace
+
+void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y) {
+  check_weight(w);
+  const int64_t n = w.out_features(), k = w.in_features();
+  TPS_CHECK(m >= 0 && x != nullptr && y != nullptr, "linear_quantized: bad x / y");
+  TPS_CHECK(y + m * n <= x || x + m * k <= y || m == 0, "linear_quantized: y must not alias x");
+  std::vector<float> bias_f32;
+  if (bias) {
+    TPS_CHECK(bias->device().is_cpu() && bias->numel() == n, "linear_quantized: bias has ", bias->numel(),
+              " elements, the weight needs ", n);
+    bias_f32.resize(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; j++) bias_f32[j] = load_as_float(bias->data(), bias->dtype(), static_cast<size_t>(j));
+  }
+  const float* b = bias ? bias_f32.data() : nullptr;
+  if (m == 0 || n == 0) return;
+  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y);
+
+  const Isa isa = active_isa();
+  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
+  // act-order: gather x into the stored column order once for all output rows
+  thread_local std::vector<float> gathered;
+  if (w.perm.defined()) {
+    gathered.resize(static_cast<size_t>(m * k));
+    const int32_t* perm = w.perm.ptr<const int32_t>();
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
+    x = gathered.data();
+  }
+  if (w.format != WeightFormat::Int4) {
+    Q8Fn fn = w.format == WeightFormat::Fp8 ? q8_fn<true>(isa) : q8_fn<false>(isa);
+    const auto* q = w.weight.ptr<const uint8_t>();
+    const float* s = w.scales.ptr<const float>();
+    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) { fn(x, m, q, s, k, n, b, n0, n1, y); });
+    return;
+  }
+  // int4: x split into even / odd columns and summed per group, once for all output rows
+  const int64_t g = w.group_size, ng = k / g, half = k / 2;
+  thread_local std::vector<float> xs, xsum;
+  xs.resize(static_cast<size_t>(m * k));
+  xsum.assign(static_cast<size_t>(m * ng), 0.f);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t c = 0; c < k; c++) {
+      xs[i * k + (c % 2 == 0 ? c / 2 : half + c / 2)] = x[i * k + c];
+      xsum[i * ng + c / g] += x[i * k + c];
+    }
+  Q4Fn fn = q4_fn(isa);
+  const float* xsp = xs.data();
+  const float* xsump = xsum.data();
+  for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+    fn(xsp, xsump, m, w.weight.ptr<const uint8_t>(), w.scales.ptr<const float>(), w.zeros.ptr<const float>(), k, n, g,
+       b, n0, n1, y);
+  });
+}
+
+void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) {
+  if (weight.is_quantized()) linear_quantized(x, weight, bias, m, y);
+  else linear(x, weight.weight, bias, m, y);
+}
+
+}  // namespace tpserve::cpu

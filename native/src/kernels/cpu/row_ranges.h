@@ -1,0 +1,11 @@
+// Splits the output rows of a CPU kernel over the default thread pool (used by linear and the
+// quantized linear kernels).
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace tpserve::cpu {
+// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= ~2e5 flops
+// (work_per_row flops per row); chunks are handed out dynamically, about four per thread.
+void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn);
+}  // namespace tpserve::cpu
