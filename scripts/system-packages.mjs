@@ -1,7 +1,7 @@
 // System packages the build and the tests need, installed with apt-get when missing (as root on
 // Debian/Ubuntu); elsewhere a clear message names what to install. redis-server backs the
 // control-plane tests, libgloo-dev the CPU collectives across hosts, iproute2 the tests that use
-// network namespaces as hosts, libdnnl-dev the oneDNN reference GEMM of the benchmarks.
+// network namespaces as hosts, openssl their mutual-TLS certificates.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -20,7 +20,7 @@ const REQUIRED = [
   { pkg: 'redis-server', present: () => which('redis-server') },
   { pkg: 'libgloo-dev', present: () => existsSync('/usr/include/gloo/allreduce_ring.h') },
   { pkg: 'iproute2', present: () => which('ip') },
-  { pkg: 'libdnnl-dev', present: () => existsSync('/usr/include/dnnl.hpp') || existsSync('/usr/include/oneapi/dnnl/dnnl.hpp') },
+  { pkg: 'openssl', present: () => which('openssl') },
 ];
 
 function which(cmd) {
