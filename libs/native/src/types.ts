@@ -3,6 +3,8 @@
 
 export type WeightDType = 'auto' | 'f32' | 'bf16' | 'f16';
 export type Device = 'cpu' | 'cuda';
+/** The collective library of CPU ranks: shared memory (one host) or Gloo over TCP (several hosts). */
+export type CommBackend = 'shm' | 'gloo';
 
 export interface EngineOptions {
   /** Model directory (config.json + safetensors). */

@@ -1,5 +1,5 @@
 // WorkerGroup: the coordinator's view of N ranks. Spawns local workers (or connects to given
-// addresses), runs the rendezvous (CreateCommId on rank 0, InitComm on all), loads the model on
+// addresses, retrying while they start: worker-connect.ts), runs the rendezvous (CreateCommId on rank 0, InitComm on all), loads the model on
 // all ranks concurrently, fans every Step out to every rank and returns rank 0's answer.
 // A worker that exits or misses a deadline fails the group with an error naming the rank; the
 // group then stops every process it spawned.
@@ -9,6 +9,7 @@ import type { StepExecutor } from '../../native/src/step-executor';
 import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { WorkerClient, type WorkerRpcError } from './worker-client';
+import { planCpuComm, waitForWorkers, workerClients, type CommChoice, type RemoteWorkerOptions } from './worker-connect';
 import { WorkerProcess } from './worker-process';
 
 export interface WorkerGroupOptions {
@@ -27,6 +28,10 @@ export interface WorkerGroupOptions {
   loadTimeoutMs?: number;
   /** Extra environment for spawned workers. */
   env?: NodeJS.ProcessEnv;
+  /** Ranks by address: TLS, insecure flag, connect timeout (worker-connect.ts). */
+  remote?: RemoteWorkerOptions;
+  /** CPU communicator: "auto" (default: shm on one host, gloo across hosts), "shm" or "gloo". */
+  comm?: CommChoice;
 }
 
 export class WorkerGroupError extends Error {
@@ -84,9 +89,10 @@ export class WorkerGroup implements StepExecutor {
       }
       addresses = processes.map((p) => p.address);
     }
-    const clients = addresses.map((a, rank) => new WorkerClient(rank, a));
+    const clients = processes.length > 0 ? addresses.map((a, rank) => new WorkerClient(rank, a)) : workerClients(addresses, options.remote ?? {});
     const group = new WorkerGroup(clients, processes, options);
     try {
+      if (processes.length === 0) await group.raceFailure(waitForWorkers(clients, options.remote?.connectTimeoutMs ?? 120_000));
       await group.rendezvousAndLoad();
     } catch (err) {
       await group.close();
@@ -154,7 +160,9 @@ export class WorkerGroup implements StepExecutor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.clients.map((c) => c.call('shutdown', {}, 2000)));
+    // ranks by address are standalone `tpserve worker` processes (pods): they stay up
+    const keepProcess = this.processes.length === 0;
+    await Promise.allSettled(this.clients.map((c) => c.call('shutdown', { keepProcess }, 2000)));
     for (const c of this.clients) c.close();
     await Promise.all(this.processes.map((p) => p.stop(2000)));
   }
@@ -164,7 +172,10 @@ export class WorkerGroup implements StepExecutor {
     const deadline = o.loadTimeoutMs ?? 600_000;
     let commId = '';
     if (this.clients.length > 1) {
-      const res = await this.raceFailure(this.clients[0].call<{ commId: string }>('createCommId', { device: o.device }, 10_000));
+      const plan = await this.raceFailure(planCpuComm(this.clients, o.comm ?? 'auto', o.device));
+      const res = await this.raceFailure(
+        this.clients[0].call<{ commId: string }>('createCommId', { device: o.device, backend: plan.backend, host: plan.host }, 10_000),
+      );
       commId = res.commId;
     }
     await this.raceFailure(
