@@ -177,7 +177,6 @@ Napi::Object from_engine_info(Napi::Env env, const EngineInfo& info) {
   o.Set("numKvBlocks", Napi::Number::New(env, static_cast<double>(info.num_kv_blocks)));
   o.Set("kvBlockSize", Napi::Number::New(env, static_cast<double>(info.kv_block_size)));
   o.Set("device", info.device);
-  o.Set("isa", info.isa);
   o.Set("tpRank", Napi::Number::New(env, info.tp_rank));
   o.Set("tpSize", Napi::Number::New(env, info.tp_size));
   o.Set("weightBytes", Napi::Number::New(env, static_cast<double>(info.weight_bytes)));

@@ -55,14 +55,10 @@ const char* const kSeedOssConfig = R"json({
   "torch_dtype": "bfloat16"
 })json";
 
-// The reference file itself when the workspace has it (compared against the copy above).
+// The reference file itself, kept in the repository's fixtures (compared against the copy above).
 std::string seed_oss_reference_path() {
   std::string here = __FILE__;
-  std::string root = here.substr(0, here.rfind("/native/tests/"));
-  for (std::string candidate : {root + "/shared/reference/seed-oss/config.json", root + "/../shared/reference/seed-oss/config.json"}) {
-    if (std::ifstream(candidate).good()) return candidate;
-  }
-  return "";
+  return here.substr(0, here.rfind("/native/tests/")) + "/fixtures/seed-oss/config.json";
 }
 
 json llama_config() {
@@ -112,8 +108,8 @@ void expect_seed_oss(const ModelConfig& c) {
 TEST(ModelConfig, SeedOssReference) {
   expect_seed_oss(parse_model_config(kSeedOssConfig, "seed-oss/config.json"));
   const std::string path = seed_oss_reference_path();
-  if (path.empty()) GTEST_SKIP() << "shared/reference/seed-oss/config.json not found; checked the embedded copy";
   std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << path << " is missing (fixtures/seed-oss/README.md names its source)";
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   expect_seed_oss(parse_model_config(text, path));
 }

@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../libs/tiny-model/src/make-tiny-model';
+import { readSeedOssJson } from '../helpers/seed-oss-fixtures';
 import { runCli } from '../helpers/server-process';
 
-const CASES_FILE = path.resolve(__dirname, '..', '..', '..', 'shared', 'reference', 'seed-oss', 'chat_template_cases.json');
 let dir: string;
 let model: string;
 
@@ -21,13 +21,14 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('tpserve chat-template', () => {
-  const cases = fs.existsSync(CASES_FILE)
-    ? Object.entries(JSON.parse(fs.readFileSync(CASES_FILE, 'utf8')) as Record<string, { context: Record<string, unknown>; expected: string | null; error: string | null }>)
-        .filter(([, c]) => c.error === null)
-        .slice(0, 4)
-    : [];
+  // a missing case file throws here and fails the file: never zero cases
+  const cases = Object.entries(readSeedOssJson<Record<string, { context: Record<string, unknown>; expected: string | null; error: string | null }>>('chat_template_cases.json'))
+    .filter(([, c]) => c.error === null)
+    .slice(0, 4);
 
-  it.runIf(cases.length > 0).each(cases)('prints case %s exactly', async (name, c) => {
+  it('has reference cases to print', () => expect(cases.length).toBe(4));
+
+  it.each(cases)('prints case %s exactly', async (name, c) => {
     const input = path.join(dir, `${name}.json`);
     fs.writeFileSync(input, JSON.stringify(c.context));
     const res = await runCli(['chat-template', '--model', model, '--input', input]);

@@ -1,7 +1,10 @@
 // Starts a coordinator: loads the model runtime (tokenizer, template, worker group), then the
 // Nest HTTP app on config.host:config.port, and prints one JSON line
 // {"event":"listening","host","port","model"} on stdout (so tests can use --port 0).
-// SIGINT / SIGTERM close the app, then the workers. Used by `tpserve serve` and `tpserve start`.
+// SIGINT / SIGTERM drain first: /ready turns 503 and new requests get 503 shutting_down at
+// once, running and queued requests finish (up to --drain-timeout-ms, then the rest end with
+// an error), then the HTTP server closes, then the workers stop and the process exits 0. A
+// second signal skips the rest of the drain. Used by `tpserve serve` and `tpserve start`.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LogLevel } from '@nestjs/common';
@@ -9,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { ServerConfig } from './config/server-config';
 import { AppModule } from './app.module';
+import { EngineLoopService } from './engine/engine-loop.service';
 import { ModelRuntime } from './engine/model-runtime';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { OpenAiExceptionFilter } from './http/openai-exception.filter';
@@ -16,6 +20,8 @@ import { OpenAiExceptionFilter } from './http/openai-exception.filter';
 export interface RunningCoordinator {
   app: INestApplication;
   port: number;
+  /** Lets running and queued requests finish (refusing new ones) for up to `timeoutMs`; resolves with how many were left. */
+  drain(timeoutMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,8 @@ export async function startCoordinator(config: ServerConfig, log: (line: string)
       clearTimeout(force);
       await runtime.close();
     })());
-  return { app, port, close };
+  const drain = (timeoutMs: number): Promise<number> => app.get(EngineLoopService).drain(timeoutMs);
+  return { app, port, drain, close };
 }
 
 /** Runs until SIGINT / SIGTERM; the process exits non-zero when the start fails. */
@@ -56,11 +63,22 @@ export async function serveForever(config: ServerConfig): Promise<void> {
   process.stdout.write(JSON.stringify({ event: 'listening', host: config.host, port: running.port, model: config.servedModelName }) + '\n');
   log(`serving '${config.servedModelName}' on http://${config.host}:${running.port}/v1 (tp ${config.tp}, ${config.device})`);
   await new Promise<void>((resolve) => {
+    let numSignals = 0;
     const stop = (signal: string): void => {
-      log(`${signal}: shutting down`);
-      void running.close().finally(resolve);
+      if (++numSignals > 1) {
+        log(`${signal} again: ending the drain now`);
+        void running.close().finally(resolve);
+        return;
+      }
+      log(`${signal}: draining (up to ${config.drainTimeoutMs} ms), then shutting down`);
+      void running
+        .drain(config.drainTimeoutMs)
+        .then((left) => log(left === 0 ? 'drained: every request finished' : `drain timeout: ${left} request(s) end with shutting_down`))
+        .then(() => running.close())
+        .finally(resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
+  log('shut down');
 }

@@ -74,6 +74,8 @@ export class WorkerHandlers {
         const rank = req.rank ?? 0;
         if (size < 1 || rank < 0 || rank >= size) throw new Error(`InitComm: rank ${rank} is not in a group of ${size}`);
         if (size > 1 && !req.commId) throw new Error('InitComm: a group of several ranks needs a comm_id');
+        // a step of a broken group ends within the collective timeout (its peer is gone)
+        for (let waited = 0; this.isBusy && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
         if (this.isBusy) throw new Error('InitComm: this rank is still running a step or a load of an earlier group');
         this.releaseEngine(`InitComm of a new group (rank ${rank} of ${size})`);
         this.comm = { commId: req.commId ?? '', rank, size };

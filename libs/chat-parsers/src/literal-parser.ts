@@ -4,7 +4,8 @@
 // the text is neither. Numbers keep their exact value (big ints stay exact). Sets, bytes, complex
 // numbers and other literals json.dumps cannot write are rejected. Tested by param-converter.spec.ts.
 
-import { canonicalInteger, jsonString, pythonFloatRepr } from './python-json';
+import { floatRepr } from '../../chat-template/src/python-float-repr';
+import { canonicalInteger, jsonString } from './python-json';
 
 class LiteralSyntaxError extends Error {}
 
@@ -176,6 +177,6 @@ class LiteralParser {
     }
     const value = Number(`${sign}${literal.replace(/_/g, '')}`);
     if (!Number.isFinite(value)) throw new LiteralSyntaxError('float overflow');
-    return pythonFloatRepr(value);
+    return floatRepr(value);
   }
 }

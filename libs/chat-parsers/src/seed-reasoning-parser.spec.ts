@@ -1,8 +1,7 @@
 // Reasoning parser: every case of reasoning_parser_cases.json (non-streaming, the upstream stream
-// deltas, and every split), the startsInReasoning flag, held-back partial tags, token-id helpers.
+// deltas, and every split), the startsInReasoning flag, held-back partial tags.
 import { describe, expect, it } from 'vitest';
 import { exhaustiveSplits, loadFixture, randomSplits, sameJson } from '../test/fixtures';
-import { extractContentIds, isReasoningEnd } from './reasoning-token-ids';
 import {
   extractReasoning,
   promptOpensReasoning,
@@ -76,24 +75,6 @@ describe('reasoning_parser_cases.json: derived cases', () => {
       }
     });
   }
-});
-
-describe('reasoning_parser_cases.json: token cases', () => {
-  // "END" stands for the end tag's id in the upstream test, whose ids 1..4 were ordinary tokens
-  // (with the real Seed vocab 3 and 4 are the think tags), so the check uses stand-in tag ids.
-  const tags = { startId: 1_000_003, endId: 1_000_004 };
-  for (const c of fixture.token_cases) {
-    it(c.id, () => {
-      const ids = c.input_ids.map((id) => (id === 'END' ? tags.endId : id));
-      const result = c.id.startsWith('is_reasoning_end') ? isReasoningEnd(ids, tags) : extractContentIds(ids, tags);
-      expect(result).toEqual(c.expected);
-    });
-  }
-  it('real Seed ids: a later <seed:think> reopens the block', () => {
-    expect(isReasoningEnd([3, 10, 4, 11])).toBe(true);
-    expect(isReasoningEnd([3, 10, 4, 11, 3, 12])).toBe(false);
-    expect(extractContentIds([3, 10, 4, 11, 12])).toEqual([11, 12]);
-  });
 });
 
 describe('startsInReasoning', () => {

@@ -1,7 +1,7 @@
 // Seed-OSS reasoning parser: splits `<seed:think>…</seed:think>` off a reply, in one piece
 // (extractReasoning) or from detokenizer deltas that may cut a tag anywhere (SeedReasoningStreamParser).
 // The `<seed:cot_budget_reflect>` markers inside the thinking stay in the reasoning text, as in vLLM.
-// Tested by seed-reasoning-parser.spec.ts against shared/reference/seed-oss/reasoning_parser_cases.json.
+// Tested by seed-reasoning-parser.spec.ts against fixtures/seed-oss/reasoning_parser_cases.json.
 //
 // Rules:
 // - between `<seed:think>` and the first `</seed:think>`: reasoning (the tags themselves are dropped);

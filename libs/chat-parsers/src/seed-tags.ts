@@ -1,5 +1,6 @@
-// Seed-OSS control tags as they appear in decoded text, and their token ids in the Seed-OSS
-// tokenizer (added tokens with special=false, so decoding keeps them as text).
+// Seed-OSS control tags as they appear in decoded text (added tokens with special=false, so
+// decoding keeps them as text). Their ids come from the tokenizer that serves the model
+// (thinking-budget.factory.ts looks them up), never from a table here.
 
 export const THINK_START = '<seed:think>';
 export const THINK_END = '</seed:think>';
@@ -12,12 +13,3 @@ export const FUNCTION_END = '</function>';
 export const PARAMETER_PREFIX = '<parameter=';
 export const PARAMETER_END = '</parameter>';
 
-/** Token ids of the tags above (tokenizer_summary.json of Seed-OSS-36B). */
-export const SEED_TOKEN_IDS = {
-  thinkStart: 3,
-  thinkEnd: 4,
-  budgetReflectStart: 5,
-  budgetReflectEnd: 6,
-  toolCallStart: 7,
-  toolCallEnd: 8,
-} as const;

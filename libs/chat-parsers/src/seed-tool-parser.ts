@@ -1,6 +1,6 @@
 // Seed-OSS tool-call parser, non-streaming: the whole reply through the streaming machine
 // (seed-tool-call-stream-parser.ts), so both paths give the same calls and content by construction.
-// Tested by seed-tool-parser.spec.ts against shared/reference/seed-oss/tool_parser_cases.json.
+// Tested by seed-tool-parser.spec.ts against fixtures/seed-oss/tool_parser_cases.json.
 
 import { SeedToolCallStreamParser, type ToolCallParserOptions } from './seed-tool-call-stream-parser';
 import { accumulateToolDeltas, type ToolCallExtraction } from './tool-call-deltas';

@@ -1,11 +1,10 @@
 // Test-only helpers for the chat-parser specs: the Seed-OSS fixture files, a seeded PRNG, split
 // generators for property tests, and a deterministic tool call id generator.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readSeedOssJson } from '../../../test/helpers/seed-oss-fixtures';
 
 export function loadFixture<T>(name: string): T {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8')) as T;
+  return readSeedOssJson<T>(name);
 }
 
 import { mulberry32 as seededRandom } from '../../tiny-model/src/seeded-random';

@@ -1,17 +1,15 @@
 // ChatTemplateRenderer with the real Seed-OSS template: request fields become template variables
 // as vLLM passes them, and OpenAI-wire inputs are normalised (JSON-string tool arguments, text
 // content parts, tools without parameters, "512" budgets) before rendering.
-import * as fs from 'fs';
-import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { ChatTemplateRenderer } from './chat-template-renderer';
 import { ChatTemplateInputError, ChatMessage } from './chat-messages';
 import { ChatTemplate } from './chat-template';
+import { readSeedOssJson, readSeedOssText } from '../../../test/helpers/seed-oss-fixtures';
 
-const referenceDir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'seed-oss');
-const source = fs.readFileSync(path.join(referenceDir, 'chat_template.jinja'), 'utf8');
-const extra = JSON.parse(fs.readFileSync(path.join(referenceDir, 'chat_template_extra_cases.json'), 'utf8'));
-const base = JSON.parse(fs.readFileSync(path.join(referenceDir, 'chat_template_cases.json'), 'utf8'));
+const source = readSeedOssText('chat_template.jinja');
+const extra = readSeedOssJson('chat_template_extra_cases.json');
+const base = readSeedOssJson('chat_template_cases.json');
 const renderer = new ChatTemplateRenderer({ default: source }, { bos_token: '<seed:bos>', eos_token: '<seed:eos>' });
 const raw = new ChatTemplate(source);
 

@@ -1,13 +1,10 @@
 // Every reference case of the Seed-OSS chat template (rendered by Python jinja2 in transformers'
 // environment) renders byte-identically; cases whose reference raised must raise the same
 // Python exception and message. Run: npx vitest run libs/chat-template
-import * as fs from 'fs';
-import * as path from 'path';
 import { describe, expect, it } from 'vitest';
+import { readSeedOssJson, readSeedOssText } from '../../../test/helpers/seed-oss-fixtures';
 import { ChatTemplate } from './chat-template';
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const referenceDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'seed-oss');
 
 interface ReferenceCase {
   context: Record<string, unknown>;
@@ -16,9 +13,9 @@ interface ReferenceCase {
 }
 
 const loadCases = (file: string): Array<[string, ReferenceCase]> =>
-  Object.entries(JSON.parse(fs.readFileSync(path.join(referenceDir, file), 'utf8')) as Record<string, ReferenceCase>);
+  Object.entries(readSeedOssJson<Record<string, ReferenceCase>>(file));
 
-const template = new ChatTemplate(fs.readFileSync(path.join(referenceDir, 'chat_template.jinja'), 'utf8'));
+const template = new ChatTemplate(readSeedOssText('chat_template.jinja'));
 
 describe.each(['chat_template_cases.json', 'chat_template_extra_cases.json'])('Seed-OSS template: %s', (file) => {
   const cases = loadCases(file);

@@ -3,7 +3,8 @@
 // escaping, unlike jinja2's own tojson). Floats print as Python repr, keys keep Python's key
 // conversion (1 -> "1", True -> "true", None -> "null").
 import { RV, NumV, dictEntries, isBool, isDict, isFloat, isInt, isList, isNone, isStr, typeError } from './jinja-runtime';
-import { floatRepr, intRepr, pyCompare, typeName } from './py-semantics';
+import { floatRepr } from './python-float-repr';
+import { intRepr, pyCompare, typeName } from './py-semantics';
 
 export interface JsonDumpsOptions {
   ensureAscii?: boolean;

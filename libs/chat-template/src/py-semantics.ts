@@ -6,6 +6,7 @@ import {
   RV, ListV, MapV, NumV, TemplateRenderError, dictEntries, isBool, isDict, isFloat, isFn, isInt,
   isList, isNamespace, isNone, isNumeric, isStr, isTuple, isUndef, numOf, str, typeError, undefinedError,
 } from './jinja-runtime';
+import { floatRepr } from './python-float-repr';
 
 /** Python's type name of a value (`str`, `int`, `NoneType`, `dict`...). */
 export function typeName(v: RV): string {
@@ -28,24 +29,6 @@ export function objectTypeRepr(v: RV): string {
   if (isNone(v)) return 'None';
   if (isNamespace(v)) return 'jinja2.utils.Namespace object';
   return `${typeName(v)} object`;
-}
-
-/** repr(float): shortest round-trip digits, exponent form outside [1e-4, 1e16). */
-export function floatRepr(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const [mantissa, expText] = x.toExponential().split('e');
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 16) {
-    return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const sign = x < 0 ? '-' : '';
-  const digits = mantissa.replace(/^-/, '').replace('.', '');
-  const point = exp + 1; // digits before the decimal point
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}.0`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 export function intRepr(n: number): string {

@@ -17,6 +17,9 @@ export const METRIC = {
   stepDurationSeconds: 'tpserve_step_duration_seconds',
   stepBatchedTokens: 'tpserve_step_batched_tokens',
   workerUp: 'tpserve_worker_up',
+  workerRestartsTotal: 'tpserve_worker_restarts_total',
+  recoveryDurationSeconds: 'tpserve_recovery_duration_seconds',
+  requestsResumedTotal: 'tpserve_requests_resumed_total',
 } as const;
 
 /** Label names, per metric. */
@@ -24,4 +27,5 @@ export const METRIC_LABELS = {
   requestsTotal: ['endpoint', 'status'],
   requestDurationSeconds: ['endpoint'],
   workerUp: ['rank'],
+  workerRestartsTotal: ['cause'],
 } as const;

@@ -50,7 +50,11 @@ export interface NewSequence {
   params: SamplingParams;
   /** Tokens at positions < numPromptTokens count as prompt for the repetition penalty. */
   numPromptTokens: number;
-  /** Optional whole prompt, so penalties see prompt tokens served from the prefix cache. */
+  /**
+   * Optional tokens so far, so penalties see tokens served from the prefix cache: the prompt,
+   * then for a recompute (preemption, recovery) the outputs already generated (positions >=
+   * numPromptTokens count as generated).
+   */
   promptTokens?: number[];
 }
 
@@ -120,7 +124,6 @@ export interface ModelInfo {
   numKvBlocks: number;
   kvBlockSize: number;
   device: string;
-  isa: string;
   tpRank: number;
   tpSize: number;
 }

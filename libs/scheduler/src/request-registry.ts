@@ -18,7 +18,7 @@ export class RequestRegistry<P> {
   private readonly requests = new Map<number, Request<P>>();
   private forgetIds: number[] = [];
 
-  constructor(private readonly kvCache: BlockManager) {}
+  constructor(private kvCache: BlockManager) {}
 
   get size(): number {
     return this.requests.size;
@@ -56,6 +56,26 @@ export class RequestRegistry<P> {
     req.numPreemptions++;
     this.numPreemptions++;
     this.waiting.insert(req);
+  }
+
+  /**
+   * Every running request back to waiting with nothing computed, on a fresh `kvCache`; no
+   * request is known to any worker any more. Returns the ids that were running.
+   */
+  resetAll(kvCache: BlockManager): number[] {
+    this.kvCache = kvCache;
+    const wasRunning = this.running.removeWhere(() => true);
+    for (const req of this.requests.values()) {
+      req.blockIds.length = 0;
+      req.numComputedTokens = 0;
+      req.isKnownToWorker = false;
+    }
+    for (const req of wasRunning) {
+      req.status = 'PREEMPTED';
+      this.waiting.insert(req);
+    }
+    this.forgetIds = [];
+    return wasRunning.map((r) => r.requestId);
   }
 
   /** Ends a request wherever it is, frees its blocks and returns the record to report. */

@@ -13,13 +13,16 @@ const init = (requestId: number, extra: Partial<RequestInit<P>> = {}): RequestIn
 });
 
 describe('Scheduler: admission', () => {
-  it('throws QueueFullError once maxWaiting requests wait', () => {
-    const h = new Harness({ maxWaiting: 2 });
-    h.scheduler.addRequest(init(1));
-    h.scheduler.addRequest(init(2));
-    expect(() => h.scheduler.addRequest(init(3))).toThrow(QueueFullError);
-    h.step(); // both start running: the queue has room again
-    expect(() => h.scheduler.addRequest(init(3))).not.toThrow();
+  it('throws QueueFullError only beyond the free running slots plus maxWaiting', () => {
+    const h = new Harness({ maxWaiting: 2, maxNumSeqs: 4 });
+    // a burst before any step: 4 running slots + 2 waiting places hold 6
+    for (let id = 1; id <= 6; id++) h.scheduler.addRequest(init(id));
+    expect(() => h.scheduler.addRequest(init(7))).toThrow(QueueFullError);
+    h.step(); // four start running: two wait, the queue is still full
+    expect(() => h.scheduler.addRequest(init(7))).toThrow(QueueFullError);
+    h.scheduler.abortRequest(1);
+    h.step(); // the abort frees a slot
+    expect(() => h.scheduler.addRequest(init(7))).not.toThrow();
   });
 
   it.each([

@@ -20,7 +20,7 @@ import { checkStop } from './stop-check';
  */
 export class Scheduler<P = unknown> {
   readonly config: Readonly<SchedulerConfig>;
-  readonly kvCache: BlockManager;
+  private blockManager: BlockManager;
   private readonly registry: RequestRegistry<P>;
   private inFlight: SchedulerOutput<P> | null = null;
   private nextArrivalSeq = 0;
@@ -29,18 +29,20 @@ export class Scheduler<P = unknown> {
   constructor(config: SchedulerConfig) {
     validateSchedulerConfig(config);
     this.config = { ...config };
-    this.kvCache = new BlockManager({ numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching });
-    this.registry = new RequestRegistry<P>(this.kvCache);
+    this.blockManager = this.newBlockManager(config.numBlocks);
+    this.registry = new RequestRegistry<P>(this.blockManager);
   }
 
   /**
    * Queues a request. Throws InvalidRequestError (empty prompt, id in use, bad limits),
-   * ContextLengthExceededError (prompt + maxTokens > maxModelLen) or QueueFullError.
+   * ContextLengthExceededError (prompt + maxTokens > maxModelLen) or QueueFullError when the
+   * running slots and the waiting bound are all taken (capacity, not timing: requests that
+   * arrive before the next schedule() may fill the free running slots).
    */
   addRequest(init: RequestInit<P>): Readonly<Request<P>> {
     if (this.registry.isIdInUse(init.requestId)) throw new InvalidRequestError(`request id ${init.requestId} is in use`);
     const maxTokens = validateRequestInit(init, this.config.maxModelLen);
-    if (this.registry.waiting.length >= this.config.maxWaiting) throw new QueueFullError(this.config.maxWaiting);
+    if (this.registry.size >= this.config.maxNumSeqs + this.config.maxWaiting) throw new QueueFullError(this.config.maxWaiting);
     const req = new Request<P>(init, this.nextArrivalSeq++, maxTokens);
     this.registry.addWaiting(req);
     return req;
@@ -136,6 +138,24 @@ export class Scheduler<P = unknown> {
     return updates;
   }
 
+  /**
+   * Recovery after the workers were replaced (a dead or hung rank): the new ones hold no
+   * sequence and no KV, so the in-flight step is dropped, every running request goes back to
+   * waiting as a recompute (prompt + the outputs so far, exactly like a preemption, but not
+   * counted as one), nothing is left to forget, and the KV pool restarts empty with `numBlocks`
+   * blocks (the new group's count; the old prefix cache described KV that is gone).
+   * Returns the ids of the requests that were running.
+   */
+  resetAfterWorkerLoss(numBlocks: number): number[] {
+    this.inFlight = null;
+    this.blockManager = this.newBlockManager(numBlocks);
+    return this.registry.resetAll(this.blockManager);
+  }
+
+  get kvCache(): BlockManager {
+    return this.blockManager;
+  }
+
   /** A live (unfinished) request, read-only. */
   getRequest(requestId: number): Readonly<Request<P>> | undefined {
     return this.registry.get(requestId);
@@ -155,6 +175,10 @@ export class Scheduler<P = unknown> {
       prefixCacheHitRate: this.kvCache.prefixCacheHitRate,
       numPreemptions: this.registry.numPreemptions,
     };
+  }
+
+  private newBlockManager(numBlocks: number): BlockManager {
+    return new BlockManager({ numBlocks, blockSize: this.config.blockSize, enablePrefixCaching: this.config.enablePrefixCaching });
   }
 
   private capChunk(n: number): number {

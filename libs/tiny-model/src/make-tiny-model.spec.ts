@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsCheckpoint } from '../../safetensors/src/checkpoint-reader';
+import { readSeedOssText, seedOssFixturePath } from '../../../test/helpers/seed-oss-fixtures';
 import { makeTinyModel, type TinyModelResult } from './make-tiny-model';
 import { seedOssTensorSpecs } from './seed-oss-weights';
 import { resolveTinyModelOptions } from './tiny-model-options';
@@ -86,8 +87,7 @@ describe('makeTinyModel (defaults)', () => {
       chat_template: template, bos_token: '<seed:bos>', eos_token: '<seed:eos>', pad_token: '<seed:pad>',
       tokenizer_class: 'PreTrainedTokenizerFast',
     });
-    const reference = path.resolve(__dirname, '../../../../shared/reference/seed-oss/chat_template.jinja');
-    if (fs.existsSync(reference)) expect(template).toBe(fs.readFileSync(reference, 'utf8'));
+    expect(template).toBe(readSeedOssText('chat_template.jinja'));
   });
 
   it('is deterministic for a seed and different for another seed', () => {
@@ -132,8 +132,8 @@ describe('makeTinyModel (options)', () => {
     expect(() => makeTinyModel({ outDir: path.join(tmp, 'bad'), ...options })).toThrow(message);
   });
 
-  const realTokenizer = path.resolve(__dirname, '../../../../shared/reference/seed-oss/tokenizer.Seed-OSS-36B-Base.json.br');
-  it.skipIf(!fs.existsSync(realTokenizer))('takes the real Seed-OSS tokenizer (.br) and pads 155121 to 155136 rows', () => {
+  const realTokenizer = seedOssFixturePath('tokenizer.Seed-OSS-36B-Base.json.br');
+  it('takes the real Seed-OSS tokenizer (.br) and pads 155121 to 155136 rows', () => {
     const dir = path.join(tmp, 'real-tokenizer');
     const result = makeTinyModel({ outDir: dir, tokenizerFile: realTokenizer, numLayers: 1, hiddenSize: 16, numHeads: 2, numKvHeads: 1, headDim: 8, intermediateSize: 32 });
     expect(result).toMatchObject({ tokenizerSize: 155121, vocabSize: 155136 });

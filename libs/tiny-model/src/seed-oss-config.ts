@@ -1,5 +1,5 @@
 // config.json and generation_config.json of a tiny Seed-OSS checkpoint, field for field as the
-// real Seed-OSS-36B config (shared/reference/seed-oss/config.json), with tiny sizes.
+// real Seed-OSS-36B config (fixtures/seed-oss/config.json), with tiny sizes.
 // Tests: npx vitest run libs/tiny-model
 
 import type { TinyModelOptions } from './tiny-model-options';

@@ -1,5 +1,5 @@
 // The tokenizer side of a checkpoint: loading a given tokenizer.json (or a brotli-compressed
-// .br, like shared/reference's Seed-OSS one), its size, the ids of bos/pad/eos, and the
+// .br, like fixtures/seed-oss's Seed-OSS one), its size, the ids of bos/pad/eos, and the
 // tokenizer_config.json / special_tokens_map.json that transformers writes beside it.
 // Tests: npx vitest run libs/tiny-model
 

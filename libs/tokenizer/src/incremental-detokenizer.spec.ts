@@ -4,21 +4,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readSeedOssJson, seedOssTokenizerJson } from '../../../test/helpers/seed-oss-fixtures';
 import { IncrementalDetokenizer } from './incremental-detokenizer';
 import { Tokenizer } from './tokenizer';
 
-const referenceDir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'seed-oss');
 const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpserve-seed-detok-'));
 fs.writeFileSync(
   path.join(modelDir, 'tokenizer.json'),
-  zlib.brotliDecompressSync(fs.readFileSync(path.join(referenceDir, 'tokenizer.Seed-OSS-36B-Base.json.br'))),
+  seedOssTokenizerJson(),
 );
 const tokenizer = Tokenizer.fromModelDir(modelDir);
 afterAll(() => fs.rmSync(modelDir, { recursive: true, force: true }));
 
-const fixtures = JSON.parse(fs.readFileSync(path.join(referenceDir, 'tokenizer_summary.json'), 'utf8')).fixtures.cases as Array<{ text: string; ids: number[] }>;
+const fixtures = readSeedOssJson('tokenizer_summary.json').fixtures.cases as Array<{ text: string; ids: number[] }>;
 
 function detokenize(ids: number[], skipSpecialTokens = false): string[] {
   const detokenizer = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens });

@@ -3,15 +3,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readSeedOssJson, seedOssTokenizerJson } from '../../../test/helpers/seed-oss-fixtures';
 import { Tokenizer } from './tokenizer';
 
-const referenceDir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'seed-oss');
 const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpserve-seed-tokenizer-'));
 fs.writeFileSync(
   path.join(modelDir, 'tokenizer.json'),
-  zlib.brotliDecompressSync(fs.readFileSync(path.join(referenceDir, 'tokenizer.Seed-OSS-36B-Base.json.br'))),
+  seedOssTokenizerJson(),
 );
 const tokenizer = Tokenizer.fromModelDir(modelDir);
 afterAll(() => fs.rmSync(modelDir, { recursive: true, force: true }));
@@ -22,7 +21,7 @@ interface Fixture {
   tokens: string[];
   roundtrip: boolean;
 }
-const summary = JSON.parse(fs.readFileSync(path.join(referenceDir, 'tokenizer_summary.json'), 'utf8'));
+const summary = readSeedOssJson('tokenizer_summary.json');
 const fixtures = summary.fixtures.cases as Fixture[];
 
 describe('Seed-OSS tokenizer fixtures', () => {

@@ -4,7 +4,7 @@
 // pending step with a WorkerRpcError naming the rank.
 import * as grpc from '@grpc/grpc-js';
 import type { ProtoStepRequest, ProtoStepResponse } from '../../worker-protocol/src/step-codec';
-import { WorkerRpcError } from './worker-client';
+import { WorkerRpcError } from './worker-rpc-error';
 
 interface Pending {
   resolve: (res: ProtoStepResponse) => void;

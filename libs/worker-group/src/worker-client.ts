@@ -4,17 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWorkerService } from '../../worker-protocol/src/proto-loader';
 import type { ProtoStepRequest, ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { StepStream } from './step-stream';
-
-export class WorkerRpcError extends Error {
-  constructor(
-    readonly rank: number,
-    readonly method: string,
-    readonly code: grpc.status | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { WorkerRpcError } from './worker-rpc-error';
 
 export class WorkerClient {
   private readonly client: grpc.Client & Record<string, unknown>;

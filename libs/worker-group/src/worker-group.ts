@@ -1,15 +1,18 @@
 // WorkerGroup: the coordinator's view of N ranks. Spawns local workers (or connects to given
-// addresses, retrying while they start: worker-connect.ts), runs the rendezvous (CreateCommId on rank 0, InitComm on all), loads the model on
-// all ranks concurrently, fans every Step out to every rank and returns rank 0's answer.
-// A worker that exits or misses a deadline fails the group with an error naming the rank; the
-// group then stops every process it spawned.
+// addresses, retrying while they start: worker-connect.ts), runs the rendezvous (CreateCommId on
+// rank 0, InitComm on all), loads the model on all ranks concurrently, fans every Step out to
+// every rank and returns rank 0's answer.
+// A worker that exits, misses a deadline or fails a step fails the group with an error naming
+// the rank and the kind of fault; the group then stops every process it spawned (by pid).
+// SupervisedWorkerGroup (supervised-worker-group.ts) replaces a failed group with a new one.
 import { cpus } from 'node:os';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StepExecutor } from '../../native/src/step-executor';
 import type { Device, ModelInfo, StepInput, StepOutput, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
-import { WorkerClient, type WorkerRpcError } from './worker-client';
+import { WorkerClient } from './worker-client';
 import { planCpuComm, waitForWorkers, workerClients, type CommChoice, type RemoteWorkerOptions } from './worker-connect';
+import type { WorkerRpcError } from './worker-rpc-error';
 import { WorkerProcess } from './worker-process';
 
 export interface WorkerGroupOptions {
@@ -34,10 +37,16 @@ export interface WorkerGroupOptions {
   comm?: CommChoice;
 }
 
+/** exit: a rank's process ended; hang: a rank answered neither Step nor Health in time; step_error: a rank failed the step; load: the start (spawn, rendezvous, load) failed. */
+export type WorkerFaultKind = 'exit' | 'hang' | 'step_error' | 'load';
+
 export class WorkerGroupError extends Error {
   constructor(
     message: string,
     readonly rank: number | undefined,
+    readonly kind: WorkerFaultKind = 'step_error',
+    /** The faulty rank's process id, when this group spawned it. */
+    readonly pid?: number,
   ) {
     super(message);
   }
@@ -68,6 +77,8 @@ export class WorkerGroup implements StepExecutor {
         this.fail(new WorkerGroupError(
           `worker rank ${p.rank} (pid ${p.child.pid}) exited unexpectedly (code ${exit.code}, signal ${exit.signal})`,
           p.rank,
+          'exit',
+          p.child.pid,
         ));
       });
     }
@@ -167,6 +178,16 @@ export class WorkerGroup implements StepExecutor {
     await Promise.all(this.processes.map((p) => p.stop(2000)));
   }
 
+  /**
+   * Fencing: ends every rank this group spawned at once (SIGKILL by pid, which also ends a
+   * SIGSTOPped one) and resolves when all have exited, so no old rank outlives its group.
+   */
+  async fence(): Promise<void> {
+    this.closed = true;
+    for (const c of this.clients) c.close();
+    await Promise.all(this.processes.map((p) => p.stop(0)));
+  }
+
   private async rendezvousAndLoad(): Promise<void> {
     const o = this.options;
     const deadline = o.loadTimeoutMs ?? 600_000;
@@ -179,7 +200,7 @@ export class WorkerGroup implements StepExecutor {
       commId = res.commId;
     }
     await this.raceFailure(
-      Promise.all(this.clients.map((c) => c.call('initComm', { commId, rank: c.rank, size: this.clients.length }, 10_000))),
+      Promise.all(this.clients.map((c) => c.call('initComm', { commId, rank: c.rank, size: this.clients.length }, 90_000))),
     );
     const request = {
       modelDir: o.modelDir,
@@ -200,7 +221,7 @@ export class WorkerGroup implements StepExecutor {
         ),
       ),
     ).catch((err: WorkerRpcError | WorkerGroupError) => {
-      throw err instanceof WorkerGroupError ? err : new WorkerGroupError(err.message, err.rank);
+      throw err instanceof WorkerGroupError ? err : new WorkerGroupError(err.message, err.rank, 'load', this.pids[err.rank]);
     });
     const infos = loaded.map((r) => modelInfoFromProto(r.model));
     // The group can use only as many blocks as the smallest rank holds.
@@ -222,10 +243,13 @@ export class WorkerGroup implements StepExecutor {
         return new WorkerGroupError(
           `worker rank ${stuck} (${c.address}) is stuck: it answered neither Step within ${timeoutMs} ms nor Health within 1000 ms`,
           stuck,
+          'hang',
+          this.pids[stuck],
         );
       }
     }
-    return new WorkerGroupError(errors[0].message, errors[0].rank);
+    const kind = errors[0].code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
+    return new WorkerGroupError(errors[0].message, errors[0].rank, kind, this.pids[errors[0].rank]);
   }
 
   private fail(err: WorkerGroupError): WorkerGroupError {

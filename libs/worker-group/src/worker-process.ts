@@ -83,7 +83,7 @@ export class WorkerProcess {
   async stop(graceMs = 2000): Promise<void> {
     if (this.exitInfo) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => this.kill(), graceMs);
       this.onExit(() => {
         clearTimeout(timer);
         resolve();

@@ -129,7 +129,6 @@ export function modelInfoFromProto(m: Record<string, unknown>): ModelInfo {
     numKvBlocks: num('numKvBlocks'),
     kvBlockSize: num('kvBlockSize'),
     device: String(m.backend ?? ''),
-    isa: String(m.backend ?? ''),
     tpRank: num('tpRank'),
     tpSize: num('tpSize'),
   };

@@ -34,8 +34,9 @@ struct NewSequence {
   SamplingParams params;
   bool has_seed = false;
   int64_t num_prompt_tokens = 0;
-  // Optional: the whole prompt, so penalties also see prompt tokens the engine never computes
-  // (prefix-cache hits). When given, num_prompt_tokens is its size.
+  // Optional: the tokens so far (the prompt, then the outputs of a recompute), so penalties also
+  // see tokens the engine never computes (prefix-cache hits). Positions >= num_prompt_tokens
+  // count as generated; num_prompt_tokens 0 with them given: all are prompt.
   std::vector<int32_t> prompt_tokens;
 };
 
@@ -79,8 +80,7 @@ struct EngineInfo {
   ModelConfig config;
   int64_t num_kv_blocks = 0;
   int64_t kv_block_size = 0;
-  std::string device;
-  std::string isa;
+  std::string device;  // the backend's description, e.g. "cpu (avx512, 2 threads)"
   int tp_rank = 0, tp_size = 1;
   int64_t weight_bytes = 0;  // this rank's weight bytes
 };

@@ -86,7 +86,6 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   info_.num_kv_blocks = layout.num_blocks;
   info_.kv_block_size = layout.block_size;
   info_.device = backend_->describe();
-  info_.isa = backend_->describe();
   info_.tp_rank = options.tp_rank;
   info_.tp_size = options.tp_size;
   info_.weight_bytes = weight_bytes(weights);

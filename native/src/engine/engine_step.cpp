@@ -62,7 +62,8 @@ StepOutput EngineImpl::step(const StepInput& in) {
     SequenceState st;
     st.params = ns.params;
     if (!ns.has_seed) st.params.seed = seed_source_();
-    st.num_prompt_tokens = ns.prompt_tokens.empty() ? ns.num_prompt_tokens : static_cast<int64_t>(ns.prompt_tokens.size());
+    // recompute: prompt_tokens also holds the outputs so far, num_prompt_tokens says where they start
+    st.num_prompt_tokens = ns.num_prompt_tokens > 0 ? ns.num_prompt_tokens : static_cast<int64_t>(ns.prompt_tokens.size());
     for (size_t i = 0; i < ns.prompt_tokens.size(); i++) st.register_token(static_cast<int64_t>(i), ns.prompt_tokens[i]);
     seqs_[ns.seq_id] = std::move(st);
   }

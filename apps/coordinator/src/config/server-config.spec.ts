@@ -23,6 +23,13 @@ describe('server options', () => {
     const c = parse(['--model', '/models/Seed-OSS-36B-Instruct']);
     expect(c).toMatchObject({ modelDir: '/models/Seed-OSS-36B-Instruct', servedModelName: 'Seed-OSS-36B-Instruct', tp: 1, device: 'cpu', host: '127.0.0.1', port: 8000, maxModelLen: 0, requestTimeoutMs: 600_000, maxWaiting: 1024 });
     expect(c.redisUrl).toBeUndefined();
+    expect(c).toMatchObject({ stepTimeoutMs: 120_000, restartBudget: { maxRestarts: 5, windowMs: 600_000 }, drainTimeoutMs: 90_000 });
+  });
+
+  it('parses the supervision and drain options', () => {
+    const c = parse(['--model', 'm', '--step-timeout-ms', '3000', '--restart-budget', '2/60', '--drain-timeout-ms', '0']);
+    expect(c).toMatchObject({ stepTimeoutMs: 3000, restartBudget: { maxRestarts: 2, windowMs: 60_000 }, drainTimeoutMs: 0 });
+    expect(parse(['--model', 'm'], { TPSERVE_RESTART_BUDGET: '0' }).restartBudget.maxRestarts).toBe(0);
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -44,6 +51,7 @@ describe('server options', () => {
     [['--model', 'm', '--port', 'http'], {}, /--port <port>' argument 'http' is invalid/],
     [['--model', 'm', '--device', 'tpu'], {}, /--device <device>' argument 'tpu' is invalid\. Allowed choices are cpu, cuda/],
     [['--model', 'm', '--max-num-batched-tokens', '1.5'], {}, /--max-num-batched-tokens/],
+    [['--model', 'm', '--restart-budget', 'often'], {}, /--restart-budget <n\/s>' argument 'often' is invalid\. must be RESTARTS\/SECONDS/],
   ])('rejects %j %j', (argv, env, message) => {
     expect(() => parse(argv, env)).toThrow(message);
   });

@@ -9,6 +9,7 @@ import type { Device } from '../../../../libs/native/src/types';
 import type { CommChoice, RemoteWorkerOptions } from '../../../../libs/worker-group/src/worker-connect';
 import { parseWorkerAddresses } from '../../../../libs/worker-protocol/src/worker-address';
 import { tlsFilesFrom } from '../../../../libs/worker-protocol/src/worker-tls';
+import { parseRestartBudget, type RestartBudgetSpec } from '../../../../libs/worker-group/src/restart-budget';
 
 /** `workers`: ranks by address instead of tp spawned ones; `comm`; `remote`: TLS + connect timeout. */
 export interface ServerConfig extends WorkerGroupConfig {
@@ -33,6 +34,12 @@ export interface ServerConfig extends WorkerGroupConfig {
   /** CPU threads per rank (0: the cores split between ranks). */
   threadsPerRank: number;
   redisUrl?: string;
+  /** A step every rank must answer within; past it (and a failed Health) the rank is hung. */
+  stepTimeoutMs: number;
+  /** Worker-group restarts allowed per window; past it /health fails. */
+  restartBudget: RestartBudgetSpec;
+  /** SIGTERM: how long running and queued requests may take to finish. */
+  drainTimeoutMs: number;
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
@@ -70,6 +77,14 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
+function restartBudgetArg(value: string): RestartBudgetSpec {
+  try {
+    return parseRestartBudget(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
 const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   model: { flags: '--model <dir>', env: 'TPSERVE_MODEL', description: 'model directory (config.json, safetensors, tokenizer.json)' },
   tp: { flags: '--tp <n>', env: 'TPSERVE_TP', description: 'tensor-parallel degree: worker ranks', defaultValue: 1, parse: integerIn(1, 64) },
@@ -94,6 +109,9 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   workerTlsServerName: { flags: '--worker-tls-server-name <name>', env: 'TPSERVE_WORKER_TLS_SERVER_NAME', description: 'name the workers\' certificate carries, when not their address' },
   workerInsecure: { flags: '--worker-insecure', env: 'TPSERVE_WORKER_INSECURE', description: 'allow plaintext gRPC to --workers off loopback (trusted networks only)' },
   workerConnectTimeoutMs: { flags: '--worker-connect-timeout-ms <n>', env: 'TPSERVE_WORKER_CONNECT_TIMEOUT_MS', description: 'how long to wait for the --workers to accept connections', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
+  stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
+  restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
+  drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
 };
 
 /**
@@ -179,5 +197,9 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     threadsPerRank: option('threadsPerRank'),
     redisUrl: values.redisUrl || undefined,
     ...toWorkerGroupConfig(values),
+    stepTimeoutMs: option('stepTimeoutMs'),
+    // commander parses given values only; a default arrives as its text
+    restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
+    drainTimeoutMs: option('drainTimeoutMs'),
   };
 }

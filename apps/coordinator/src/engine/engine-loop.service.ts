@@ -1,35 +1,48 @@
-// EngineLoopService: owns the Scheduler and the StepExecutor (the worker group) and runs the one
-// step loop of the replica: schedule() → StepInput → step() on every rank → updateFromOutput →
-// each sequence's listener gets its new token (and forced tokens, see TokenForcer). Never two
-// steps at once; the loop runs while there is work and sleeps otherwise. A failed worker group
-// fails every live sequence with 503 and marks the engine unhealthy for /ready.
+// EngineLoopService: owns the Scheduler and the StepExecutor (the supervised worker group) and
+// runs the one step loop of the replica: schedule() → StepInput → step() on every rank →
+// updateFromOutput → each sequence's listener gets its new token (and forced tokens, see
+// TokenForcer). Never two steps at once; the loop runs while there is work and sleeps otherwise.
+// Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
+// replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
+// streams pause and continue. Past the restart budget the engine is broken for good (/health
+// 503). A throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { appendForcedTokens, remainingOutputRoom } from '../../../../libs/scheduler/src/forced-tokens';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
 import type { FinishedRequest } from '../../../../libs/scheduler/src/scheduler-output';
+import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
-import type { SequenceRequest } from './engine-request';
+import type { SequenceRequest, TokenEvent } from './engine-request';
+import { finishQuietly, LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
 import { buildStepInput } from './step-input-builder';
-
-interface LiveSequence {
-  request: SequenceRequest;
-}
+import { WorkerRecovery } from './worker-recovery';
 
 const IDLE_POLL_MS = 2;
+const DRAIN_POLL_MS = 50;
+
+const forcedEvent = (token: number): TokenEvent => ({ token, logprob: 0, topLogprobs: [], isForced: true });
 
 @Injectable()
 export class EngineLoopService implements OnModuleDestroy {
   private readonly logger = new Logger('EngineLoop');
   readonly scheduler: Scheduler<SamplingParams>;
-  private readonly live = new Map<number, LiveSequence>();
+  private readonly live: LiveSequences;
+  private readonly recovery: WorkerRecovery;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
-  private failure: OpenAiError | undefined;
+  /** Set once the restart budget is spent: the engine never generates again. */
+  private broken: OpenAiError | undefined;
+  /** The fault the loop must recover from before its next step. */
+  private pendingFault: WorkerGroupError | undefined;
   private isClosing = false;
+  /** A worker group is being replaced (/ready answers 503). */
+  isRecovering = false;
+  /** SIGTERM: no new requests, running ones finish (/ready answers 503). */
+  isDraining = false;
   /** Date.now() of the last completed step (or of start). */
   lastProgressAt = Date.now();
 
@@ -49,13 +62,27 @@ export class EngineLoopService implements OnModuleDestroy {
       enablePrefixCaching: true,
       eosTokenIds: runtime.eosTokenIds,
     });
-    for (let rank = 0; rank < runtime.executor.size; rank++) metrics.setWorkerUp(rank, true);
-    runtime.executor.onFailure((err) => this.fail(err));
+    this.live = new LiveSequences(
+      (id, err, request) => this.onListenerFault(id, err, request),
+      (id, err) => this.logListenerError(id, err),
+    );
+    this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
+    this.setWorkersUp(undefined);
+    runtime.executor.onFailure((err) => {
+      this.pendingFault ??= err;
+      if (err.rank !== undefined) this.metrics.setWorkerUp(err.rank, false);
+      this.kick();
+    });
   }
 
-  /** Whether the engine can take requests (the worker group has not failed). */
+  /** Why the engine can never serve again (restart budget spent), or undefined. */
+  get brokenReason(): string | undefined {
+    return this.broken?.message;
+  }
+
+  /** Whether the engine takes and serves requests now (not broken, recovering, draining or closing). */
   get isHealthy(): boolean {
-    return this.failure === undefined && !this.isClosing;
+    return this.broken === undefined && !this.isRecovering && !this.isDraining && !this.isClosing;
   }
 
   get isIdle(): boolean {
@@ -67,12 +94,13 @@ export class EngineLoopService implements OnModuleDestroy {
   }
 
   /**
-   * Queues a sequence; returns its id. Throws OpenAiError: 503 when the engine failed, 429 when
-   * the waiting queue is full, 400 when the prompt and max tokens do not fit the context.
+   * Queues a sequence; returns its id. Throws OpenAiError: 503 when the engine is broken or
+   * shutting down, 429 when the running slots and the waiting queue are full, 400 when the
+   * prompt and max tokens do not fit the context. During a recovery requests queue as usual.
    */
   submit(request: SequenceRequest): number {
-    if (this.failure) throw this.failure;
-    if (this.isClosing) throw new OpenAiError(503, 'the server is shutting down', null, 'shutting_down');
+    if (this.broken) throw this.broken;
+    if (this.isClosing || this.isDraining) throw new OpenAiError(503, 'The server is shutting down.', null, 'shutting_down');
     const requestId = this.nextRequestId++;
     try {
       this.scheduler.addRequest({
@@ -89,113 +117,196 @@ export class EngineLoopService implements OnModuleDestroy {
     } catch (err) {
       throw schedulerErrorToOpenAi(err);
     }
-    this.live.set(requestId, { request });
+    this.live.add(requestId, request);
     const forced = request.forcer?.start() ?? [];
-    if (forced.length > 0) this.force(requestId, forced);
+    // The tokens join the sequence before its first schedule(); its listener hears of them only
+    // after submit() returned the id (a stop string matching them must be able to abort it).
+    if (forced.length > 0) queueMicrotask(this.force(requestId, forced));
     this.kick();
     return requestId;
   }
 
   /** Stops a sequence (client gone, stop string matched); its blocks are freed by the next step. No more events. */
   abort(requestId: number): void {
-    if (!this.live.delete(requestId)) return;
+    if (this.live.delete(requestId) === undefined) return;
     this.scheduler.abortRequest(requestId);
     this.kick();
   }
 
-  /** Shutdown: live sequences end with a 503 (their clients get an error, not a hang). */
+  /**
+   * SIGTERM: refuse new requests (503 shutting_down, /ready 503) and let running and queued ones
+   * finish for up to `timeoutMs`. Resolves with the number still unfinished (onModuleDestroy
+   * ends them with an error).
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.isDraining = true;
+    const until = Date.now() + timeoutMs;
+    while (this.live.size > 0 && this.broken === undefined && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    return this.live.size;
+  }
+
+  /** Shutdown: sequences still live end with a 503 (their clients get an error, not a hang). */
   async onModuleDestroy(): Promise<void> {
     this.isClosing = true;
-    const error = new OpenAiError(503, 'The server is shutting down.', null, 'shutting_down');
-    for (const [id, seq] of [...this.live]) {
-      this.abort(id);
-      seq.request.listener.onFinish({ reason: 'error', error });
-    }
+    const error = new OpenAiError(503, 'The server shut down before this request finished.', null, 'shutting_down');
+    for (const id of this.live.ids()) this.scheduler.abortRequest(id);
+    this.live.finishAll({ reason: 'error', error });
     await this.loop;
   }
 
   private kick(): void {
-    if (this.loop !== undefined || this.failure) return;
+    if (this.loop !== undefined || this.broken || this.isClosing) return;
     this.loop = this.run().finally(() => {
       this.loop = undefined;
-      if (!this.failure && this.scheduler.numUnfinishedRequests > 0) this.kick();
+      if (this.pendingFault !== undefined || this.scheduler.numUnfinishedRequests > 0) this.kick();
     });
   }
 
   private async run(): Promise<void> {
-    try {
-      while (!this.failure) {
-        const out = this.scheduler.schedule(Date.now());
-        this.reportFinished(out.finishedRequests);
-        if (out.scheduled.length === 0) {
-          if (out.finishedIds.length > 0) {
-            await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
-          }
-          this.metrics.recordSchedulerStats(this.scheduler.getStats());
-          if (this.scheduler.numUnfinishedRequests === 0) return;
-          await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
-          continue;
-        }
-        const started = performance.now();
-        const result = await this.runtime.executor.step(buildStepInput(out, (id) => this.live.get(id)?.request));
-        this.lastProgressAt = Date.now();
-        this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
-        const samples = new Map(result.samples.map((s) => [s.seqId, s]));
-        const updates = this.scheduler.updateFromOutput(out, result.samples.map((s) => ({ requestId: s.seqId, token: s.token })));
-        for (const update of updates) {
-          const seq = this.live.get(update.requestId);
-          if (seq === undefined) continue;
-          const sample = samples.get(update.requestId);
-          seq.request.listener.onToken({ token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false });
-          if (update.finished !== undefined) {
-            this.reportFinished([update.finished]);
-          } else if (this.live.has(update.requestId)) {
-            const forced = seq.request.forcer?.onToken(update.token) ?? [];
-            if (forced.length > 0) this.force(update.requestId, forced);
-          }
-        }
-        this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    while (!this.broken && !this.isClosing) {
+      if (this.pendingFault !== undefined) {
+        await this.recover();
+        continue;
       }
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
+      try {
+        if (!(await this.runStep())) return;
+      } catch (err) {
+        // only executor / worker failures get here (listeners are contained): recover
+        this.pendingFault ??= err instanceof WorkerGroupError ? err : new WorkerGroupError(`the step failed: ${err instanceof Error ? err.message : String(err)}`, undefined, 'step_error');
+      }
     }
   }
 
-  /** Appends forced tokens (bounded by max tokens; filling it ends the sequence with 'length'). */
-  private force(requestId: number, tokens: number[]): void {
-    const seq = this.live.get(requestId);
-    if (seq === undefined) return;
+  /** One scheduler iteration; false when there is nothing left to do. */
+  private async runStep(): Promise<boolean> {
+    const out = this.scheduler.schedule(Date.now());
+    this.reportFinished(out.finishedRequests);
+    if (out.scheduled.length === 0) {
+      if (out.finishedIds.length > 0) {
+        await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
+      }
+      this.metrics.recordSchedulerStats(this.scheduler.getStats());
+      if (this.scheduler.numUnfinishedRequests === 0) return false;
+      await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
+      return true;
+    }
+    const started = performance.now();
+    const result = await this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens));
+    this.lastProgressAt = Date.now();
+    this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
+    const samples = new Map(result.samples.map((s) => [s.seqId, s]));
+    const updates = this.scheduler.updateFromOutput(out, result.samples.map((s) => ({ requestId: s.seqId, token: s.token })));
+    for (const update of updates) {
+      const seq = this.live.get(update.requestId);
+      if (seq === undefined) continue;
+      const sample = samples.get(update.requestId);
+      if (!this.live.token(update.requestId, { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false })) continue;
+      if (update.finished !== undefined) {
+        this.reportFinished([update.finished]);
+      } else if (this.live.has(update.requestId)) {
+        const forced = this.forcerTokens(update.requestId, seq, update.token);
+        if (forced.length > 0) this.force(update.requestId, forced)();
+      }
+    }
+    this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    return true;
+  }
+
+  /** The forcer's answer to a sampled token; a throwing forcer ends its request only. */
+  private forcerTokens(requestId: number, seq: SequenceRequest, token: number): number[] {
+    try {
+      return seq.forcer?.onToken(token) ?? [];
+    } catch (err) {
+      this.live.delete(requestId);
+      this.onListenerFault(requestId, err, seq);
+      return [];
+    }
+  }
+
+  /**
+   * Appends forced tokens now (bounded by max tokens; filling it ends the sequence with
+   * 'length') and returns the delivery of their events to the listener.
+   */
+  private force(requestId: number, tokens: number[]): () => void {
     const room = remainingOutputRoom(this.scheduler, requestId);
     const n = appendForcedTokens(this.scheduler, requestId, tokens);
-    for (const token of tokens.slice(0, n)) seq.request.listener.onToken({ token, logprob: 0, topLogprobs: [], isForced: true });
-    if (n >= room) {
-      this.live.delete(requestId);
-      this.scheduler.abortRequest(requestId);
-      seq.request.listener.onFinish({ reason: 'length' });
-    }
+    const isFull = n >= room;
+    // full: no token can follow; the request leaves the scheduler and the live set now
+    const request = isFull ? this.live.delete(requestId) : undefined;
+    if (isFull) this.scheduler.abortRequest(requestId);
+    return () => {
+      if (request === undefined) {
+        for (const token of tokens.slice(0, n)) if (!this.live.token(requestId, forcedEvent(token))) return;
+        return;
+      }
+      try {
+        for (const token of tokens.slice(0, n)) request.listener.onToken(forcedEvent(token));
+      } catch (err) {
+        return this.onListenerFault(requestId, err, request);
+      }
+      finishQuietly(request, { reason: 'length' }, (err) => this.logListenerError(requestId, err));
+    };
   }
 
   private reportFinished(finished: readonly FinishedRequest[]): void {
     for (const f of finished) {
-      const seq = this.live.get(f.requestId);
-      if (seq === undefined) continue;
-      this.live.delete(f.requestId);
       if (f.reason === 'error') {
-        seq.request.listener.onFinish({ reason: 'error', detail: f.detail, error: OpenAiError.invalid(f.detail ?? 'the request cannot be served', null, 'request_too_large') });
+        const error = OpenAiError.invalid(f.detail ?? 'the request cannot be served', null, 'request_too_large');
+        this.live.finish(f.requestId, { reason: 'error', detail: f.detail, error });
       } else {
-        seq.request.listener.onFinish({ reason: f.reason, detail: f.detail });
+        this.live.finish(f.requestId, { reason: f.reason, detail: f.detail });
       }
     }
   }
 
-  private fail(err: Error & { rank?: number }): void {
-    if (this.failure) return;
-    const where = err.rank === undefined ? 'the worker group' : `worker rank ${err.rank}`;
-    this.logger.error(`${where} failed: ${err.message}`);
-    for (let rank = 0; rank < this.runtime.executor.size; rank++) this.metrics.setWorkerUp(rank, err.rank === undefined ? false : rank !== err.rank);
-    this.failure = new OpenAiError(503, `The model workers failed (${where}: ${err.message}); the server cannot generate until it is restarted.`, null, 'worker_failure');
-    const sequences = [...this.live.values()];
-    this.live.clear();
-    for (const seq of sequences) seq.request.listener.onFinish({ reason: 'error', error: this.failure });
+  /** Replaces the worker group and re-admits every running sequence as a recompute. */
+  private async recover(): Promise<void> {
+    const fault = this.pendingFault as WorkerGroupError;
+    this.pendingFault = undefined;
+    this.isRecovering = true;
+    const started = performance.now();
+    try {
+      const info = await this.recovery.recover(fault);
+      const resumed = this.scheduler.resetAfterWorkerLoss(info.numKvBlocks);
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.recordRecovery(seconds, resumed.length);
+      this.logger.warn(`recovered in ${seconds.toFixed(2)} s: ${resumed.length} running request(s) resume by recompute, ${this.scheduler.getStats().numWaiting - resumed.length} more queued`);
+      this.setWorkersUp(undefined);
+      this.lastProgressAt = Date.now();
+    } catch (err) {
+      this.breakDown(err instanceof Error ? err.message : String(err));
+    } finally {
+      this.isRecovering = false;
+      this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    }
+  }
+
+  /** The restart budget is spent: every live and future request gets a 503 naming why. */
+  private breakDown(reason: string): void {
+    this.logger.error(`giving up: ${reason}`);
+    this.broken = new OpenAiError(503, `The model workers failed and cannot be restarted: ${reason}`, null, 'worker_failure');
+    for (const id of this.live.ids()) this.scheduler.abortRequest(id);
+    this.live.finishAll({ reason: 'error', error: this.broken });
+    for (let rank = 0; rank < this.runtime.executor.size; rank++) this.metrics.setWorkerUp(rank, false);
+  }
+
+  /** A listener threw: end that request alone with a 500, logged with its id. */
+  private onListenerFault(requestId: number, err: unknown, request?: SequenceRequest): void {
+    this.logListenerError(requestId, err);
+    this.scheduler.abortRequest(requestId);
+    const error = new OpenAiError(500, `Internal error while producing this response: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
+    const seq = request ?? this.live.delete(requestId);
+    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
+    this.kick();
+  }
+
+  private logListenerError(requestId: number, err: unknown): void {
+    this.logger.error(`request ${requestId}: its response handler threw, ending it alone: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+
+  private setWorkersUp(downRank: number | undefined): void {
+    for (let rank = 0; rank < this.runtime.executor.size; rank++) this.metrics.setWorkerUp(rank, rank !== downRank);
   }
 }

@@ -7,14 +7,20 @@ import { ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-te
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
 import type { ModelInfo } from '../../../../libs/native/src/types';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
-import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
+import { SupervisedWorkerGroup } from '../../../../libs/worker-group/src/supervised-worker-group';
+import type { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import type { ServerConfig } from '../config/server-config';
 
-/** A StepExecutor that can fail as a whole (a dead rank) and be closed: WorkerGroup, or a fake in tests. */
+/** A StepExecutor that can fail as a whole (a dead or hung rank), be replaced and be closed: SupervisedWorkerGroup. */
 export interface EngineExecutor extends StepExecutor {
-  onFailure(listener: (err: Error & { rank?: number }) => void): void;
+  /** Called on every fault of the current group. */
+  onFailure(listener: (err: WorkerGroupError) => void): void;
+  /** Fences the current group and starts a new one; resolves with its model info. */
+  restart(): Promise<ModelInfo>;
   close(): Promise<void>;
   readonly size: number;
+  /** Process ids of the current ranks. */
+  readonly pids: number[];
 }
 
 /** Throws a clear Error when config.json's heads cannot be split `tp` ways. */
@@ -51,7 +57,7 @@ export class ModelRuntime {
     log(config.workers
       ? `connecting to ${config.tp} ${config.device} worker rank(s) at ${config.workers.join(', ')} for ${config.modelDir}`
       : `starting ${config.tp} ${config.device} worker rank(s) for ${config.modelDir}`);
-    const group = await WorkerGroup.start({
+    const group = await SupervisedWorkerGroup.start({
       modelDir: config.modelDir,
       device: config.device,
       tp: config.tp,
@@ -60,6 +66,7 @@ export class ModelRuntime {
       remote: config.remote,
       kvCacheBytes: config.kvCacheBytes || undefined,
       numThreadsPerRank: config.threadsPerRank || undefined,
+      stepTimeoutMs: config.stepTimeoutMs,
     });
     try {
       return ModelRuntime.create(config, tokenizer, renderer, group);

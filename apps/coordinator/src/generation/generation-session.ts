@@ -83,7 +83,8 @@ export class GenerationSession<P> {
   private onToken(i: number, event: TokenEvent): void {
     if (!this.isOpen[i]) return;
     const now = performance.now();
-    if (!this.hasFirstToken) {
+    // TTFT is the model's first token: forced ones (thinking budget) need no forward pass
+    if (!this.hasFirstToken && !event.isForced) {
       this.hasFirstToken = true;
       this.timings.onFirstToken?.((now - this.startedAt) / 1000);
     } else if (this.lastTokenAt[i] > 0 && !event.isForced) {

@@ -1,6 +1,8 @@
-// GET /health: the process is alive (always 200 while it answers). GET /ready: 200 only when the
-// model is loaded, the worker group is healthy and the engine loop is idle or made progress in
-// the last READY_STALL_MS; else 503 with the reason (for Kubernetes readiness probes).
+// GET /health: liveness. 200 while the engine can serve, even while it replaces a failed worker
+// group; 503 with the reason once the restart budget is spent, so the orchestrator replaces the
+// pod. GET /ready: 200 only when the engine takes and serves requests now: not restarting a
+// worker group, not draining for shutdown, not broken, and idle or making progress in the last
+// READY_STALL_MS; else 503 with the reason (Kubernetes readiness probes).
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { EngineLoopService } from '../engine/engine-loop.service';
@@ -13,8 +15,10 @@ export class HealthController {
   constructor(@Inject(EngineLoopService) private readonly engine: EngineLoopService) {}
 
   @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(@Res() res: ServerResponse): void {
+    const reason = this.engine.brokenReason;
+    if (reason === undefined) sendJson(res, 200, { status: 'ok' });
+    else sendJson(res, 503, { status: 'failed', reason });
   }
 
   @Get('ready')
@@ -25,9 +29,12 @@ export class HealthController {
   }
 
   private notReadyReason(): string | undefined {
-    if (!this.engine.isHealthy) return 'the worker group failed or the server is shutting down';
-    const stalledMs = Date.now() - this.engine.lastProgressAt;
-    if (!this.engine.isIdle && stalledMs > READY_STALL_MS) return `the engine made no progress for ${Math.round(stalledMs / 1000)} s`;
+    const e = this.engine;
+    if (e.brokenReason !== undefined) return e.brokenReason;
+    if (e.isDraining || !e.isHealthy && !e.isRecovering) return 'the server is shutting down';
+    if (e.isRecovering) return 'the worker group is restarting after a fault';
+    const stalledMs = Date.now() - e.lastProgressAt;
+    if (!e.isIdle && stalledMs > READY_STALL_MS) return `the engine made no progress for ${Math.round(stalledMs / 1000)} s`;
     return undefined;
   }
 }

@@ -26,6 +26,9 @@ export class MetricsService {
   private readonly stepDuration = new Histogram({ name: METRIC.stepDurationSeconds, help: 'Duration of one engine step (all ranks)', buckets: STEP_BUCKETS, registers: [this.registry] });
   private readonly stepTokens = new Histogram({ name: METRIC.stepBatchedTokens, help: 'Tokens computed per engine step', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], registers: [this.registry] });
   private readonly workerUp = new Gauge({ name: METRIC.workerUp, help: '1 while the worker rank is healthy', labelNames: METRIC_LABELS.workerUp, registers: [this.registry] });
+  private readonly restarts = new Counter({ name: METRIC.workerRestartsTotal, help: 'Worker-group restarts after a fault, by cause (exit, hang, step_error, load)', labelNames: METRIC_LABELS.workerRestartsTotal, registers: [this.registry] });
+  private readonly recoveryDuration = new Histogram({ name: METRIC.recoveryDurationSeconds, help: 'Time from a worker fault to a serving group again', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers: [this.registry] });
+  private readonly resumed = new Counter({ name: METRIC.requestsResumedTotal, help: 'Running sequences re-admitted as recompute after a worker restart', registers: [this.registry] });
   private lastPreemptions = 0;
 
   constructor() {
@@ -69,6 +72,15 @@ export class MetricsService {
 
   setWorkerUp(rank: number, isUp: boolean): void {
     this.workerUp.set({ rank: String(rank) }, isUp ? 1 : 0);
+  }
+
+  recordRestart(cause: string): void {
+    this.restarts.inc({ cause });
+  }
+
+  recordRecovery(seconds: number, numResumed: number): void {
+    this.recoveryDuration.observe(seconds);
+    if (numResumed > 0) this.resumed.inc(numResumed);
   }
 
   render(): Promise<string> {

@@ -1,0 +1,56 @@
+// Scheduler.resetAfterWorkerLoss: the workers were replaced mid-step; every running request is
+// recomputed on fresh workers (a new FakeWorker: no sequences, empty KV) and every output equals
+// the fault-free run's (the fake model's reference continuation).
+import { describe, expect, it } from 'vitest';
+import { FakeWorker } from './testing/fake-worker';
+import { Harness, range, referenceOutput, VOCAB_SIZE } from './testing/harness';
+
+function freshWorker(h: Harness, numBlocks: number): FakeWorker {
+  const worker = new FakeWorker(numBlocks, h.scheduler.config.blockSize, VOCAB_SIZE, (id) => h.scheduler.getRequest(id)?.allTokens ?? []);
+  (h as { worker: FakeWorker }).worker = worker;
+  return worker;
+}
+
+describe('Scheduler: recovery after worker loss', () => {
+  it('recomputes every running request on new workers and loses no token', () => {
+    const h = new Harness({ maxNumSeqs: 4, numBlocks: 32 });
+    const prompts = [range(5, 1), range(7, 10), range(3, 20), range(6, 30), range(4, 40)];
+    prompts.forEach((p, i) => h.add(i + 1, p, { maxTokens: 12 }));
+    for (let i = 0; i < 4; i++) h.step();
+    // the step in flight is lost with the workers
+    const lost = h.scheduler.schedule();
+    expect(lost.scheduled.length).toBeGreaterThan(0);
+    const wasRunning = h.scheduler.resetAfterWorkerLoss(24);
+    expect(wasRunning.sort()).toEqual([1, 2, 3, 4]);
+    expect(h.scheduler.getStats()).toMatchObject({ numRunning: 0, numWaiting: 5, numFreeBlocks: 24, numPreemptions: 0 });
+    freshWorker(h, 24);
+    const first = h.scheduler.schedule();
+    expect(first.finishedIds).toEqual([]); // the new workers know no sequence to forget
+    expect(first.newRequests[0].requestId).toBe(1); // FCFS order survives the reset
+    // a recompute covers prompt + outputs so far, and the original prompt length stays the prompt
+    const one = first.scheduled.find((s) => s.requestId === 1)!;
+    expect(one.startPos).toBe(0);
+    expect(one.tokens).toEqual(h.scheduler.getRequest(1)!.allTokens.slice(0, one.tokens.length));
+    expect(first.newRequests.find((r) => r.requestId === 1)!.numPromptTokens).toBe(5);
+    h.record(h.scheduler.updateFromOutput(first, h.worker.step(first)));
+    h.runToCompletion();
+    prompts.forEach((p, i) => {
+      expect(h.outputs.get(i + 1)).toEqual(referenceOutput(p, 12));
+      expect(h.finished.get(i + 1)?.reason).toBe('length');
+    });
+    expect(h.scheduler.kvCache.numFreeBlocks).toBe(24);
+  });
+
+  it('keeps waiting requests and aborts queued before the loss', () => {
+    const h = new Harness({ maxNumSeqs: 2 });
+    [1, 2, 3].forEach((id) => h.add(id, range(4, id * 5), { maxTokens: 6 }));
+    h.step();
+    h.scheduler.abortRequest(2);
+    h.scheduler.resetAfterWorkerLoss(32);
+    freshWorker(h, 32);
+    h.runToCompletion();
+    expect(h.finished.get(2)?.reason).toBe('abort');
+    expect(h.outputs.get(1)).toEqual(referenceOutput(range(4, 5), 6));
+    expect(h.outputs.get(3)).toEqual(referenceOutput(range(4, 15), 6));
+  });
+});
