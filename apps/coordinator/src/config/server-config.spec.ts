@@ -32,6 +32,18 @@ describe('server options', () => {
     expect(parse(['--model', 'm'], { TPSERVE_RESTART_BUDGET: '0' }).restartBudget.maxRestarts).toBe(0);
   });
 
+  it('takes ranks by address: tp from the list, communicator, mutual TLS files', () => {
+    const c = parse(['--model', 'm', '--workers', '10.0.0.2:50051, 10.0.0.3:50051', '--comm', 'gloo', '--worker-tls-cert', 'c.pem', '--worker-tls-key', 'k.pem', '--worker-tls-ca', 'ca.pem']);
+    expect(c).toMatchObject({ tp: 2, workers: ['10.0.0.2:50051', '10.0.0.3:50051'], comm: 'gloo' });
+    expect(c.remote).toEqual({ tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: 'ca.pem' }, tlsServerName: undefined, insecure: false, connectTimeoutMs: 120_000 });
+    expect(parse(['--model', 'm']).workers).toBeUndefined();
+    expect(() => parse(['--model', 'm', '--workers', 'a:1,b:2', '--tp', '4'])).toThrow('--tp 4 disagrees with the 2 --workers addresses');
+    expect(() => parse(['--model', 'm', '--workers', 'a:1,b'])).toThrow("worker address 'b' is not host:port");
+    expect(() => parse(['--model', 'm', '--workers', 'a:1', '--worker-tls-cert', 'c.pem'])).toThrow('--worker-tls-key, --worker-tls-ca missing');
+    expect(() => parse(['--model', 'm', '--comm', 'mpi'])).toThrow(/mpi/);
+    expect(parse(['--model', 'm'], { TPSERVE_WORKERS: 'a:1,b:2', TPSERVE_WORKER_INSECURE: '1' })).toMatchObject({ tp: 2, comm: 'auto', remote: { insecure: true } });
+  });
+
   it('reads the environment, and flags win over it', () => {
     const env = { TPSERVE_MODEL: 'rel/dir', TPSERVE_TP: '4', TPSERVE_DEVICE: 'cuda', TPSERVE_PORT: '9000', TPSERVE_MAX_NUM_SEQS: '8', TPSERVE_SERVED_MODEL_NAME: 'seed', TPSERVE_REDIS_URL: 'redis://r:6379', TPSERVE_KV_CACHE_BYTES: '1073741824' };
     const c = parse(['--port', '9001'], env);
