@@ -105,10 +105,12 @@ export class NetnsHosts {
   }
 
   /** Starts `tpserve worker` inside host i on a fixed port; resolves once it listens. */
-  startWorker(i: number, bin: string, args: string[], port = 50051, timeoutMs = 60_000): Promise<HostWorker> {
+  startWorker(i: number, bin: string, args: string[], o: { port: number; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<HostWorker> {
     const { name, ip: address } = this.hosts[i];
-    const child = spawn('ip', ['netns', 'exec', name, process.execPath, bin, 'worker', '--host', address, '--port', String(port), ...args], {
+    const timeoutMs = o.timeoutMs ?? 60_000;
+    const child = spawn('ip', ['netns', 'exec', name, process.execPath, bin, 'worker', '--host', address, '--port', String(o.port), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
     });
     const errText: string[] = [];
     child.stderr!.on('data', (d: Buffer) => errText.push(d.toString()));
