@@ -18,6 +18,13 @@ describe('worker addresses', () => {
     expect(() => parseWorkerAddresses('a:1,a:1')).toThrow("worker address 'a:1' appears twice");
   });
 
+  it('derives the ranks of a LeaderWorkerSet group from its pod variables', () => {
+    const env = { LWS_LEADER_ADDRESS: 'tpserve-0.tpserve.serving', LWS_GROUP_SIZE: '3' };
+    expect(parseWorkerAddresses('lws', env)).toEqual(['127.0.0.1:50051', 'tpserve-0-1.tpserve.serving:50051', 'tpserve-0-2.tpserve.serving:50051']);
+    expect(parseWorkerAddresses('lws:7000', { LWS_LEADER_ADDRESS: 'a-2.a.ns.svc.cluster.local', LWS_GROUP_SIZE: '2' })).toEqual(['127.0.0.1:7000', 'a-2-1.a.ns.svc.cluster.local:7000']);
+    expect(() => parseWorkerAddresses('lws', {})).toThrow('--workers lws needs LWS_LEADER_ADDRESS and LWS_GROUP_SIZE');
+  });
+
   it('counts only loopback as loopback', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['10.0.0.2', '0.0.0.0', '128.0.0.1', 'example.com', '::']) expect(isLoopbackHost(h)).toBe(false);

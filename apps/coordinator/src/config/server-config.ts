@@ -101,7 +101,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
   threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
   redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for keys, limits and usage (optional)' },
-  workers: { flags: '--workers <list>', env: 'TPSERVE_WORKERS', description: 'running `tpserve worker` ranks host:port,host:port,... (rank order) instead of spawning --tp local ones', parse: parseWorkerAddresses },
+  workers: { flags: '--workers <list>', env: 'TPSERVE_WORKERS', description: 'running `tpserve worker` ranks host:port,host:port,... (rank order), or lws[:PORT] for a LeaderWorkerSet group, instead of spawning --tp local ones', parse: (v: string) => parseWorkerAddresses(v) },
   comm: { flags: '--comm <backend>', env: 'TPSERVE_COMM', description: 'CPU collectives: auto (shared memory on one host, Gloo across hosts), shm or gloo', defaultValue: 'auto', choices: ['auto', 'shm', 'gloo'] },
   workerTlsCert: { flags: '--worker-tls-cert <file>', env: 'TPSERVE_WORKER_TLS_CERT', description: 'client certificate (PEM) for mutual TLS to the --workers' },
   workerTlsKey: { flags: '--worker-tls-key <file>', env: 'TPSERVE_WORKER_TLS_KEY', description: 'private key (PEM) of that certificate' },
