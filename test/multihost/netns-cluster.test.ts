@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../libs/tiny-model/src/make-tiny-model';
 import { expectLogitsClose } from '../helpers/logits-compare';
-import { NetnsHosts, type HostWorker } from '../helpers/netns-hosts';
+import { NetnsHosts, type HostWorker } from '../../apps/cli/src/bench/netns-hosts';
 import { makeTempDir, removeDir, writeRandomCheckpoint, type RandomCheckpoint } from '../helpers/random-checkpoint';
 import { parseMetrics, startServer, TPSERVE_BIN, REPO_ROOT, type ServerProcess } from '../helpers/server-process';
 import { makeTestCerts, type TestCerts } from '../helpers/test-certs';

@@ -1,4 +1,4 @@
-// Network namespaces as "hosts" for the multi-host tests (root + iproute2): a bridge in the root
+// Network namespaces as "hosts" for the multi-host tests and benchmark (root + iproute2): a bridge in the root
 // namespace and one veth-joined namespace per host, each with its own address on a private
 // /24, so the ranks share no loopback, no network namespace and meet only over TCP. Everything
 // is named after this process id, made by the test and removed by it (also after a failure).
