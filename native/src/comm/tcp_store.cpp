@@ -27,33 +27,27 @@ addrinfo* resolve(const std::string& host, int port, bool passive) {
   return result;
 }
 
-// false when the peer closed the connection (or the socket was shut down)
-bool read_all(int fd, void* data, size_t bytes) {
-  auto* p = static_cast<char*>(data);
+// One loop for both directions; false when the peer closed the connection (or it was shut down).
+template <typename Io, typename Ptr>
+bool transfer_all(Io io, Ptr data, size_t bytes) {
   while (bytes > 0) {
-    ssize_t n = ::recv(fd, p, bytes, 0);
+    ssize_t n = io(data, bytes);
     if (n <= 0) {
       if (n < 0 && errno == EINTR) continue;
       return false;
     }
-    p += n;
+    data += n;
     bytes -= static_cast<size_t>(n);
   }
   return true;
 }
 
+bool read_all(int fd, void* data, size_t bytes) {
+  return transfer_all([fd](char* p, size_t n) { return ::recv(fd, p, n, 0); }, static_cast<char*>(data), bytes);
+}
+
 bool write_all(int fd, const void* data, size_t bytes) {
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    ssize_t n = ::send(fd, p, bytes, MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    bytes -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer_all([fd](const char* p, size_t n) { return ::send(fd, p, n, MSG_NOSIGNAL); }, static_cast<const char*>(data), bytes);
 }
 
 bool read_u32(int fd, uint32_t& v) { return read_all(fd, &v, 4); }  // little-endian hosts only
