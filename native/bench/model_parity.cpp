@@ -20,7 +20,7 @@
 #include "tpserve/engine.h"
 
 #ifdef TPSERVE_WITH_CUDA
-#include "kernels/cuda/graph_runner.h"
+#include "engine/cuda_graph_runner.h"
 #include "model/decoder.h"
 #include "tpserve/model_weights.h"
 #endif

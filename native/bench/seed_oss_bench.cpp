@@ -29,8 +29,8 @@ int main() {
 #include <nlohmann/json.hpp>
 
 #include "engine/cuda_backend.h"
+#include "engine/cuda_graph_runner.h"
 #include "kernels/cuda/cuda_check.cuh"
-#include "kernels/cuda/graph_runner.h"
 #include "kernels/cuda/random_fill.h"
 #include "model/decoder.h"
 

@@ -1,4 +1,5 @@
 // rms_norm(): every SIMD path and weight dtype against a double reference; in place; bad shapes.
+// add_rms_norm(): the residual sum stored back, then the norm of it; aliasing outputs throw.
 // Run: ctest -R RmsNorm
 #include "kernels/cpu/rms_norm.h"
 
@@ -43,6 +44,35 @@ TEST(RmsNorm, MatchesReferenceOnEveryPathAndDtype) {
             EXPECT_LT(test::rel_error(x, want), 1e-5);
           }
   }
+}
+
+TEST(AddRmsNorm, AddsTheResidualThenNormsOnEveryPath) {
+  for (cpu::Isa isa : test::available_isas()) {
+    test::IsaScope scope(isa);
+    for (int64_t dim : {37, 128})
+      for (int64_t rows : {1, 9}) {
+        auto res = test::random_floats(static_cast<size_t>(rows * dim), 4, -2.f, 2.f);
+        const auto x = test::random_floats(res.size(), 5, -2.f, 2.f);
+        auto wv = test::random_floats(static_cast<size_t>(dim), 6, 0.5f, 1.5f);
+        Tensor w = test::make_tensor(DType::BF16, {dim}, wv);
+        std::vector<float> sum(res.size());
+        std::vector<double> want_res(res.size());
+        for (size_t i = 0; i < res.size(); i++) sum[i] = res[i] + x[i], want_res[i] = sum[i];
+        const auto want = reference(sum, wv, 1e-6f, rows, dim);
+        auto out = test::nan_filled(res.size());
+        cpu::add_rms_norm(res.data(), x.data(), w, 1e-6f, rows, dim, out.data());
+        EXPECT_LT(test::rel_error(res, want_res), 1e-7) << "dim=" << dim << " isa=" << cpu::isa_name(isa);
+        EXPECT_LT(test::rel_error(out, want), 1e-5) << "dim=" << dim << " isa=" << cpu::isa_name(isa);
+      }
+  }
+}
+
+TEST(AddRmsNorm, RejectsAnOutputAliasingItsInputs) {
+  auto wv = test::random_floats(4, 1);
+  Tensor w = test::make_tensor(DType::F32, {4}, wv);
+  std::vector<float> res(4, 1.f), x(4, 2.f);
+  EXPECT_THROW(cpu::add_rms_norm(res.data(), x.data(), w, 1e-6f, 1, 4, res.data()), Error);
+  EXPECT_THROW(cpu::add_rms_norm(res.data(), x.data(), w, 1e-6f, 1, 4, x.data()), Error);
 }
 
 TEST(RmsNorm, RejectsWeightOfTheWrongSize) {

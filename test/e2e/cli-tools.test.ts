@@ -37,6 +37,20 @@ describe('tpserve chat-template', () => {
     expect(res.stdout).toBe(c.expected);
   });
 
+  it('passes unknown top-level keys to the template, as apply_chat_template(**kwargs) does', async () => {
+    // the reference case's use_json_tooldef sits at the top level, beside messages (Python's output)
+    const c = readSeedOssJson<Record<string, { context: Record<string, unknown>; expected: string }>>('chat_template_extra_cases.json').use_json_tooldef;
+    expect(c.context.use_json_tooldef).toBe(true);
+    const input = path.join(dir, 'top-level-kwargs.json');
+    fs.writeFileSync(input, JSON.stringify(c.context));
+    const res = await runCli(['chat-template', '--model', model, '--input', input]);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe(c.expected);
+    const { use_json_tooldef: _, ...withoutKey } = c.context;
+    fs.writeFileSync(input, JSON.stringify(withoutKey));
+    expect((await runCli(['chat-template', '--model', model, '--input', input])).stdout).not.toBe(c.expected);
+  });
+
   it('renders thinking_budget 0 with the prefilled think block and no trailing newline', async () => {
     const input = path.join(dir, 'budget0.json');
     fs.writeFileSync(input, JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], thinking_budget: 0, add_generation_prompt: true }));

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC } from '../../libs/metrics/src/metric-names';
 import { makeTinyModel } from '../../libs/tiny-model/src/make-tiny-model';
 import { parseMetrics, startServer, type ServerProcess } from '../helpers/server-process';
 
@@ -178,10 +179,14 @@ describe('models, health, readiness, metrics', () => {
     expect(metrics.has('tpserve_kv_cache_usage_ratio')).toBe(true);
   });
 
-  it('frees a disconnected client\'s sequence', async () => {
+  it('frees a disconnected client\'s sequence, ending it early', async () => {
+    const generated = async (): Promise<number> =>
+      parseMetrics(await (await fetch(`${server.baseUrl}/metrics`)).text()).get(METRIC.generationTokensTotal) ?? 0;
+    const before = await generated();
     const controller = new AbortController();
+    // ignore_eos: only the disconnect can end it before 2000 tokens
     const stream = await server.client.chat.completions.create(
-      { model: MODEL, messages: USER, max_tokens: 2000, temperature: 0, stream: true, stream_options: { include_usage: true } },
+      { model: MODEL, messages: USER, max_tokens: 2000, temperature: 0, stream: true, stream_options: { include_usage: true }, ignore_eos: true } as never,
       { signal: controller.signal },
     );
     let n = 0;
@@ -193,7 +198,12 @@ describe('models, health, readiness, metrics', () => {
     expect(n).toBe(3);
     for (let i = 0; i < 50; i++) {
       const metrics = parseMetrics(await (await fetch(`${server.baseUrl}/metrics`)).text());
-      if (metrics.get('tpserve_num_requests_running') === 0 && metrics.get('tpserve_kv_cache_usage_ratio') === 0) return;
+      if (metrics.get('tpserve_num_requests_running') === 0 && metrics.get('tpserve_kv_cache_usage_ratio') === 0) {
+        const numGenerated = (await generated()) - before;
+        expect(numGenerated).toBeGreaterThanOrEqual(2);
+        expect(numGenerated).toBeLessThan(2000); // stopped by the disconnect, not by max_tokens
+        return;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the aborted sequence still holds KV blocks');

@@ -42,8 +42,10 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function spawnRedis(port: number): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+/** `dataDir`: keep an append-only file there, fsynced per write (survives a SIGKILL). */
+function spawnRedis(port: number, dataDir?: string): ChildProcess {
+  const persistence = dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'yes'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.on('error', () => undefined);
@@ -57,9 +59,10 @@ function endByPid(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return exited;
 }
 
-export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer> {
+export async function startRedisServer(options: { dataDir?: string; timeoutMs?: number } = {}): Promise<RedisServer> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const port = await freePort();
-  let child = spawnRedis(port);
+  let child = spawnRedis(port, options.dataDir);
   await waitForPing(port, timeoutMs);
   return {
     port,
@@ -67,7 +70,7 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
     kill: () => endByPid(child, 'SIGKILL'),
     restart: async () => {
       await endByPid(child, 'SIGKILL');
-      child = spawnRedis(port);
+      child = spawnRedis(port, options.dataDir);
       await waitForPing(port, timeoutMs);
     },
     stop: () => endByPid(child, 'SIGTERM'),

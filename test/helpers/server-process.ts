@@ -16,6 +16,8 @@ export interface ServerProcess {
   client: OpenAI;
   /** Everything the server printed on stderr so far. */
   stderr(): string;
+  /** Everything the server printed on stdout so far (Nest's warn and log lines go there). */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export function startServer(modelDir: string, args: string[] = [], env: NodeJS.P
   });
   const errText: string[] = [];
   child.stderr!.on('data', (d: Buffer) => errText.push(d.toString()));
+  const outText: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => outText.push(d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -55,6 +59,7 @@ export function startServer(modelDir: string, args: string[] = [], env: NodeJS.P
         baseUrl,
         client: new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 }),
         stderr: () => errText.join(''),
+        stdout: () => outText.join(''),
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGTERM');

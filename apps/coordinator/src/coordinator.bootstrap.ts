@@ -11,11 +11,13 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { ServerConfig } from './config/server-config';
+import { openStore } from '../../../libs/store/src/open-store';
+import { RedisStore } from '../../../libs/store/src/redis-store';
 import { AppModule } from './app.module';
 import { EngineLoopService } from './engine/engine-loop.service';
 import { ModelRuntime } from './engine/model-runtime';
-import { jsonBodyMiddleware } from './http/json-body.middleware';
-import { OpenAiExceptionFilter } from './http/openai-exception.filter';
+import { installHttpPipeline } from './http/http-pipeline';
+import { HardenedExpressAdapter } from './http/http-server';
 
 export interface RunningCoordinator {
   app: INestApplication;
@@ -29,18 +31,23 @@ const LOG_LEVELS: LogLevel[] = ['error', 'warn'];
 
 export async function startCoordinator(config: ServerConfig, log: (line: string) => void): Promise<RunningCoordinator> {
   const runtime = await ModelRuntime.load(config, log);
+  const store = openStore(config.redisUrl, log);
+  // Redis down at start is not fatal: requests that need it get 503 until it answers
+  if (store instanceof RedisStore && !(await store.waitUntilReady(3000))) log('redis: not reachable yet; serving, with 503 store_unavailable until it is');
   let app: INestApplication;
   try {
-    app = await NestFactory.create(AppModule.register(runtime), { bodyParser: false, logger: LOG_LEVELS, abortOnError: false });
-    app.use(jsonBodyMiddleware(config.maxBodyBytes));
-    app.useGlobalFilters(new OpenAiExceptionFilter());
+    const adapter = new HardenedExpressAdapter({
+      headerTimeoutMs: config.httpHeaderTimeoutMs, bodyTimeoutMs: config.httpBodyTimeoutMs, idleTimeoutMs: config.httpIdleTimeoutMs, maxConnections: config.maxConnections,
+    });
+    app = await NestFactory.create(AppModule.register(runtime, store), adapter, { bodyParser: false, logger: LOG_LEVELS, abortOnError: false });
+    installHttpPipeline(app, config.maxBodyBytes);
     await app.listen(config.port, config.host);
   } catch (err) {
     await runtime.close();
+    await store.close();
     throw err;
   }
   const server = app.getHttpServer() as Server;
-  server.keepAliveTimeout = 65_000; // longer than typical gateway idle timeouts
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -51,6 +58,7 @@ export async function startCoordinator(config: ServerConfig, log: (line: string)
       await app.close();
       clearTimeout(force);
       await runtime.close();
+      await store.close();
     })());
   const drain = (timeoutMs: number): Promise<number> => app.get(EngineLoopService).drain(timeoutMs);
   return { app, port, drain, close };

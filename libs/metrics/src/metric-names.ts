@@ -29,3 +29,31 @@ export const METRIC_LABELS = {
   workerUp: ['rank'],
   workerRestartsTotal: ['cause'],
 } as const;
+
+/**
+ * vLLM's names for the same values (docs.vllm.ai, "Production Metrics", V1), each with the
+ * `model_name` label, so the Gateway API Inference Extension's endpoint picker, KEDA /
+ * production-stack autoscaling and vLLM's Grafana dashboards read tpserve as they read vLLM.
+ * Counters are registered with their exposed `_total` name.
+ */
+export const VLLM_METRIC = {
+  numRequestsRunning: 'vllm:num_requests_running',
+  numRequestsWaiting: 'vllm:num_requests_waiting',
+  /** Fraction of KV blocks in use, 0..1 (despite the name). */
+  kvCacheUsagePerc: 'vllm:kv_cache_usage_perc',
+  promptTokensTotal: 'vllm:prompt_tokens_total',
+  generationTokensTotal: 'vllm:generation_tokens_total',
+  timeToFirstTokenSeconds: 'vllm:time_to_first_token_seconds',
+  interTokenLatencySeconds: 'vllm:inter_token_latency_seconds',
+  e2eRequestLatencySeconds: 'vllm:e2e_request_latency_seconds',
+  requestSuccessTotal: 'vllm:request_success_total',
+  numPreemptionsTotal: 'vllm:num_preemptions_total',
+  /** In tokens, as vLLM counts them. */
+  prefixCacheQueriesTotal: 'vllm:prefix_cache_queries_total',
+  prefixCacheHitsTotal: 'vllm:prefix_cache_hits_total',
+} as const;
+
+export const VLLM_LABELS = {
+  model: ['model_name'],
+  requestSuccessTotal: ['model_name', 'finished_reason'],
+} as const;

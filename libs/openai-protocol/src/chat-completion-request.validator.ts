@@ -2,10 +2,10 @@
 // OpenAiError naming the parameter. Model existence and context length are checked by the server
 // (they need the model); everything that needs only the body is checked here.
 // Tests: request-validators.spec.ts.
-import { readMessages, readTools, type ValidatedChatMessage } from './chat-messages.validator';
-import { MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
+import { MESSAGES_SCHEMA, readMessages, readTools, TOOLS_SCHEMA, type ValidatedChatMessage } from './chat-messages.validator';
+import { GENERATION_FIELDS, MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
-import { FieldReader, isObject, typeName, type JsonObject } from './request-fields';
+import { bodyChecker, given, isObject, optional, typeName, type FieldSchemas, type JsonObject } from './request-schema';
 import type { ChatCompletionTool } from './tool-call.types';
 
 /** 'none' | 'auto' | 'required' | a named function that is in `tools`. */
@@ -16,14 +16,34 @@ export interface ChatCompletionParams extends GenerationParams {
   /** null when absent or empty. */
   tools: ChatCompletionTool[] | null;
   toolChoice: ToolChoice;
+  /** false: at most one tool call is returned (OpenAI's parallel_tool_calls). */
+  parallelToolCalls: boolean;
   /** Seed-OSS thinking budget: -1 unlimited, 0 no thinking; undefined when not given. */
   thinkingBudget?: number;
   /** Extra template variables, thinking_budget removed (it is `thinkingBudget`). */
   chatTemplateKwargs: JsonObject | null;
 }
 
-function readToolChoice(f: FieldReader, tools: ChatCompletionTool[] | null): ToolChoice {
-  const value = f.raw('tool_choice');
+/**
+ * The fields of a chat body: one schema per field (add a field's schema here; its meaning goes in
+ * validateChatCompletionRequest). tool_choice and response_format take their shape here and their
+ * rules below.
+ */
+export const CHAT_FIELDS: FieldSchemas = {
+  ...GENERATION_FIELDS,
+  messages: MESSAGES_SCHEMA,
+  tools: TOOLS_SCHEMA,
+  tool_choice: optional({ type: ['string', 'object'] }),
+  parallel_tool_calls: optional({ type: 'boolean' }),
+  response_format: optional({ type: 'object' }),
+  logprobs: optional({ type: 'boolean' }),
+  top_logprobs: optional({ type: 'integer', minimum: 0, maximum: MAX_TOP_LOGPROBS }),
+  chat_template_kwargs: optional({ type: 'object' }),
+};
+const checkChatBody = bodyChecker(CHAT_FIELDS);
+
+function readToolChoice(body: JsonObject, tools: ChatCompletionTool[] | null): ToolChoice {
+  const value = given<string | JsonObject>(body, 'tool_choice');
   if (value === undefined) return tools === null ? 'none' : 'auto';
   if (typeof value === 'string') {
     if (value !== 'none' && value !== 'auto' && value !== 'required') {
@@ -34,7 +54,6 @@ function readToolChoice(f: FieldReader, tools: ChatCompletionTool[] | null): Too
     }
     return value === 'auto' && tools === null ? 'none' : value;
   }
-  if (!isObject(value)) throw OpenAiError.invalid(`'tool_choice' must be a string or an object, got ${typeName(value)}`, 'tool_choice', 'invalid_type');
   const fn = value.function;
   const name = isObject(fn) ? fn.name : undefined;
   if (value.type !== 'function' || typeof name !== 'string') {
@@ -55,38 +74,37 @@ function readThinkingBudget(value: unknown, param: string): number | undefined {
   return n;
 }
 
-function readResponseFormat(f: FieldReader): void {
-  const format = f.object('response_format');
+function readResponseFormat(body: JsonObject): void {
+  const format = given<JsonObject>(body, 'response_format');
   if (format !== undefined && format.type !== 'text') {
     throw OpenAiError.invalid(`'response_format' type ${JSON.stringify(format.type)} is not supported (only 'text')`, 'response_format', 'unsupported_parameter');
   }
 }
 
 export function validateChatCompletionRequest(body: unknown, limits: ValidationLimits = {}): ChatCompletionParams {
-  if (!isObject(body)) throw OpenAiError.invalid(`The request body must be a JSON object, got ${typeName(body)}`, null, 'invalid_type');
-  const f = new FieldReader(body);
-  const base = readGenerationParams(f, limits);
-  const messages = readMessages(f);
-  const tools = readTools(f);
-  const toolChoice = readToolChoice(f, tools);
-  f.bool('parallel_tool_calls');
-  readResponseFormat(f);
+  const b = checkChatBody(body);
+  const base = readGenerationParams(b, limits);
+  const messages = readMessages(b);
+  const tools = readTools(b);
+  const toolChoice = readToolChoice(b, tools);
+  readResponseFormat(b);
 
-  const logprobs = f.bool('logprobs') ?? false;
-  const topLogprobs = f.int('top_logprobs', { min: 0, max: MAX_TOP_LOGPROBS });
+  const logprobs = given<boolean>(b, 'logprobs') ?? false;
+  const topLogprobs = given<number>(b, 'top_logprobs');
   if (topLogprobs !== undefined && !logprobs) {
     throw OpenAiError.invalid("'top_logprobs' requires 'logprobs' to be true", 'top_logprobs', 'invalid_value');
   }
 
-  const kwargs = f.object('chat_template_kwargs');
+  const kwargs = given<JsonObject>(b, 'chat_template_kwargs');
   const { thinking_budget: kwargsBudget, ...otherKwargs } = kwargs ?? {};
   const kwargsValue = readThinkingBudget(kwargsBudget, 'chat_template_kwargs.thinking_budget');
-  const thinkingBudget = readThinkingBudget(f.raw('thinking_budget'), 'thinking_budget') ?? kwargsValue;
+  const thinkingBudget = readThinkingBudget(given(b, 'thinking_budget'), 'thinking_budget') ?? kwargsValue;
   return {
     ...base,
     messages,
     tools,
     toolChoice,
+    parallelToolCalls: given<boolean>(b, 'parallel_tool_calls') ?? true,
     thinkingBudget,
     chatTemplateKwargs: kwargs === undefined ? null : otherKwargs,
     numTopLogprobs: logprobs ? (topLogprobs ?? 0) : -1,

@@ -2,9 +2,9 @@
 // `prompt` is a string, an array of token ids, or a one-element array of either (one prompt per
 // request). `logprobs` is an integer 0..20 here (the number of top alternatives), as in OpenAI.
 // Tests: request-validators.spec.ts.
-import { MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
+import { GENERATION_FIELDS, MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
-import { FieldReader, isObject, typeName } from './request-fields';
+import { bodyChecker, given, optional, typeName, type FieldSchemas, type JsonObject } from './request-schema';
 
 export interface CompletionParams extends GenerationParams {
   /** The prompt text, or its token ids when given as tokens. */
@@ -15,8 +15,18 @@ function isTokenArray(value: unknown[]): boolean {
   return value.length > 0 && value.every((v) => typeof v === 'number');
 }
 
-function readPrompt(f: FieldReader, limits: ValidationLimits): string | number[] {
-  let value = f.raw('prompt');
+/** The fields of a completions body (the prompt's shapes are checked in readPrompt). */
+export const COMPLETION_FIELDS: FieldSchemas = {
+  ...GENERATION_FIELDS,
+  logprobs: optional({ type: 'integer', minimum: 0, maximum: MAX_TOP_LOGPROBS }),
+  echo: optional({ type: 'boolean' }),
+  best_of: optional({ type: 'integer', minimum: 1 }),
+  suffix: optional({ type: 'string' }),
+};
+const checkCompletionBody = bodyChecker(COMPLETION_FIELDS);
+
+function readPrompt(body: JsonObject, limits: ValidationLimits): string | number[] {
+  let value = given<unknown>(body, 'prompt');
   if (value === undefined) throw OpenAiError.invalid("'prompt' is required", 'prompt', 'missing_required_parameter');
   if (Array.isArray(value) && value.length === 1 && (typeof value[0] === 'string' || Array.isArray(value[0]))) value = value[0];
   if (typeof value === 'string') {
@@ -41,14 +51,12 @@ function readPrompt(f: FieldReader, limits: ValidationLimits): string | number[]
 }
 
 export function validateCompletionRequest(body: unknown, limits: ValidationLimits = {}): CompletionParams {
-  if (!isObject(body)) throw OpenAiError.invalid(`The request body must be a JSON object, got ${typeName(body)}`, null, 'invalid_type');
-  const f = new FieldReader(body);
-  const base = readGenerationParams(f, limits);
-  const prompt = readPrompt(f, limits);
-  const logprobs = f.int('logprobs', { min: 0, max: MAX_TOP_LOGPROBS });
-  if (f.bool('echo')) throw OpenAiError.invalid("'echo' is not supported by this server", 'echo', 'unsupported_parameter');
-  const bestOf = f.int('best_of', { min: 1 });
+  const b = checkCompletionBody(body);
+  const base = readGenerationParams(b, limits);
+  const prompt = readPrompt(b, limits);
+  if (given(b, 'echo')) throw OpenAiError.invalid("'echo' is not supported by this server", 'echo', 'unsupported_parameter');
+  const bestOf = given<number>(b, 'best_of');
   if (bestOf !== undefined && bestOf !== base.n) throw OpenAiError.invalid("'best_of' is not supported (it must equal 'n')", 'best_of', 'unsupported_parameter');
-  if (f.string('suffix')) throw OpenAiError.invalid("'suffix' is not supported by this server", 'suffix', 'unsupported_parameter');
-  return { ...base, prompt, numTopLogprobs: logprobs ?? -1 };
+  if (given(b, 'suffix')) throw OpenAiError.invalid("'suffix' is not supported by this server", 'suffix', 'unsupported_parameter');
+  return { ...base, prompt, numTopLogprobs: given<number>(b, 'logprobs') ?? -1 };
 }

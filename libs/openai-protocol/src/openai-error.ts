@@ -2,6 +2,8 @@
 // the HTTP status (and headers such as Retry-After), so every layer can throw it and the HTTP
 // layer writes it unchanged. Types follow OpenAI / vLLM: invalid_request_error for 4xx input
 // errors, rate_limit_error for 429, server_error / service_unavailable_error / timeout_error.
+// The body of a server error (5xx) carries no pid or server path (client-message.ts).
+import { clientSafeMessage } from './client-message';
 
 export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -43,6 +45,7 @@ export class OpenAiError extends Error {
   }
 
   toBody(): OpenAiErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    const message = this.status >= 500 ? clientSafeMessage(this.message) : this.message;
+    return { error: { message, type: this.type, param: this.param, code: this.code } };
   }
 }

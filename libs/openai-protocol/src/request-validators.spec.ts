@@ -106,6 +106,28 @@ describe('validateChatCompletionRequest', () => {
     expect(err.toBody().error).toMatchObject({ type: 'invalid_request_error', param, code });
   });
 
+  it('says what was expected and what came, naming the exact item', () => {
+    const message = (extra: Record<string, unknown>) => errorOf(() => validateChatCompletionRequest({ ...base, ...extra })).message;
+    expect(message({ top_p: 0 })).toBe("'top_p' must be > 0, got 0");
+    expect(message({ stop: ['a', 3] })).toBe("'stop[1]' must be a string, got number");
+    expect(message({ messages: [{ role: 'wizard', content: 'x' }] })).toBe(`'messages[0].role' must be one of "system", "developer", "user", "assistant", "tool", got "wizard"`);
+    expect(message({ stream: true, stream_options: { include_usage: 1 } })).toBe("'stream_options.include_usage' must be a boolean, got number");
+  });
+
+  it('treats null as not given, as OpenAI does', () => {
+    expect(validateChatCompletionRequest({ ...base, temperature: null, stop: null, tools: null, n: null })).toMatchObject({ temperature: 1, stop: [], tools: null, n: 1 });
+  });
+
+  it('reads the vLLM extensions: priority, include_stop_str_in_output, continuous usage, parallel_tool_calls', () => {
+    const p = validateChatCompletionRequest({
+      ...base, priority: -3, include_stop_str_in_output: true, parallel_tool_calls: false, stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    });
+    expect(p).toMatchObject({ priority: -3, includeStopStrInOutput: true, parallelToolCalls: false, continuousUsageStats: true });
+    expect(validateChatCompletionRequest(base)).toMatchObject({ priority: 0, includeStopStrInOutput: false, parallelToolCalls: true, continuousUsageStats: false });
+    expect(errorOf(() => validateChatCompletionRequest({ ...base, priority: 0.5 })).param).toBe('priority');
+  });
+
   it('checks stop token ids against the vocabulary', () => {
     expect(errorOf(() => validateChatCompletionRequest({ ...base, stop_token_ids: [100] }, { vocabSize: 100 })).param).toBe('stop_token_ids');
   });

@@ -68,6 +68,9 @@ export interface SchedulerStats {
   kvUsage: number;
   /** Prefix-cache hits / queries, in tokens. */
   prefixCacheHitRate: number;
+  /** Prompt tokens looked up in / found in the prefix cache since the start (counters). */
+  numPrefixQueryTokens: number;
+  numPrefixHitTokens: number;
   numPreemptions: number;
 }
 

@@ -173,6 +173,8 @@ export class Scheduler<P = unknown> {
       numFreeBlocks: this.kvCache.numFreeBlocks,
       kvUsage: this.kvCache.usage,
       prefixCacheHitRate: this.kvCache.prefixCacheHitRate,
+      numPrefixQueryTokens: this.kvCache.numPrefixQueryTokens,
+      numPrefixHitTokens: this.kvCache.numPrefixHitTokens,
       numPreemptions: this.registry.numPreemptions,
     };
   }

@@ -53,11 +53,13 @@ export class RedisStore implements Store {
       this.isDown = false;
       log(`redis: connected to ${where}`);
     });
-    this.redis.on('error', (err: Error) => {
+    const down = (why: string): void => {
       if (this.isDown || this.isClosed) return;
       this.isDown = true;
-      log(`redis: ${where} is unreachable (${err.message}); requests that need it get 503 store_unavailable; reconnecting`);
-    });
+      log(`redis: ${where} is unreachable (${why}); requests that need it get 503 store_unavailable; reconnecting`);
+    };
+    this.redis.on('error', (err: Error) => down(err.message));
+    this.redis.on('close', () => down('connection closed'));
   }
 
   /** Resolves once connected, or after `timeoutMs` (the store still reconnects by itself). */

@@ -31,6 +31,12 @@ class Backend {
   virtual void synchronize() = 0;
   // Bytes of device memory free for the KV cache (CPU: physical memory available).
   virtual size_t free_memory_bytes() const = 0;
+  // Sizes the scratch the ops keep between calls (CUDA: cuBLASLt's 16-bit copy of x, the split-K
+  // partials of decode attention) for linear inputs up to [max_rows, max_in_features] and
+  // attention heads of head_dim, so no later op of that size reallocates it: a captured CUDA
+  // graph holds its addresses. scratch_generation() changes whenever that scratch is reallocated.
+  virtual void reserve_scratch(int64_t max_rows, int64_t max_in_features, int64_t head_dim) {}
+  virtual uint64_t scratch_generation() const { return 0; }
 
   // Ops: see src/kernels/cpu/<op>.h for the contract of each.
   virtual void embedding(const Tensor& table, const int32_t* ids, int64_t num_tokens, int64_t vocab_begin,
@@ -38,10 +44,14 @@ class Backend {
   virtual void rms_norm(const float* x, const Tensor& weight, float eps, int64_t num_rows, int64_t dim,
                         float* out) = 0;
   virtual void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y) = 0;
-  virtual void rope(float* x, const float* cos, const float* sin, int64_t num_tokens, int64_t num_heads,
-                    int64_t head_dim) = 0;
-  virtual void kv_write(const float* k, const float* v, const int32_t* slots, int64_t num_tokens,
-                        const KvLayout& layout, void* k_cache, void* v_cache, DType cache_dtype) = 0;
+  // residual += x, then normed_out = rms_norm(residual) (kernels/cpu/rms_norm.h).
+  virtual void add_rms_norm(float* residual, const float* x, const Tensor& weight, float eps, int64_t num_rows,
+                            int64_t dim, float* normed_out) = 0;
+  // rope(q), rope(k) at each token's position from the cos/sin tables, then kv_write(k, v)
+  // (kernels/cpu/rope.h).
+  virtual void rope_kv_write(float* q, float* k, const float* v, const float* cos_table, const float* sin_table,
+                             const int32_t* positions, const int32_t* slots, int64_t num_tokens, int64_t num_q_heads,
+                             const KvLayout& layout, void* k_cache, void* v_cache, DType cache_dtype) = 0;
   virtual void paged_attention(const float* q, const void* k_cache, const void* v_cache, DType cache_dtype,
                                const AttentionBatch& batch, const KvLayout& layout, int64_t num_q_heads,
                                float scale, float* out) = 0;

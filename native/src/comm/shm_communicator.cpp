@@ -23,6 +23,7 @@
 #include <random>
 #include <thread>
 
+#include "core/cpu_relax.h"
 #include "tpserve/error.h"
 
 namespace tpserve {
@@ -67,14 +68,6 @@ int64_t ms_since(Clock::time_point t) {
 uint64_t pid_namespace() {
   struct stat st;
   return stat("/proc/self/ns/pid", &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
-}
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
 }
 
 void futex_wait(std::atomic<uint32_t>* word, uint32_t expected, int64_t timeout_ms) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/cpu_relax.h"
+
 namespace tpserve {
 namespace {
 thread_local bool inside_job = false;
@@ -32,14 +34,6 @@ namespace {
 
 // How long an idle thread busy-waits for the next job before sleeping.
 constexpr auto kSpinFor = std::chrono::microseconds(200);
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
 
 }  // namespace
 

@@ -7,7 +7,6 @@
 #include "kernels/cpu/add.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/embedding.h"
-#include "kernels/cpu/kv_write.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
@@ -73,14 +72,16 @@ class CpuBackend final : public Backend {
     PoolScope scope(pool_);
     cpu::linear(x, w, bias, m, y);
   }
-  void rope(float* x, const float* cos, const float* sin, int64_t n, int64_t heads, int64_t hd) override {
+  void add_rms_norm(float* residual, const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim,
+                    float* out) override {
     PoolScope scope(pool_);
-    cpu::rope(x, cos, sin, n, heads, hd);
+    cpu::add_rms_norm(residual, x, w, eps, rows, dim, out);
   }
-  void kv_write(const float* k, const float* v, const int32_t* slots, int64_t n, const KvLayout& layout,
-                void* kc, void* vc, DType dt) override {
+  void rope_kv_write(float* q, float* k, const float* v, const float* cos, const float* sin, const int32_t* positions,
+                     const int32_t* slots, int64_t n, int64_t nq, const KvLayout& layout, void* kc, void* vc,
+                     DType dt) override {
     PoolScope scope(pool_);
-    cpu::kv_write(k, v, slots, n, layout, kc, vc, dt);
+    cpu::rope_kv_write(q, k, v, cos, sin, positions, slots, n, nq, layout, kc, vc, dt);
   }
   void paged_attention(const float* q, const void* kc, const void* vc, DType dt, const AttentionBatch& batch,
                        const KvLayout& layout, int64_t nq, float scale, float* out) override {

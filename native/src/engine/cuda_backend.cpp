@@ -21,12 +21,12 @@
 #include "kernels/cuda/cublaslt.h"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/embedding.cuh"
-#include "kernels/cuda/graph_runner.h"
-#include "kernels/cuda/kv_write.cuh"
+#include "engine/cuda_graph_runner.h"
 #include "kernels/cuda/linear.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 #include "kernels/cuda/rope.cuh"
 #include "kernels/cuda/sample.cuh"
+#include "kernels/cuda/scratch.cuh"
 #include "kernels/cuda/silu_mul.cuh"
 #include "kernels/cuda/stream.cuh"
 #include "kernels/cuda/weight_upload.h"
@@ -71,6 +71,8 @@ class CudaBackend final : public Backend {
     blas_.reset();
     uploader_.reset();
     if (stream_) {
+      cudaSetDevice(index_);
+      cuda::release_scratch(stream_);
       cudaStreamSynchronize(stream_);
       if (cuda::current_stream() == stream_) cuda::set_current_stream(nullptr);
       cudaStreamDestroy(stream_);
@@ -153,6 +155,17 @@ class CudaBackend final : public Backend {
     return free;
   }
 
+  void reserve_scratch(int64_t max_rows, int64_t max_in_features, int64_t head_dim) override {
+    bind();
+    if (blas_) blas_->reserve_scratch(max_rows * max_in_features);
+    cuda::reserve_attention_scratch(head_dim);
+  }
+
+  uint64_t scratch_generation() const override {
+    bind();
+    return cuda::scratch_generation(stream_) + (blas_ ? blas_->scratch_generation() : 0);
+  }
+
   void embedding(const Tensor& table, const int32_t* ids, int64_t n, int64_t vocab_begin, float* out) override {
     bind();
     cuda::embedding(table, ids, n, vocab_begin, out);
@@ -170,14 +183,16 @@ class CudaBackend final : public Backend {
     warn_once_no_cublaslt();
     cuda::linear(x, w, bias, m, y);
   }
-  void rope(float* x, const float* cos, const float* sin, int64_t n, int64_t heads, int64_t hd) override {
+  void add_rms_norm(float* residual, const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim,
+                    float* out) override {
     bind();
-    cuda::rope(x, cos, sin, n, heads, hd);
+    cuda::add_rms_norm(residual, x, w, eps, rows, dim, out);
   }
-  void kv_write(const float* k, const float* v, const int32_t* slots, int64_t n, const KvLayout& layout, void* kc,
-                void* vc, DType dt) override {
+  void rope_kv_write(float* q, float* k, const float* v, const float* cos, const float* sin, const int32_t* positions,
+                     const int32_t* slots, int64_t n, int64_t nq, const KvLayout& layout, void* kc, void* vc,
+                     DType dt) override {
     bind();
-    cuda::kv_write(k, v, slots, n, layout, kc, vc, dt);
+    cuda::rope_kv_write(q, k, v, cos, sin, positions, slots, n, nq, layout, kc, vc, dt);
   }
   void paged_attention(const float* q, const void* kc, const void* vc, DType dt, const AttentionBatch& batch,
                        const KvLayout& layout, int64_t nq, float scale, float* out) override {

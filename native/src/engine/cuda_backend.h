@@ -10,7 +10,7 @@ namespace tpserve {
 
 class DecodeRunner;  // model/decoder.h
 
-// The CUDA-graph decode runner for a CUDA backend (kernels/cuda/graph_runner.h); nullptr for
+// The CUDA-graph decode runner for a CUDA backend (engine/cuda_graph_runner.h); nullptr for
 // any other backend, in builds without CUDA, or when TPSERVE_CUDA_GRAPHS=0. Attach it with
 // decoder.set_decode_runner(make_decode_runner(backend)).
 std::unique_ptr<DecodeRunner> make_decode_runner(Backend& backend, int64_t max_batch = 256);

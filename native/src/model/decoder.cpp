@@ -2,6 +2,7 @@
 // final norm → vocab-parallel lm_head → logits all-gather.
 #include "model/decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tpserve {
@@ -53,9 +54,11 @@ ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DT
 }
 
 Decoder::Decoder(ModelWeights weights, Backend& backend, Communicator& comm, KvCache& kv_cache)
-    : weights_(std::move(weights)), backend_(backend), comm_(comm), kv_(kv_cache) {
-  inv_freq_ = weights_.config.rope_inv_freq();
-}
+    : weights_(std::move(weights)),
+      backend_(backend),
+      comm_(comm),
+      kv_(kv_cache),
+      rope_(backend, weights_.config.rope_inv_freq()) {}
 
 void Decoder::ensure_workspace(int64_t t, int64_t r) {
   const ModelConfig& c = weights_.config;
@@ -71,8 +74,6 @@ void Decoder::ensure_workspace(int64_t t, int64_t r) {
     v_ = backend_.alloc(DType::F32, {cap, s.num_kv_heads * c.head_dim});
     gate_ = backend_.alloc(DType::F32, {cap, s.intermediate});
     up_ = backend_.alloc(DType::F32, {cap, s.intermediate});
-    cos_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
-    sin_ = backend_.alloc(DType::F32, {cap, c.head_dim / 2});
     capacity_tokens_ = cap;
     buffers_generation_++;
   }
@@ -101,22 +102,14 @@ void Decoder::upload_metadata(const ForwardBatch& b) {
     backend_.copy_to_device(dst.data(), src.data(), src.size() * sizeof(int32_t));
   };
   put(ids_, b.token_ids);
+  put(positions_, b.positions);
   put(slots_, b.slots);
   put(query_start_, b.query_start);
   put(context_lens_, b.context_lens);
   put(block_tables_, b.block_tables);
   put(logits_rows_, b.logits_rows);
-  // Rotary tables in double precision on the host: positions reach 500k.
-  int64_t t = b.num_tokens(), half = weights_.config.head_dim / 2;
-  std::vector<float> cos(static_cast<size_t>(t * half)), sin(cos.size());
-  for (int64_t i = 0; i < t; i++)
-    for (int64_t j = 0; j < half; j++) {
-      double angle = static_cast<double>(b.positions[i]) * inv_freq_[j];
-      cos[i * half + j] = static_cast<float>(std::cos(angle));
-      sin[i * half + j] = static_cast<float>(std::sin(angle));
-    }
-  backend_.copy_to_device(cos_.data(), cos.data(), cos.size() * sizeof(float));
-  backend_.copy_to_device(sin_.data(), sin.data(), sin.size() * sizeof(float));
+  // Rotary cos/sin come from the table rows of the positions: grow it past the largest one.
+  if (rope_.ensure(*std::max_element(b.positions.begin(), b.positions.end()))) buffers_generation_++;
   attention_batch_.num_seqs = b.num_seqs();
   attention_batch_.query_start = query_start_.ptr<int32_t>();
   attention_batch_.context_lens = context_lens_.ptr<int32_t>();
@@ -144,33 +137,37 @@ void Decoder::layer_forward(int64_t li, int64_t t) {
   float* h = h_.ptr<float>();
   float* o = o_.ptr<float>();
   const int64_t hidden = c.hidden_size;
+  const float eps = static_cast<float>(c.rms_norm_eps);
 
-  // Attention block.
-  backend_.rms_norm(x, w.input_norm, static_cast<float>(c.rms_norm_eps), t, hidden, h);
+  // Attention block. h = input_norm(x): layer 0 norms here, later layers get h from the
+  // previous layer's residual add fused with this norm.
+  if (li == 0) backend_.rms_norm(x, w.input_norm, eps, t, hidden, h);
   backend_.linear(h, w.q_proj, bias(w.q_bias), t, q_.ptr<float>());
   backend_.linear(h, w.k_proj, bias(w.k_bias), t, k_.ptr<float>());
   backend_.linear(h, w.v_proj, bias(w.v_bias), t, v_.ptr<float>());
-  backend_.rope(q_.ptr<float>(), cos_.ptr<float>(), sin_.ptr<float>(), t, s.num_q_heads, c.head_dim);
-  backend_.rope(k_.ptr<float>(), cos_.ptr<float>(), sin_.ptr<float>(), t, s.num_kv_heads, c.head_dim);
-  backend_.kv_write(k_.ptr<float>(), v_.ptr<float>(), slots_.ptr<int32_t>(), t, kv_.layout(), kv_.k(li), kv_.v(li),
-                    kv_.dtype());
+  backend_.rope_kv_write(q_.ptr<float>(), k_.ptr<float>(), v_.ptr<float>(), rope_.cos(), rope_.sin(),
+                         positions_.ptr<int32_t>(), slots_.ptr<int32_t>(), t, s.num_q_heads, kv_.layout(), kv_.k(li),
+                         kv_.v(li), kv_.dtype());
   backend_.paged_attention(q_.ptr<float>(), kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(),
                            s.num_q_heads, static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
                            attn_.ptr<float>());
   backend_.linear(attn_.ptr<float>(), w.o_proj, nullptr, t, o);
   all_reduce(o, t * hidden);
   if (w.o_bias.defined()) backend_.add_bias(o, w.o_bias, t);  // once, after the reduce
-  backend_.add(x, o, t * hidden, x);
+  backend_.add_rms_norm(x, o, w.post_attention_norm, eps, t, hidden, h);  // x += o; h = norm(x)
 
   // MLP block.
-  backend_.rms_norm(x, w.post_attention_norm, static_cast<float>(c.rms_norm_eps), t, hidden, h);
   backend_.linear(h, w.gate_proj, bias(w.gate_bias), t, gate_.ptr<float>());
   backend_.linear(h, w.up_proj, bias(w.up_bias), t, up_.ptr<float>());
   backend_.silu_mul(gate_.ptr<float>(), up_.ptr<float>(), t * s.intermediate, gate_.ptr<float>());
   backend_.linear(gate_.ptr<float>(), w.down_proj, nullptr, t, o);
   all_reduce(o, t * hidden);
   if (w.down_bias.defined()) backend_.add_bias(o, w.down_bias, t);
-  backend_.add(x, o, t * hidden, x);
+  // x += o, fused with the next layer's input norm; the last layer's x goes to the final norm.
+  if (li + 1 < c.num_hidden_layers)
+    backend_.add_rms_norm(x, o, weights_.layers[li + 1].input_norm, eps, t, hidden, h);
+  else
+    backend_.add(x, o, t * hidden, x);
 }
 
 void Decoder::compute_logits(int64_t r) {
@@ -230,11 +227,17 @@ void Decoder::reserve(int64_t num_tokens, int64_t num_logits, int64_t num_seqs, 
     buffers_generation_++;
   };
   grow(ids_, num_tokens);
+  grow(positions_, num_tokens);
   grow(slots_, num_tokens);
   grow(query_start_, num_seqs + 1);
   grow(context_lens_, num_seqs);
   grow(block_tables_, num_seqs * max_blocks_per_seq);
   grow(logits_rows_, num_logits);
+  // The widest linear input: the hidden state, the attention output (o_proj) or the MLP (down_proj).
+  const ModelConfig& c = weights_.config;
+  const ShardGeometry& s = weights_.shard;
+  const int64_t max_in = std::max({c.hidden_size, s.num_q_heads * c.head_dim, s.intermediate});
+  backend_.reserve_scratch(std::max(num_tokens, num_logits), max_in, c.head_dim);
 }
 
 const float* Decoder::forward(const ForwardBatch& b, ForwardTimings* timings) {

@@ -7,8 +7,10 @@
 #include <functional>
 #include <memory>
 
+#include "model/decode_runner.h"
 #include "model/forward_batch.h"
 #include "model/kv_cache.h"
+#include "model/rope_table.h"
 #include "tpserve/backend.h"
 #include "tpserve/communicator.h"
 #include "tpserve/model_weights.h"
@@ -20,19 +22,7 @@ struct ForwardTimings {
   double collective_us = 0;
 };
 
-class Decoder;
-
-// Serves some batches another way than eager op-by-op execution (kernels/cuda/graph_runner.h:
-// CUDA-graph replay of pure-decode batches). forward() asks it first.
-class DecodeRunner {
- public:
-  virtual ~DecodeRunner() = default;
-  // Runs the batch through decoder.stage()/run() (or a replay of them) and returns true, or
-  // returns false to leave the batch to forward()'s eager path.
-  virtual bool try_forward(Decoder& decoder, const ForwardBatch& batch) = 0;
-};
-
-class Decoder {
+class Decoder final : public DecodeTarget {
  public:
   // Takes weights already on the backend's device (see upload_weights).
   Decoder(ModelWeights weights, Backend& backend, Communicator& comm, KvCache& kv_cache);
@@ -44,16 +34,11 @@ class Decoder {
   const ModelConfig& config() const { return weights_.config; }
   const ShardGeometry& shard() const { return weights_.shard; }
 
-  // ---- Pieces of forward() for DecodeRunners: forward() = stage() + run() + synchronize().
-  // Sizes the device buffers for the batch and queues the copy of its metadata.
-  void stage(const ForwardBatch& batch);
-  // Queues the device work over the staged metadata: num_tokens rows, logits for num_logits.
-  // No host synchronisation and no allocation inside: it can be captured into a CUDA graph.
-  void run(int64_t num_tokens, int64_t num_logits);
-  // Allocates every device buffer for at least these sizes now.
-  void reserve(int64_t num_tokens, int64_t num_logits, int64_t num_seqs, int64_t max_blocks_per_seq);
-  // Bumped whenever a device buffer is reallocated: graphs captured before hold stale addresses.
-  uint64_t buffers_generation() const { return buffers_generation_; }
+  // ---- DecodeTarget (model/decode_runner.h): the pieces of forward() for DecodeRunners.
+  void stage(const ForwardBatch& batch) override;
+  void run(int64_t num_tokens, int64_t num_logits) override;
+  void reserve(int64_t num_tokens, int64_t num_logits, int64_t num_seqs, int64_t max_blocks_per_seq) override;
+  uint64_t buffers_generation() const override { return buffers_generation_ + backend_.scratch_generation(); }
   void set_decode_runner(std::unique_ptr<DecodeRunner> runner) { decode_runner_ = std::move(runner); }
   Backend& backend() const { return backend_; }
 
@@ -69,12 +54,12 @@ class Decoder {
   Backend& backend_;
   Communicator& comm_;
   KvCache& kv_;
-  std::vector<double> inv_freq_;
+  RopeTable rope_;
   int64_t capacity_tokens_ = 0;
   int64_t capacity_logits_ = 0;
   // Device buffers, grown on demand.
-  Tensor x_, h_, q_, k_, v_, attn_, o_, gate_, up_, cos_, sin_;
-  Tensor ids_, slots_, query_start_, context_lens_, block_tables_, logits_rows_;
+  Tensor x_, h_, q_, k_, v_, attn_, o_, gate_, up_;
+  Tensor ids_, positions_, slots_, query_start_, context_lens_, block_tables_, logits_rows_;
   Tensor last_hidden_, local_logits_, padded_logits_, gathered_logits_, logits_;
   AttentionBatch attention_batch_;
   double collective_us_ = 0;

@@ -9,6 +9,8 @@ import { registerServe } from './serve.command';
 import { registerStart } from './start.command';
 import { registerBench } from './bench.command';
 import { registerWorker } from './worker.command';
+import { registerKeys } from './keys.command';
+import { registerUsage } from './usage.command';
 
 export function registerCommands(program: Command): void {
   registerMakeTinyModel(program);
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerChatTemplate(program);
   registerParse(program);
   registerBench(program);
+  registerKeys(program);
+  registerUsage(program);
 }

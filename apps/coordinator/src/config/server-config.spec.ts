@@ -50,6 +50,14 @@ describe('server options', () => {
     expect(c).toMatchObject({ modelDir: path.resolve('rel/dir'), tp: 4, device: 'cuda', port: 9001, maxNumSeqs: 8, servedModelName: 'seed', redisUrl: 'redis://r:6379', kvCacheBytes: 1 << 30 });
   });
 
+  it('has the control-plane and HTTP-limit options, by flag or variable', () => {
+    const defaults = parse(['--model', 'm']);
+    expect(defaults).toMatchObject({ requireApiKey: false, metricsAuth: false, httpHeaderTimeoutMs: 10_000, httpBodyTimeoutMs: 30_000, httpIdleTimeoutMs: 65_000, maxConnections: 4096 });
+    const set = parse(['--model', 'm', '--require-api-key', '--http-header-timeout-ms', '2000', '--max-connections', '0'], { TPSERVE_METRICS_AUTH: '1', TPSERVE_HTTP_IDLE_TIMEOUT_MS: '5000' });
+    expect(set).toMatchObject({ requireApiKey: true, metricsAuth: true, httpHeaderTimeoutMs: 2000, httpIdleTimeoutMs: 5000, maxConnections: 0 });
+    expect(() => parse(['--model', 'm', '--http-body-timeout-ms', '10'])).toThrow(/--http-body-timeout-ms/);
+  });
+
   it('takes other defaults (tpserve start) that the environment and flags still override', () => {
     expect(parse(['--model', 'm'], {}, { tp: 2 }).tp).toBe(2);
     expect(parse(['--model', 'm'], { TPSERVE_TP: '3' }, { tp: 2 }).tp).toBe(3);

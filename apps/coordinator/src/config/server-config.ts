@@ -40,6 +40,18 @@ export interface ServerConfig extends WorkerGroupConfig {
   restartBudget: RestartBudgetSpec;
   /** SIGTERM: how long running and queued requests may take to finish. */
   drainTimeoutMs: number;
+  /** Every /v1 route needs a key, even before any key exists. */
+  requireApiKey: boolean;
+  /** /metrics needs a key too (it is open by default, for Prometheus). */
+  metricsAuth: boolean;
+  /** A client must send its request headers within this (Node's headersTimeout). */
+  httpHeaderTimeoutMs: number;
+  /** ... and its whole request, headers and body, within this (Node's requestTimeout). */
+  httpBodyTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  httpIdleTimeoutMs: number;
+  /** Open connections beyond this are refused (0: no cap). */
+  maxConnections: number;
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
@@ -58,7 +70,7 @@ interface OptionSpec {
   flags: string;
   env: string;
   description: string;
-  defaultValue?: string | number;
+  defaultValue?: string | number | boolean;
   /** Shown in --help instead of the default value. */
   defaultDescription?: string;
   choices?: readonly string[];
@@ -100,7 +112,6 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   requestTimeoutMs: { flags: '--request-timeout-ms <n>', env: 'TPSERVE_REQUEST_TIMEOUT_MS', description: 'per-request deadline, 0 for none', defaultValue: 600_000, parse: integerIn(0, 24 * 3600_000) },
   maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
   threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
-  redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for keys, limits and usage (optional)' },
   workers: { flags: '--workers <list>', env: 'TPSERVE_WORKERS', description: 'running `tpserve worker` ranks host:port,host:port,... (rank order), or lws[:PORT] for a LeaderWorkerSet group, instead of spawning --tp local ones', parse: (v: string) => parseWorkerAddresses(v) },
   comm: { flags: '--comm <backend>', env: 'TPSERVE_COMM', description: 'CPU collectives: auto (shared memory on one host, Gloo across hosts), shm or gloo', defaultValue: 'auto', choices: ['auto', 'shm', 'gloo'] },
   workerTlsCert: { flags: '--worker-tls-cert <file>', env: 'TPSERVE_WORKER_TLS_CERT', description: 'client certificate (PEM) for mutual TLS to the --workers' },
@@ -112,13 +123,20 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
+  redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for API keys, rate limits and usage, shared by replicas (default: in memory, one replica)' },
+  requireApiKey: { flags: '--require-api-key', env: 'TPSERVE_REQUIRE_API_KEY', description: 'every /v1 route needs an API key, even when none exists yet', defaultValue: false },
+  metricsAuth: { flags: '--metrics-auth', env: 'TPSERVE_METRICS_AUTH', description: '/metrics needs an API key too (open by default)', defaultValue: false },
+  httpHeaderTimeoutMs: { flags: '--http-header-timeout-ms <n>', env: 'TPSERVE_HTTP_HEADER_TIMEOUT_MS', description: 'deadline for a client to send its request headers', defaultValue: 10_000, parse: integerIn(1000, 600_000) },
+  httpBodyTimeoutMs: { flags: '--http-body-timeout-ms <n>', env: 'TPSERVE_HTTP_BODY_TIMEOUT_MS', description: 'deadline for a client to send its whole request (headers and body)', defaultValue: 30_000, parse: integerIn(1000, 3600_000) },
+  httpIdleTimeoutMs: { flags: '--http-idle-timeout-ms <n>', env: 'TPSERVE_HTTP_IDLE_TIMEOUT_MS', description: 'idle keep-alive connections are closed after this', defaultValue: 65_000, parse: integerIn(1000, 3600_000) },
+  maxConnections: { flags: '--max-connections <n>', env: 'TPSERVE_MAX_CONNECTIONS', description: 'open HTTP connections at most, 0 for no cap', defaultValue: 4096, parse: integerIn(0, 1 << 20) },
 };
 
 /**
  * Adds every serve option to `cmd`. `defaults` replaces the table's defaults (`tpserve start`
  * serves with 2 ranks); `omit` leaves options out (start always serves its own model).
  */
-export function addServerOptions(cmd: Command, defaults: Partial<Record<keyof ServerOptionValues, string | number>> = {}, omit: ReadonlyArray<keyof ServerOptionValues> = []): Command {
+export function addServerOptions(cmd: Command, defaults: Partial<Record<keyof ServerOptionValues, string | number | boolean>> = {}, omit: ReadonlyArray<keyof ServerOptionValues> = []): Command {
   return addOptions(cmd, (key) => !omit.includes(key), defaults);
 }
 
@@ -151,7 +169,7 @@ export function toWorkerGroupConfig(values: ServerOptionValues): WorkerGroupConf
   };
 }
 
-function addOptions(cmd: Command, wanted: (key: keyof ServerOptionValues) => boolean, defaults: Partial<Record<keyof ServerOptionValues, string | number>>): Command {
+function addOptions(cmd: Command, wanted: (key: keyof ServerOptionValues) => boolean, defaults: Partial<Record<keyof ServerOptionValues, string | number | boolean>>): Command {
   for (const [key, spec] of Object.entries(SERVER_OPTIONS) as Array<[keyof ServerOptionValues, OptionSpec]>) {
     if (!wanted(key)) continue;
     const option = new Option(spec.flags, spec.description).env(spec.env);
@@ -201,5 +219,11 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     // commander parses given values only; a default arrives as its text
     restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),
     drainTimeoutMs: option('drainTimeoutMs'),
+    requireApiKey: option('requireApiKey'),
+    metricsAuth: option('metricsAuth'),
+    httpHeaderTimeoutMs: option('httpHeaderTimeoutMs'),
+    httpBodyTimeoutMs: option('httpBodyTimeoutMs'),
+    httpIdleTimeoutMs: option('httpIdleTimeoutMs'),
+    maxConnections: option('maxConnections'),
   };
 }

@@ -9,12 +9,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
-import { appendForcedTokens, remainingOutputRoom } from '../../../../libs/scheduler/src/forced-tokens';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
 import type { FinishedRequest } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
-import type { SequenceRequest, TokenEvent } from './engine-request';
+import type { SequenceRequest } from './engine-request';
+import { ForcedTokens } from './forced-token-delivery';
 import { finishQuietly, LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
@@ -24,14 +24,13 @@ import { WorkerRecovery } from './worker-recovery';
 const IDLE_POLL_MS = 2;
 const DRAIN_POLL_MS = 50;
 
-const forcedEvent = (token: number): TokenEvent => ({ token, logprob: 0, topLogprobs: [], isForced: true });
-
 @Injectable()
 export class EngineLoopService implements OnModuleDestroy {
   private readonly logger = new Logger('EngineLoop');
   readonly scheduler: Scheduler<SamplingParams>;
   private readonly live: LiveSequences;
   private readonly recovery: WorkerRecovery;
+  private readonly forced: ForcedTokens;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
@@ -63,6 +62,12 @@ export class EngineLoopService implements OnModuleDestroy {
       eosTokenIds: runtime.eosTokenIds,
     });
     this.live = new LiveSequences(
+      (id, err, request) => this.onListenerFault(id, err, request),
+      (id, err) => this.logListenerError(id, err),
+    );
+    this.forced = new ForcedTokens(
+      this.scheduler,
+      this.live,
       (id, err, request) => this.onListenerFault(id, err, request),
       (id, err) => this.logListenerError(id, err),
     );
@@ -111,6 +116,7 @@ export class EngineLoopService implements OnModuleDestroy {
         minTokens: request.minTokens,
         stopTokenIds: request.stopTokenIds,
         ignoreEos: request.ignoreEos,
+        priority: request.priority,
         arrivalTimeMs: Date.now(),
         deadlineMs: request.deadlineMs,
       });
@@ -121,7 +127,7 @@ export class EngineLoopService implements OnModuleDestroy {
     const forced = request.forcer?.start() ?? [];
     // The tokens join the sequence before its first schedule(); its listener hears of them only
     // after submit() returned the id (a stop string matching them must be able to abort it).
-    if (forced.length > 0) queueMicrotask(this.force(requestId, forced));
+    if (forced.length > 0) queueMicrotask(this.forced.append(requestId, forced));
     this.kick();
     return requestId;
   }
@@ -182,6 +188,7 @@ export class EngineLoopService implements OnModuleDestroy {
   /** One scheduler iteration; false when there is nothing left to do. */
   private async runStep(): Promise<boolean> {
     const out = this.scheduler.schedule(Date.now());
+    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
     this.reportFinished(out.finishedRequests);
     if (out.scheduled.length === 0) {
       if (out.finishedIds.length > 0) {
@@ -206,48 +213,12 @@ export class EngineLoopService implements OnModuleDestroy {
       if (update.finished !== undefined) {
         this.reportFinished([update.finished]);
       } else if (this.live.has(update.requestId)) {
-        const forced = this.forcerTokens(update.requestId, seq, update.token);
-        if (forced.length > 0) this.force(update.requestId, forced)();
+        const forced = this.forced.next(update.requestId, seq, update.token);
+        if (forced.length > 0) this.forced.append(update.requestId, forced)();
       }
     }
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
     return true;
-  }
-
-  /** The forcer's answer to a sampled token; a throwing forcer ends its request only. */
-  private forcerTokens(requestId: number, seq: SequenceRequest, token: number): number[] {
-    try {
-      return seq.forcer?.onToken(token) ?? [];
-    } catch (err) {
-      this.live.delete(requestId);
-      this.onListenerFault(requestId, err, seq);
-      return [];
-    }
-  }
-
-  /**
-   * Appends forced tokens now (bounded by max tokens; filling it ends the sequence with
-   * 'length') and returns the delivery of their events to the listener.
-   */
-  private force(requestId: number, tokens: number[]): () => void {
-    const room = remainingOutputRoom(this.scheduler, requestId);
-    const n = appendForcedTokens(this.scheduler, requestId, tokens);
-    const isFull = n >= room;
-    // full: no token can follow; the request leaves the scheduler and the live set now
-    const request = isFull ? this.live.delete(requestId) : undefined;
-    if (isFull) this.scheduler.abortRequest(requestId);
-    return () => {
-      if (request === undefined) {
-        for (const token of tokens.slice(0, n)) if (!this.live.token(requestId, forcedEvent(token))) return;
-        return;
-      }
-      try {
-        for (const token of tokens.slice(0, n)) request.listener.onToken(forcedEvent(token));
-      } catch (err) {
-        return this.onListenerFault(requestId, err, request);
-      }
-      finishQuietly(request, { reason: 'length' }, (err) => this.logListenerError(requestId, err));
-    };
   }
 
   private reportFinished(finished: readonly FinishedRequest[]): void {

@@ -22,6 +22,8 @@ export interface FinishEvent {
 }
 
 export interface SequenceListener {
+  /** The scheduler admitted the sequence; `numCachedTokens` came from the prefix cache. */
+  onAdmitted?(numCachedTokens: number): void;
   onToken(event: TokenEvent): void;
   onFinish(event: FinishEvent): void;
 }
@@ -41,6 +43,8 @@ export interface SequenceRequest {
   minTokens?: number;
   stopTokenIds?: number[];
   ignoreEos?: boolean;
+  /** Scheduling priority: lower runs first (0 by default). */
+  priority?: number;
   /** Absolute deadline (Date.now() clock). */
   deadlineMs?: number;
   forcer?: TokenForcer;

@@ -54,6 +54,18 @@ export class LiveSequences {
     }
   }
 
+  /** Tells an admitted sequence how many prompt tokens the prefix cache supplied (contained like token). */
+  admitted(requestId: number, numCachedTokens: number): void {
+    const request = this.live.get(requestId);
+    if (request?.listener.onAdmitted === undefined) return;
+    try {
+      request.listener.onAdmitted(numCachedTokens);
+    } catch (err) {
+      this.live.delete(requestId);
+      this.onListenerFault(requestId, err, request);
+    }
+  }
+
   /** Removes the sequence and delivers its one finish. */
   finish(requestId: number, event: FinishEvent): void {
     const request = this.live.get(requestId);

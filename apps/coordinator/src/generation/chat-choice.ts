@@ -5,6 +5,7 @@
 // text. `textPrefix` is generation the prompt already holds (a forced tool-call opening) that
 // the parsers must still see. Tests: generation-pipeline.spec.ts.
 import { parseSeedOutput, SeedOutputStreamParser } from '../../../../libs/chat-parsers/src/seed-output-parser';
+import { THINK_END, THINK_START } from '../../../../libs/chat-parsers/src/seed-tags';
 import type { ChatCompletionDelta, ChatCompletionMessage, ChatTokenLogprob } from '../../../../libs/openai-protocol/src/chat-completion.types';
 import type { ChatCompletionTool } from '../../../../libs/openai-protocol/src/tool-call.types';
 import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
@@ -15,11 +16,14 @@ import type { TokenText } from './token-text';
 export interface ChatChoiceOptions {
   promptTokens: readonly number[];
   stop: readonly string[];
+  includeStopStrInOutput: boolean;
   isStream: boolean;
   /** -1: no logprobs. */
   numTopLogprobs: number;
   tools: ChatCompletionTool[] | null;
   parseToolCalls: boolean;
+  /** false: only the first tool call is returned (parallel_tool_calls: false). */
+  parallelToolCalls: boolean;
   startsInReasoning: boolean;
   textPrefix: string;
 }
@@ -36,14 +40,23 @@ export class ChatChoice {
   private readonly allLogprobs: ChatTokenLogprob[] = [];
   private pendingParts: ChatChunkPart[] = [];
   numTokens = 0;
+  /** Tokens inside the thinking block, its tags included (usage's reasoning_tokens). */
+  numReasoningTokens = 0;
   hasToolCalls = false;
+  private isInReasoning: boolean;
+  /** The thinking tags' ids in the serving tokenizer (undefined where it has none). */
+  private readonly thinkStartId: number | undefined;
+  private readonly thinkEndId: number | undefined;
 
   constructor(
     tokenizer: Tokenizer,
     private readonly tokenText: TokenText,
     private readonly options: ChatChoiceOptions,
   ) {
-    this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop });
+    this.isInReasoning = options.startsInReasoning;
+    this.thinkStartId = tokenizer.tokenToId(THINK_START);
+    this.thinkEndId = tokenizer.tokenToId(THINK_END);
+    this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop, includeStopStrInOutput: options.includeStopStrInOutput });
     this.parser = options.isStream
       ? new SeedOutputStreamParser({ tools: options.tools, startsInReasoning: options.startsInReasoning, parseToolCalls: options.parseToolCalls })
       : null;
@@ -57,9 +70,16 @@ export class ChatChoice {
   push(event: TokenEvent): ChatChunkPart[] {
     if (this.text.isStopped) return [];
     this.numTokens++;
+    this.countReasoning(event.token);
     if (this.options.numTopLogprobs >= 0) this.addLogprob(event);
     const piece = this.text.push(event.token);
     return this.parser && piece ? this.withLogprobs(this.toParts(this.parser.push(piece))) : this.takePendingParts();
+  }
+
+  private countReasoning(token: number): void {
+    if (token === this.thinkStartId) this.isInReasoning = true;
+    if (this.isInReasoning) this.numReasoningTokens++;
+    if (token === this.thinkEndId) this.isInReasoning = false;
   }
 
   /** End of generation: the held-back text and the parsers' last deltas. */
@@ -85,9 +105,10 @@ export class ChatChoice {
       startsInReasoning: this.options.startsInReasoning,
       parseToolCalls: this.options.parseToolCalls,
     });
-    this.hasToolCalls = parsed.tool_calls.length > 0;
+    const toolCalls = this.options.parallelToolCalls ? parsed.tool_calls : parsed.tool_calls.slice(0, 1);
+    this.hasToolCalls = toolCalls.length > 0;
     const message: ChatCompletionMessage = { role: 'assistant', content: parsed.content, reasoning_content: parsed.reasoning_content };
-    if (this.hasToolCalls) message.tool_calls = parsed.tool_calls;
+    if (this.hasToolCalls) message.tool_calls = toolCalls;
     return { message, logprobs: this.options.numTopLogprobs >= 0 ? this.allLogprobs : null };
   }
 
@@ -107,9 +128,16 @@ export class ChatChoice {
   }
 
   private toParts(deltas: ChatCompletionDelta[]): ChatChunkPart[] {
-    return deltas.map((delta) => {
+    return deltas.flatMap((delta) => {
+      if (delta.tool_calls && !this.options.parallelToolCalls) {
+        // parallel_tool_calls false: the deltas of the calls after the first are dropped
+        const { tool_calls: calls, ...rest } = delta;
+        const first = calls.filter((call) => call.index === 0);
+        delta = first.length > 0 ? { ...rest, tool_calls: first } : rest;
+        if (Object.keys(delta).length === 0) return [];
+      }
       if (delta.tool_calls) this.hasToolCalls = true;
-      return { delta, logprobs: null };
+      return [{ delta, logprobs: null }];
     });
   }
 

@@ -34,7 +34,7 @@ export class CompletionChoice {
   constructor(
     tokenizer: Tokenizer,
     private readonly tokenText: TokenText,
-    private readonly options: { promptTokens: readonly number[]; stop: readonly string[]; numTopLogprobs: number },
+    private readonly options: { promptTokens: readonly number[]; stop: readonly string[]; includeStopStrInOutput: boolean; numTopLogprobs: number },
   ) {
     this.text = new TextPipeline(tokenizer, options);
   }

@@ -23,7 +23,8 @@ const token = (id: number) => ({ token: id, logprob: -0.5, topLogprobs: [[id, -0
 
 function chat(text: string, options: Partial<ChatChoiceOptions> = {}): { parts: ChatChunkPart[]; choice: ChatChoice } {
   const choice = new ChatChoice(tokenizer, tokenText, {
-    promptTokens: [], stop: [], isStream: true, numTopLogprobs: -1, tools: null, parseToolCalls: false, startsInReasoning: false, textPrefix: '', ...options,
+    promptTokens: [], stop: [], includeStopStrInOutput: false, isStream: true, numTopLogprobs: -1, tools: null, parseToolCalls: false,
+    parallelToolCalls: true, startsInReasoning: false, textPrefix: '', ...options,
   });
   const parts: ChatChunkPart[] = [];
   for (const id of tokenizer.encode(text)) {
@@ -56,6 +57,15 @@ describe('TextPipeline', () => {
     out += pipeline.flush();
     expect(out).toBe('hello ');
     expect(pipeline.isStopped).toBe(true);
+  });
+
+  it('keeps the stop string with include_stop_str_in_output', () => {
+    const pipeline = new TextPipeline(tokenizer, { promptTokens: [], stop: ['wor'], includeStopStrInOutput: true });
+    let out = '';
+    for (const id of tokenizer.encode('hello world again')) out += pipeline.push(id);
+    out += pipeline.flush();
+    expect(out).toBe('hello wor');
+    expect(pipeline.text).toBe('hello wor');
   });
 
   it('skips special tokens (eos) but keeps the think tags', () => {
@@ -93,6 +103,19 @@ describe('ChatChoice', () => {
     expect(whole.content).toBeNull();
   });
 
+  it('returns only the first of two calls with parallel_tool_calls false (stream and message)', () => {
+    const call = (city: string) => `<seed:tool_call>\n<function=get_weather>\n<parameter=city>\n${city}\n</parameter>\n</function>\n</seed:tool_call>`;
+    const reply = call('Paris') + call('Rome');
+    const all = chat(reply, { tools: TOOLS, parseToolCalls: true });
+    expect(new Set(all.parts.flatMap((p) => p.delta.tool_calls ?? []).map((f) => f.index))).toEqual(new Set([0, 1]));
+    const { parts } = chat(reply, { tools: TOOLS, parseToolCalls: true, parallelToolCalls: false });
+    const fragments = parts.flatMap((p) => p.delta.tool_calls ?? []);
+    expect(fragments.every((f) => f.index === 0)).toBe(true);
+    expect(JSON.parse(fragments.map((f) => f.function.arguments ?? '').join(''))).toEqual({ city: 'Paris' });
+    const whole = chat(reply, { tools: TOOLS, parseToolCalls: true, parallelToolCalls: false, isStream: false }).choice.message().message;
+    expect(whole.tool_calls!.map((c) => JSON.parse(c.function.arguments))).toEqual([{ city: 'Paris' }]);
+  });
+
   it('sees a forced tool-call opening (textPrefix) as generated text', () => {
     const { parts } = chat('\n<parameter=city>\nRome\n</parameter>\n</function>\n</seed:tool_call>', {
       tools: TOOLS, parseToolCalls: true, textPrefix: '<seed:tool_call>\n<function=get_weather>',
@@ -119,7 +142,7 @@ describe('ChatChoice', () => {
 
 describe('CompletionChoice', () => {
   it('returns text and completions-shaped logprobs', () => {
-    const choice = new CompletionChoice(tokenizer, tokenText, { promptTokens: [], stop: ['!'], numTopLogprobs: 2 });
+    const choice = new CompletionChoice(tokenizer, tokenText, { promptTokens: [], stop: ['!'], includeStopStrInOutput: false, numTopLogprobs: 2 });
     let text = '';
     for (const id of tokenizer.encode('Hi there! More')) {
       text += choice.push(token(id)).map((p) => p.text).join('');

@@ -43,6 +43,28 @@ async function drain(session: GenerationSession<string>): Promise<SessionEvent<s
 }
 
 describe('GenerationSession', () => {
+  it('measures TTFT from the request arrival, and reports cached prompt tokens and how choices end', async () => {
+    const engine = new FakeEngine();
+    const ttfts: number[] = [];
+    const ends: string[] = [];
+    const arrivedAtMs = performance.now() - 400; // e.g. 400 ms of tokenization before the session
+    const session = new GenerationSession(engine, [new EchoChoice(), new EchoChoice()], {
+      arrivedAtMs, onFirstToken: (s) => ttfts.push(s), onChoiceEnd: (r) => ends.push(r),
+    });
+    session.start([{ promptTokens: [1, 2, 3, 4], params: {} }, { promptTokens: [1, 2, 3, 4], params: {} }]);
+    const [a, b] = engine.requests;
+    a.listener.onAdmitted?.(3);
+    a.listener.onAdmitted?.(9); // a recompute after preemption: the first admission counts
+    b.listener.onAdmitted?.(0);
+    a.listener.onToken(ev(5));
+    a.listener.onFinish({ reason: 'length' });
+    session.abort();
+    expect(ttfts).toHaveLength(1);
+    expect(ttfts[0]).toBeGreaterThanOrEqual(0.4);
+    expect(session.numCachedPromptTokens).toBe(3);
+    expect(ends).toEqual(['length', 'abort']);
+  });
+
   it('merges n choices and closes after the last finish', async () => {
     const engine = new FakeEngine();
     const session = new GenerationSession(engine, [new EchoChoice(), new EchoChoice()]);
@@ -53,12 +75,12 @@ describe('GenerationSession', () => {
     a.listener.onFinish({ reason: 'length' });
     b.listener.onFinish({ reason: 'stop' });
     expect(await drain(session)).toEqual([
-      { kind: 'parts', index: 0, parts: ['5'] },
-      { kind: 'parts', index: 1, parts: ['6'] },
-      { kind: 'parts', index: 0, parts: ['.'] },
-      { kind: 'finish', index: 0, reason: 'length' },
-      { kind: 'parts', index: 1, parts: ['.'] },
-      { kind: 'finish', index: 1, reason: 'stop' },
+      { kind: 'parts', index: 0, parts: ['5'], numTokens: 1 },
+      { kind: 'parts', index: 1, parts: ['6'], numTokens: 1 },
+      { kind: 'parts', index: 0, parts: ['.'], numTokens: 1 },
+      { kind: 'finish', index: 0, reason: 'length', numTokens: 1 },
+      { kind: 'parts', index: 1, parts: ['.'], numTokens: 1 },
+      { kind: 'finish', index: 1, reason: 'stop', numTokens: 1 },
     ]);
     expect(session.numCompletionTokens).toBe(2);
   });
@@ -69,7 +91,7 @@ describe('GenerationSession', () => {
     session.start([req]);
     engine.requests[0].listener.onToken(ev(99));
     expect(engine.aborted).toEqual([0]);
-    expect((await drain(session)).at(-1)).toEqual({ kind: 'finish', index: 0, reason: 'stop' });
+    expect((await drain(session)).at(-1)).toEqual({ kind: 'finish', index: 0, reason: 'stop', numTokens: 1 });
   });
 
   it('a timeout is a 504 and ends the other choices', async () => {

@@ -15,8 +15,9 @@ export interface Choice<P> {
 }
 
 export type SessionEvent<P> =
-  | { kind: 'parts'; index: number; parts: P[] }
-  | { kind: 'finish'; index: number; reason: 'stop' | 'length' }
+  /** numTokens: the choice's completion tokens when these parts were made (continuous usage). */
+  | { kind: 'parts'; index: number; parts: P[]; numTokens: number }
+  | { kind: 'finish'; index: number; reason: 'stop' | 'length'; numTokens: number }
   | { kind: 'error'; error: OpenAiError };
 
 /** The engine surface a session needs (EngineLoopService, or a fake in tests). */
@@ -26,8 +27,12 @@ export interface SequenceEngine {
 }
 
 export interface SessionTimings {
+  /** performance.now() when the request arrived (default: when the session was made). */
+  arrivedAtMs?: number;
   onFirstToken?(seconds: number): void;
   onInterToken?(seconds: number): void;
+  /** A choice ended: finished (stop / length), aborted (client gone) or failed. */
+  onChoiceEnd?(reason: 'stop' | 'length' | 'abort' | 'error'): void;
 }
 
 export class GenerationSession<P> {
@@ -35,7 +40,8 @@ export class GenerationSession<P> {
   private readonly seqIds: Array<number | undefined>;
   private readonly isOpen: boolean[];
   private readonly lastTokenAt: number[];
-  private readonly startedAt = performance.now();
+  private readonly startedAt: number;
+  private readonly numCachedTokens: Array<number | undefined>;
   private hasFirstToken = false;
 
   constructor(
@@ -43,13 +49,20 @@ export class GenerationSession<P> {
     readonly choices: Choice<P>[],
     private readonly timings: SessionTimings = {},
   ) {
+    this.startedAt = timings.arrivedAtMs ?? performance.now();
     this.seqIds = choices.map(() => undefined);
+    this.numCachedTokens = choices.map(() => undefined);
     this.isOpen = choices.map(() => true);
     this.lastTokenAt = choices.map(() => 0);
   }
 
   get numCompletionTokens(): number {
     return this.choices.reduce((sum, c) => sum + c.numTokens, 0);
+  }
+
+  /** Prompt tokens the prefix cache supplied, summed over the choices (first admission each). */
+  get numCachedPromptTokens(): number {
+    return this.numCachedTokens.reduce<number>((sum, n) => sum + (n ?? 0), 0);
   }
 
   get isFinished(): boolean {
@@ -62,7 +75,12 @@ export class GenerationSession<P> {
       requests.forEach((request, i) => {
         this.seqIds[i] = this.engine.submit({
           ...request,
-          listener: { onToken: (e) => this.onToken(i, e), onFinish: (e) => this.onFinish(i, e) },
+          listener: {
+            // a recompute after preemption is admitted again: the first admission counts
+            onAdmitted: (n) => (this.numCachedTokens[i] ??= Math.min(n, request.promptTokens.length)),
+            onToken: (e) => this.onToken(i, e),
+            onFinish: (e) => this.onFinish(i, e),
+          },
         });
       });
     } catch (err) {
@@ -74,7 +92,10 @@ export class GenerationSession<P> {
   /** Ends every sequence still running (client went away); no more events. */
   abort(): void {
     this.seqIds.forEach((id, i) => {
-      if (id !== undefined && this.isOpen[i]) this.engine.abort(id);
+      if (id !== undefined && this.isOpen[i]) {
+        this.engine.abort(id);
+        this.timings.onChoiceEnd?.('abort');
+      }
       this.isOpen[i] = false;
     });
     this.events.close();
@@ -93,7 +114,7 @@ export class GenerationSession<P> {
     this.lastTokenAt[i] = now;
     const choice = this.choices[i];
     const parts = choice.push(event);
-    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts });
+    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts, numTokens: choice.numTokens });
     if (choice.isStopped) {
       // stop string: finish now, free the sequence
       this.engine.abort(this.seqIds[i]!);
@@ -110,15 +131,18 @@ export class GenerationSession<P> {
         ? new OpenAiError(504, 'The request timed out before generation finished.', null, 'timeout')
         : new OpenAiError(503, `The request was aborted by the server (${event.detail ?? 'unknown reason'}).`, null, 'aborted'));
     this.isOpen[i] = false;
+    this.timings.onChoiceEnd?.('error');
     this.events.push({ kind: 'error', error });
     this.abort();
   }
 
   private finishChoice(i: number, reason: 'stop' | 'length'): void {
     this.isOpen[i] = false;
-    const parts = this.choices[i].flush();
-    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts });
-    this.events.push({ kind: 'finish', index: i, reason });
+    this.timings.onChoiceEnd?.(reason);
+    const choice = this.choices[i];
+    const parts = choice.flush();
+    if (parts.length > 0) this.events.push({ kind: 'parts', index: i, parts, numTokens: choice.numTokens });
+    this.events.push({ kind: 'finish', index: i, reason, numTokens: choice.numTokens });
     if (!this.isOpen.some(Boolean)) this.events.close();
   }
 }

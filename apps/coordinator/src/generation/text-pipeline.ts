@@ -1,6 +1,7 @@
 // TextPipeline: the token → text half of generation, shared by chat and completions: the
 // incremental detokenizer (no broken UTF-8, special tokens skipped as vLLM does by default) and
-// the stop strings (OpenAI: the stop text itself is not returned, finish_reason "stop").
+// the stop strings (OpenAI: the stop text itself is not returned unless include_stop_str_in_output, finish_reason
+// "stop").
 // Tests: generation-pipeline.spec.ts.
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { StopStringMatcher } from '../../../../libs/tokenizer/src/stop-string-matcher';
@@ -9,6 +10,8 @@ import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 export interface TextPipelineOptions {
   promptTokens: readonly number[];
   stop: readonly string[];
+  /** vLLM's include_stop_str_in_output: keep the matched stop string in the text. */
+  includeStopStrInOutput?: boolean;
 }
 
 export class TextPipeline {
@@ -19,7 +22,7 @@ export class TextPipeline {
 
   constructor(tokenizer: Tokenizer, options: TextPipelineOptions) {
     this.detokenizer = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true, promptIds: options.promptTokens });
-    this.stops = new StopStringMatcher(options.stop);
+    this.stops = new StopStringMatcher(options.stop, options.includeStopStrInOutput ?? false);
   }
 
   /** A stop string matched: nothing more will be emitted. */
@@ -27,7 +30,7 @@ export class TextPipeline {
     return this.stops.isStopped;
   }
 
-  /** All text emitted so far (stop string excluded). */
+  /** All text emitted so far (stop string excluded unless includeStopStrInOutput). */
   get text(): string {
     return this.output;
   }

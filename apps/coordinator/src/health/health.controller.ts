@@ -31,8 +31,8 @@ export class HealthController {
   private notReadyReason(): string | undefined {
     const e = this.engine;
     if (e.brokenReason !== undefined) return e.brokenReason;
-    if (e.isDraining || !e.isHealthy && !e.isRecovering) return 'the server is shutting down';
     if (e.isRecovering) return 'the worker group is restarting after a fault';
+    if (!e.isHealthy) return 'the server is shutting down'; // draining or closing
     const stalledMs = Date.now() - e.lastProgressAt;
     if (!e.isIdle && stalledMs > READY_STALL_MS) return `the engine made no progress for ${Math.round(stalledMs / 1000)} s`;
     return undefined;

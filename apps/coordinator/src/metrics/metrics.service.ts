@@ -1,10 +1,12 @@
 // MetricsService: the Prometheus registry of one coordinator (prom-client), with the names from
 // libs/metrics/src/metric-names.ts. The engine loop reports steps and scheduler stats, the API
-// layer reports requests, latencies and tokens. GET /metrics renders it (metrics.controller.ts).
+// layer reports requests, latencies and tokens. Each value is also exported under vLLM's name
+// (vllm-metrics.ts). GET /metrics renders it (metrics.controller.ts). Tests: metrics.service.spec.ts.
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC, METRIC_LABELS } from '../../../../libs/metrics/src/metric-names';
 import type { SchedulerStats } from '../../../../libs/scheduler/src/scheduler-output';
+import { VllmMetrics, type FinishedReason } from './vllm-metrics';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const STEP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -30,30 +32,47 @@ export class MetricsService {
   private readonly recoveryDuration = new Histogram({ name: METRIC.recoveryDurationSeconds, help: 'Time from a worker fault to a serving group again', buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers: [this.registry] });
   private readonly resumed = new Counter({ name: METRIC.requestsResumedTotal, help: 'Running sequences re-admitted as recompute after a worker restart', registers: [this.registry] });
   private lastPreemptions = 0;
+  private lastPrefixQueries = 0;
+  private lastPrefixHits = 0;
+  private readonly vllm: VllmMetrics;
 
-  constructor() {
+  /** `modelName`: the served model name, the `model_name` label of the vllm:* series. */
+  constructor(modelName = 'tpserve') {
     collectDefaultMetrics({ register: this.registry, prefix: 'tpserve_' });
+    this.vllm = new VllmMetrics(this.registry, modelName, { latency: LATENCY_BUCKETS, step: STEP_BUCKETS });
   }
 
+  /** A generation request ended; `seconds` from its arrival. */
   recordRequest(endpoint: string, status: number, seconds: number): void {
     this.requests.inc({ endpoint, status: String(status) });
     this.requestDuration.observe({ endpoint }, seconds);
+    this.vllm.e2e.observe(this.vllm.modelLabels, seconds);
+  }
+
+  /** A sequence (one choice) finished. */
+  recordFinished(reason: FinishedReason): void {
+    this.vllm.recordFinished(reason);
   }
 
   recordFirstToken(seconds: number): void {
     this.ttft.observe(seconds);
+    this.vllm.ttft.observe(this.vllm.modelLabels, seconds);
   }
 
   recordInterToken(seconds: number): void {
     this.itl.observe(seconds);
+    this.vllm.itl.observe(this.vllm.modelLabels, seconds);
   }
 
   recordPromptTokens(n: number): void {
     this.promptTokens.inc(n);
+    this.vllm.promptTokens.inc(this.vllm.modelLabels, n);
   }
 
   recordGenerationTokens(n: number): void {
-    if (n > 0) this.generationTokens.inc(n);
+    if (n <= 0) return;
+    this.generationTokens.inc(n);
+    this.vllm.generationTokens.inc(this.vllm.modelLabels, n);
   }
 
   recordStep(seconds: number, numBatchedTokens: number): void {
@@ -62,12 +81,23 @@ export class MetricsService {
   }
 
   recordSchedulerStats(stats: SchedulerStats): void {
+    const labels = this.vllm.modelLabels;
     this.running.set(stats.numRunning);
     this.waiting.set(stats.numWaiting);
     this.kvUsage.set(stats.kvUsage);
     this.prefixHit.set(stats.prefixCacheHitRate);
-    if (stats.numPreemptions > this.lastPreemptions) this.preemptions.inc(stats.numPreemptions - this.lastPreemptions);
+    this.vllm.running.set(labels, stats.numRunning);
+    this.vllm.waiting.set(labels, stats.numWaiting);
+    this.vllm.kvUsage.set(labels, stats.kvUsage);
+    if (stats.numPreemptions > this.lastPreemptions) {
+      this.preemptions.inc(stats.numPreemptions - this.lastPreemptions);
+      this.vllm.preemptions.inc(labels, stats.numPreemptions - this.lastPreemptions);
+    }
     this.lastPreemptions = stats.numPreemptions;
+    if (stats.numPrefixQueryTokens > this.lastPrefixQueries) this.vllm.prefixQueries.inc(labels, stats.numPrefixQueryTokens - this.lastPrefixQueries);
+    if (stats.numPrefixHitTokens > this.lastPrefixHits) this.vllm.prefixHits.inc(labels, stats.numPrefixHitTokens - this.lastPrefixHits);
+    this.lastPrefixQueries = stats.numPrefixQueryTokens;
+    this.lastPrefixHits = stats.numPrefixHitTokens;
   }
 
   setWorkerUp(rank: number, isUp: boolean): void {

@@ -2,6 +2,7 @@
 // are answered as JSON in OpenAI's error shape; after the stream started, as an SSE error event.
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { requestContext } from '../http/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { ChatCompletionsService } from './chat-completions.service';
 import { serveGeneration, type BodyRequest } from './openai-http';
@@ -15,8 +16,7 @@ export class ChatCompletionsController {
 
   @Post('chat/completions')
   async create(@Req() req: BodyRequest, @Res() res: ServerResponse): Promise<void> {
-    const started = performance.now();
     const status = await serveGeneration(this.service, req, res);
-    this.metrics.recordRequest('chat_completions', status, (performance.now() - started) / 1000);
+    this.metrics.recordRequest('chat_completions', status, (performance.now() - requestContext(req).arrivedAtMs) / 1000);
   }
 }

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionChunkChoice, FinishReason, Usage } from '../../../../libs/openai-protocol/src/chat-completion.types';
 import { validateChatCompletionRequest, type ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { usageOf } from '../../../../libs/openai-protocol/src/usage';
 import { EngineLoopService } from '../engine/engine-loop.service';
 import { ModelRuntime } from '../engine/model-runtime';
 import { ChatChoice, type ChatChunkPart } from '../generation/chat-choice';
@@ -15,8 +16,9 @@ import { createThinkingBudget } from '../generation/thinking-budget.factory';
 import { TokenText } from '../generation/token-text';
 import { MetricsService } from '../metrics/metrics.service';
 import { buildChatPrompt, type ChatPrompt } from './chat-prompt';
-import { completionId, nowSeconds, onClientGone } from './openai-http';
-import { checkContextLength, sequenceRequests } from './sequence-requests';
+import type { RequestUsage } from '../rate-limit/request-accounting';
+import { completionId, nowSeconds, onClientGone, type GenerationContext } from './openai-http';
+import { checkContextLength, sequenceRequests, tokensToReserve } from './sequence-requests';
 import { SseWriter } from './sse-writer';
 
 interface ChatRun {
@@ -40,25 +42,30 @@ export class ChatCompletionsService {
   }
 
   /** Validates and starts generation; throws OpenAiError (4xx / 429 / 503) before any output. */
-  start(body: unknown): ChatRun {
+  async start(body: unknown, context: GenerationContext): Promise<ChatRun> {
     const { tokenizer, renderer, config } = this.runtime;
     const params = validateChatCompletionRequest(body, { vocabSize: this.runtime.vocabLimit });
     if (params.model !== config.servedModelName) throw OpenAiError.modelNotFound(params.model);
     const prompt = buildChatPrompt(renderer, tokenizer, params);
     checkContextLength(prompt.tokens.length, params, this.runtime.maxModelLen, 'messages');
+    await context.reserveTokens(tokensToReserve(prompt.tokens.length, params, this.runtime.maxModelLen));
     const choices = Array.from({ length: params.n }, () => new ChatChoice(tokenizer, this.tokenText, {
       promptTokens: prompt.tokens,
       stop: params.stop,
+      includeStopStrInOutput: params.includeStopStrInOutput,
       isStream: params.stream,
       numTopLogprobs: params.numTopLogprobs,
       tools: params.tools,
       parseToolCalls: prompt.parseToolCalls,
+      parallelToolCalls: params.parallelToolCalls,
       startsInReasoning: prompt.startsInReasoning,
       textPrefix: prompt.textPrefix,
     }));
     const session = new GenerationSession(this.engine, choices, {
+      arrivedAtMs: context.arrivedAtMs,
       onFirstToken: (s) => this.metrics.recordFirstToken(s),
       onInterToken: (s) => this.metrics.recordInterToken(s),
+      onChoiceEnd: (reason) => this.metrics.recordFinished(reason),
     });
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
@@ -89,32 +96,34 @@ export class ChatCompletionsService {
     const sse = new SseWriter(res);
     onClientGone(res, () => run.session.abort());
     const { params } = run;
-    const chunk = (choices: ChatCompletionChunkChoice[]): ChatCompletionChunk => ({
-      id: run.id, object: 'chat.completion.chunk', created: run.created, model: params.model, choices, ...(params.includeUsage ? { usage: null } : {}),
+    // continuous_usage_stats: each chunk carries the usage of its choice so far (as vLLM does)
+    const chunk = (choices: ChatCompletionChunkChoice[], numTokens = 0): ChatCompletionChunk => ({
+      id: run.id, object: 'chat.completion.chunk', created: run.created, model: params.model, choices,
+      ...(params.includeUsage ? { usage: params.continuousUsageStats ? usageOf(run.prompt.tokens.length, numTokens) : null } : {}),
     });
     sse.start();
     for (let index = 0; index < params.n; index++) {
-      sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+      await sse.send(chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
     }
     let status = 200;
     for await (const event of run.session.events) {
       if (event.kind === 'error') {
-        sse.send(event.error.toBody());
+        await sse.send(event.error.toBody());
         status = event.error.status;
         break;
       }
       if (event.kind === 'parts') {
         for (const part of event.parts) {
-          sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }]));
+          await sse.send(chunk([{ index: event.index, delta: part.delta, logprobs: part.logprobs ? { content: part.logprobs } : null, finish_reason: null }], event.numTokens));
         }
       } else {
         const choice = run.session.choices[event.index] as ChatChoice;
         const pending = choice.takePendingLogprobs();
-        sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }]));
+        await sse.send(chunk([{ index: event.index, delta: {}, logprobs: pending && pending.length > 0 ? { content: pending } : null, finish_reason: this.finishReason(run, choice, event.reason) }], event.numTokens));
       }
     }
     this.metrics.recordGenerationTokens(run.session.numCompletionTokens);
-    if (status === 200 && params.includeUsage) sse.send({ ...chunk([]), usage: this.usage(run) });
+    if (status === 200 && params.includeUsage) await sse.send({ ...chunk([]), usage: this.usage(run) });
     sse.done();
     return status;
   }
@@ -126,8 +135,11 @@ export class ChatCompletionsService {
   }
 
   private usage(run: ChatRun): Usage {
-    const prompt = run.prompt.tokens.length;
-    const completion = run.session.numCompletionTokens;
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    return usageOf(run.prompt.tokens.length, run.session.numCompletionTokens);
+  }
+
+  usageOf(run: ChatRun): RequestUsage {
+    const reasoningTokens = run.session.choices.reduce((sum, c) => sum + (c as ChatChoice).numReasoningTokens, 0);
+    return { model: run.params.model, promptTokens: run.prompt.tokens.length, completionTokens: run.session.numCompletionTokens, reasoningTokens, cachedPromptTokens: run.session.numCachedPromptTokens };
   }
 }

@@ -7,9 +7,11 @@
 import { BUDGET_REFLECT_END, FUNCTION_PREFIX, THINK_END, TOOL_CALL_START } from '../../../../libs/chat-parsers/src/seed-tags';
 import { promptOpensReasoning } from '../../../../libs/chat-parsers/src/seed-reasoning-parser';
 import { ChatTemplateInputError, type ChatMessage, type ChatTool } from '../../../../libs/chat-template/src/chat-messages';
-import type { ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-template-renderer';
+import type { ChatTemplateRequest, ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-template-renderer';
 import type { ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
+import type { ValidatedChatMessage } from '../../../../libs/openai-protocol/src/chat-messages.validator';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import type { ChatCompletionTool } from '../../../../libs/openai-protocol/src/tool-call.types';
 import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { BUDGET_EXHAUSTED_TEXT } from '../generation/thinking-budget';
 
@@ -35,21 +37,28 @@ function closeOpenThinking(rendered: string): string {
   return (reflectOpen ? BUDGET_EXHAUSTED_TEXT + BUDGET_REFLECT_END : '') + THINK_END;
 }
 
-export function buildChatPrompt(renderer: ChatTemplateRenderer, tokenizer: Tokenizer, params: ChatCompletionParams): ChatPrompt {
-  const useTools = params.toolChoice !== 'none' && params.tools !== null;
-  let rendered: string;
+/** Renders validated messages with the chat template; a template error is a 400 on 'messages'. */
+export function renderChat(
+  renderer: ChatTemplateRenderer,
+  request: Omit<ChatTemplateRequest, 'messages' | 'tools'> & { messages: ValidatedChatMessage[]; tools: ChatCompletionTool[] | null },
+): string {
   try {
-    rendered = renderer.render({
-      messages: params.messages as unknown as ChatMessage[],
-      tools: useTools ? (params.tools as unknown as ChatTool[]) : null,
-      thinkingBudget: params.thinkingBudget,
-      chatTemplateKwargs: params.chatTemplateKwargs,
-    });
+    return renderer.render({ ...request, messages: request.messages as unknown as ChatMessage[], tools: request.tools as unknown as ChatTool[] | null });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof ChatTemplateInputError) throw OpenAiError.invalid(message, 'messages', 'invalid_value');
     throw OpenAiError.invalid(`The chat template could not render these messages: ${message}`, 'messages', 'invalid_value');
   }
+}
+
+export function buildChatPrompt(renderer: ChatTemplateRenderer, tokenizer: Tokenizer, params: ChatCompletionParams): ChatPrompt {
+  const useTools = params.toolChoice !== 'none' && params.tools !== null;
+  const rendered = renderChat(renderer, {
+    messages: params.messages,
+    tools: useTools ? params.tools : null,
+    thinkingBudget: params.thinkingBudget,
+    chatTemplateKwargs: params.chatTemplateKwargs,
+  });
   const toolPrefix = useTools ? forcedToolPrefix(params) : '';
   const text = rendered + (toolPrefix ? closeOpenThinking(rendered) + toolPrefix : '');
   return {

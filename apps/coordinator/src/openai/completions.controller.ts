@@ -1,6 +1,7 @@
 // POST /v1/completions (OpenAI legacy completions; stream or not).
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { requestContext } from '../http/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { CompletionsService } from './completions.service';
 import { serveGeneration, type BodyRequest } from './openai-http';
@@ -14,8 +15,7 @@ export class CompletionsController {
 
   @Post('completions')
   async create(@Req() req: BodyRequest, @Res() res: ServerResponse): Promise<void> {
-    const started = performance.now();
     const status = await serveGeneration(this.service, req, res);
-    this.metrics.recordRequest('completions', status, (performance.now() - started) / 1000);
+    this.metrics.recordRequest('completions', status, (performance.now() - requestContext(req).arrivedAtMs) / 1000);
   }
 }

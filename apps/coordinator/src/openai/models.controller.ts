@@ -1,4 +1,5 @@
-// GET /v1/models and GET /v1/models/:id: the one model this replica serves.
+// GET /v1/models and GET /v1/models/:id: the one model this replica serves (its root is the
+// served name, never the model's path on the server).
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import type { ModelCard, ModelList } from '../../../../libs/openai-protocol/src/completion.types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
@@ -21,6 +22,6 @@ export class ModelsController {
 
   private card(): ModelCard {
     const { config, createdAt, maxModelLen } = this.runtime;
-    return { id: config.servedModelName, object: 'model', created: createdAt, owned_by: 'tpserve', root: config.modelDir, max_model_len: maxModelLen };
+    return { id: config.servedModelName, object: 'model', created: createdAt, owned_by: 'tpserve', root: config.servedModelName, max_model_len: maxModelLen };
   }
 }

@@ -3,8 +3,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
+import { requestContext, type ContextRequest } from '../http/request-context';
+import type { RequestUsage } from '../rate-limit/request-accounting';
 
-export type BodyRequest = IncomingMessage & { body?: unknown };
+export type BodyRequest = ContextRequest;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -42,12 +44,22 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** What a service learns from the HTTP layer when it starts a generation. */
+export interface GenerationContext {
+  /** performance.now() at the request's arrival (TTFT counts from here). */
+  arrivedAtMs: number;
+  /** Reserves prompt + max tokens against the key's tokens per minute; throws a 429. */
+  reserveTokens(numTokens: number): Promise<void>;
+}
+
 /** What the chat and legacy completions services share: validate and start, then answer. */
 export interface GenerationService<Run extends { params: { stream?: boolean } }> {
-  start(body: unknown): Run;
+  start(body: unknown, context: GenerationContext): Promise<Run>;
   complete(run: Run, res: ServerResponse): Promise<unknown>;
   /** Streams the answer as SSE; returns the HTTP status that was sent. */
   stream(run: Run, res: ServerResponse): Promise<number>;
+  /** The tokens the run used so far (all of them once it ended, also when abandoned). */
+  usageOf(run: Run): RequestUsage;
 }
 
 /** Serves one generation request (JSON or SSE); returns the HTTP status sent. */
@@ -56,12 +68,17 @@ export async function serveGeneration<Run extends { params: { stream?: boolean }
   req: BodyRequest,
   res: ServerResponse,
 ): Promise<number> {
+  const { arrivedAtMs, accounting } = requestContext(req);
+  let run: Run | undefined;
   try {
-    const run = service.start(req.body);
+    run = await service.start(req.body, { arrivedAtMs, reserveTokens: async (n) => accounting?.reserveTokens(n) });
     if (run.params.stream) return await service.stream(run, res);
     sendJson(res, 200, await service.complete(run, res));
     return 200;
   } catch (err) {
     return sendError(res, err).status;
+  } finally {
+    // usage and the token correction, also for failed and abandoned runs
+    accounting?.finish(run === undefined ? undefined : service.usageOf(run));
   }
 }

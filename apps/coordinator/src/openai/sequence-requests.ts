@@ -55,7 +55,13 @@ export function sequenceRequests(
     minTokens: params.minTokens,
     stopTokenIds: params.stopTokenIds,
     ignoreEos: params.ignoreEos,
+    priority: params.priority,
     deadlineMs,
     forcer: options.forcer?.(),
   }));
+}
+
+/** The tokens a request may use at most: the prompt once, plus max tokens for each choice. */
+export function tokensToReserve(numPromptTokens: number, params: GenerationParams, maxModelLen: number): number {
+  return numPromptTokens + params.n * (params.maxTokens ?? maxModelLen - numPromptTokens);
 }

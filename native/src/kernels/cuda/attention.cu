@@ -25,6 +25,14 @@ using attention_detail::Params;
 constexpr int kMinKeysPerSplit = 256;
 constexpr int kReduceThreads = 128;
 
+// Decode splits run only while work = num_seqs * num_kv_heads < target = 2 * sms, with
+// splits <= ceil(target / work), so work * splits < target + work < 2 * target: the partials of
+// any batch fit 4 * sms * kDecodeRows rows.
+int64_t max_split_parts(int sms) { return 4 * static_cast<int64_t>(sms) * kDecodeRows; }
+size_t split_scratch_bytes(int sms, int64_t head_dim) {
+  return static_cast<size_t>(max_split_parts(sms) * (head_dim + 1)) * sizeof(float);
+}
+
 // grid (num_seqs, num_kv_heads): out rows of split decode sequences = the lse-weighted mean of
 // the splits' normalised partial outputs.
 __global__ void __launch_bounds__(kReduceThreads) merge_splits_kernel(const Params p) {
@@ -51,6 +59,12 @@ __global__ void __launch_bounds__(kReduceThreads) merge_splits_kernel(const Para
 }
 
 }  // namespace
+
+void reserve_attention_scratch(int64_t head_dim) {
+  TPS_CHECK(head_dim > 0, "reserve_attention_scratch: head_dim must be positive, got ", head_dim);
+  TPS_CHECK(scratch_device(ScratchSlot::AttentionSplits, split_scratch_bytes(num_sms(), head_dim)),
+            "reserve_attention_scratch: cannot grow the split-K scratch during CUDA-graph capture");
+}
 
 void paged_attention(const float* q, const void* k_cache, const void* v_cache, DType cache_dtype,
                      const AttentionBatch& batch, const KvLayout& layout, int64_t num_q_heads, float scale,
@@ -108,8 +122,11 @@ void paged_attention(const float* q, const void* k_cache, const void* v_cache, D
     int64_t splits = std::min(ceil_div(target, work), std::max<int64_t>(1, max_ctx / kMinKeysPerSplit));
     splits = std::clamp<int64_t>(splits, 1, 64);
     if (splits > 1) {
+      // One fixed size for every batch (see split_scratch_bytes): the buffer never grows between
+      // the eager run of a decode shape and its CUDA-graph capture or replays.
       const int64_t parts = batch.num_seqs * layout.num_kv_heads * splits * kDecodeRows;
-      void* ws = scratch_device(ScratchSlot::AttentionSplits, parts * (layout.head_dim + 1) * sizeof(float));
+      TPS_CHECK(parts <= max_split_parts(sms), "paged_attention: ", parts, " split partials exceed the bound");
+      void* ws = scratch_device(ScratchSlot::AttentionSplits, split_scratch_bytes(sms, layout.head_dim));
       if (ws) {  // nullptr: capturing a graph with too small a buffer: run unsplit
         p.num_splits = static_cast<int>(splits);
         p.split_len = static_cast<int>(ceil_div(ceil_div(max_ctx, splits), kKeysPerTile) * kKeysPerTile);

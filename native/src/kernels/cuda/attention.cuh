@@ -17,4 +17,8 @@ void paged_attention(const float* q, const void* k_cache, const void* v_cache, D
                      const AttentionBatch& batch, const KvLayout& layout, int64_t num_q_heads, float scale,
                      float* out);
 
+// Allocates now the split-K scratch of decode attention on the current stream: one size serves
+// every batch of this head_dim, so no later call reallocates it (call before a graph capture).
+void reserve_attention_scratch(int64_t head_dim);
+
 }  // namespace tpserve::cuda

@@ -6,9 +6,6 @@
 // about fp32 precision against the exact 16-bit K and V. Work split: attention_internal.cuh.
 // Block: 4 warps. Decode (kWM = 1): the 4 warps share one 16-row tile and split each 64-key
 // tile 4 ways, then merge through shared memory. Prefill (kWM = 4): each warp owns 16 rows.
-#include <mutex>
-#include <set>
-
 #include "kernels/cuda/attention_internal.cuh"
 #include "kernels/cuda/device_utils.cuh"
 #include "kernels/cuda/mma_primitives.cuh"
@@ -330,25 +327,12 @@ __global__ void __launch_bounds__(kThreads, 2) prefill_kernel(const Params p) {
   }
 }
 
-// Raises the kernel's dynamic shared-memory limit once per device.
-template <typename Kernel>
-void allow_smem(Kernel kernel, size_t bytes) {
-  static std::mutex mu;
-  static std::set<int> done;
-  int dev = 0;
-  TPS_CUDA_CHECK(cudaGetDevice(&dev));
-  std::lock_guard<std::mutex> lock(mu);
-  if (done.count(dev)) return;
-  TPS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
-  done.insert(dev);
-}
-
 template <typename T, int D>
 void decode_launch(const Params& p) {
   const size_t smem = Cfg<T, D, 1>::kSmemBytes;
   static_assert(sizeof(T) * 4 * Cfg<T, D, 1>::kKVElems >= (4 * 16 * D + 2 * 4 * 16) * sizeof(float),
                 "the merge buffers must fit in the K/V stages");
-  allow_smem(decode_kernel<T, D>, smem);
+  allow_dynamic_smem(reinterpret_cast<const void*>(decode_kernel<T, D>), smem);
   const dim3 grid(p.num_splits, p.num_kv_heads, p.num_seqs);
   decode_kernel<T, D><<<grid, kThreads, smem, current_stream()>>>(p);
   TPS_CUDA_CHECK_LAUNCH();
@@ -357,7 +341,7 @@ void decode_launch(const Params& p) {
 template <typename T, int D>
 void prefill_launch(const Params& p, int num_blocks_x) {
   const size_t smem = Cfg<T, D, 4>::kSmemBytes;
-  allow_smem(prefill_kernel<T, D>, smem);
+  allow_dynamic_smem(reinterpret_cast<const void*>(prefill_kernel<T, D>), smem);
   const dim3 grid(num_blocks_x, p.num_kv_heads);
   prefill_kernel<T, D><<<grid, kThreads, smem, current_stream()>>>(p);
   TPS_CUDA_CHECK_LAUNCH();

@@ -197,6 +197,7 @@ void CublasLt::ensure_scratch(int64_t elements, cudaStream_t stream) {
   int64_t grown = std::max<int64_t>(elements, scratch_elements_ * 2);
   TPS_CUDA_CHECK(cudaMalloc(&scratch_, static_cast<size_t>(grown) * 2));
   scratch_elements_ = grown;
+  scratch_generation_++;
 }
 
 CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment) {

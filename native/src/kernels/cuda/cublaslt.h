@@ -8,7 +8,8 @@
 // with fp32 accumulation (CUBLAS_COMPUTE_32F). F32 weights run plain fp32 (no TF32), exact
 // enough for the fp32 parity tests. Bias goes through the BIAS epilogue.
 // Plans (descriptors + heuristic algo) are cached per shape/dtype/alignment; one 32 MiB workspace.
-// Nothing here allocates during CUDA-graph capture once a shape has run eagerly once.
+// Nothing here allocates during CUDA-graph capture once a shape has run eagerly once (or the
+// scratch was reserved for it); a reallocation bumps scratch_generation().
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -50,6 +51,8 @@ class CublasLt {
 
   // Grows the activation scratch to hold `elements` 16-bit values now (call before capture).
   void reserve_scratch(int64_t elements);
+  // Bumped each time the activation scratch is reallocated (captured graphs hold its address).
+  uint64_t scratch_generation() const { return scratch_generation_; }
   size_t num_plans() const { return plans_.size(); }
 
  private:
@@ -63,6 +66,7 @@ class CublasLt {
   size_t workspace_bytes_ = 0;
   void* scratch_ = nullptr;  // x rounded to 16 bits: [m, k]
   int64_t scratch_elements_ = 0;
+  uint64_t scratch_generation_ = 0;
   std::map<Key, std::unique_ptr<Plan>> plans_;
 };
 

@@ -1,6 +1,6 @@
 // Device-side helpers shared by the tpserve CUDA kernels (include from .cu files only):
 // element types of the storage dtypes, fp32 conversions, 16-byte vector loads, warp/block
-// reductions, launch-size helpers and the dtype dispatch of the launchers.
+// reductions, launch-size and shared-memory helpers and the dtype dispatch of the launchers.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -46,33 +46,40 @@ __device__ __forceinline__ void store8(float* p, const float (&v)[8]) {
   reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
+// Reductions with any associative op (every lane / thread gets the result).
+struct Sum {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+template <typename T, typename Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
+__device__ __forceinline__ float warp_sum(float v) { return warp_reduce(v, Sum{}); }
 
-// Sum over the block (blockDim.x a multiple of 32, <= 1024); every thread gets the result.
-// `red`: __shared__ float[32]. Contains __syncthreads: call from all threads.
-__device__ inline float block_sum(float v, float* red) {
+// Over the block (blockDim.x a multiple of 32, <= 1024). `red`: __shared__ T[32] (or one per
+// warp). Contains __syncthreads: call from all threads.
+template <typename T, typename Op>
+__device__ T block_reduce(T v, T* red, Op op) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, num_warps = blockDim.x >> 5;
-  v = warp_sum(v);
+  v = warp_reduce(v, op);
   __syncthreads();  // red may still be read by a previous call
   if (lane == 0) red[warp] = v;
   __syncthreads();
-  v = lane < num_warps ? red[lane] : 0.f;
-  return warp_sum(v);
+  v = red[0];
+  for (int w = 1; w < num_warps; w++) v = op(v, red[w]);
+  return v;
 }
+__device__ inline float block_sum(float v, float* red) { return block_reduce(v, red, Sum{}); }
 
 inline bool is_aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Multiprocessors of the current device (cached per device).
 int num_sms();
+// Raises `kernel`'s dynamic shared-memory limit to `bytes` once per (kernel, device); thread-safe.
+void allow_dynamic_smem(const void* kernel, size_t bytes);
 
 // Blocks for a grid-stride loop over `items` with `threads` per block (a few waves at most).
 inline unsigned grid_for(int64_t items, int threads) {

@@ -56,24 +56,6 @@ struct Shared {
   u64 found_key, found_cum;
 };
 
-// Block reductions (all threads call; everyone gets the result).
-template <typename T, typename Op>
-__device__ T block_reduce(T v, T* red, Op op) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
-  __syncthreads();
-  if (lane == 0) red[warp] = v;
-  __syncthreads();
-  v = red[0];
-  for (int w = 1; w < kWarps; w++) v = op(v, red[w]);
-  return v;
-}
-struct Add {
-  template <typename T>
-  __device__ T operator()(T a, T b) const { return a + b; }
-};
-
 // Bucket histogram of v: cnt/mass become exclusive prefix sums over kBins + 1 entries.
 __device__ void histogram(const View& v, int* cnt, u64* mass, bool with_mass) {
   for (int b = threadIdx.x; b <= kBins; b += kThreads) cnt[b] = 0, mass[b] = 0;
@@ -185,8 +167,8 @@ __device__ Found find_in_bin(const View& v, int b, const int* cnt, const u64* ma
       const u64 k = make_key(v.y[i], i);
       if (k >= klo && k < pivot) c++, s += v.weight(nats);
     }
-    c = block_reduce(c, sh.red_i, Add{});
-    s = block_reduce(s, sh.red_u, Add{});
+    c = block_reduce(c, sh.red_i, Sum{});
+    s = block_reduce(s, sh.red_u, Sum{});
     const bool left = q.mode == kIndex ? pos_below + c > q.index : mass_hit(mass_below + s, q);
     if (left) {
       khi = pivot, num = c;
@@ -285,7 +267,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(const Args a) {
     mx = block_reduce(mx, sh.red_f, [](float x, float y) { return fmaxf(x, y); });
     double s = 0.0;
     for (int i = threadIdx.x; i < n; i += kThreads) s += static_cast<double>(expf(row[i] - mx));
-    s = block_reduce(s, sh.red_d, Add{});
+    s = block_reduce(s, sh.red_d, Sum{});
     lse = static_cast<double>(mx) + log(s);
     const int k = min(d.num_top_logprobs, n);
     if (k > 0) {
@@ -358,7 +340,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(const Args a) {
     histogram(v, cnt, mass, true);
     int zeros = 0;  // ids whose weight underflows to 0 (a suffix of the order): never drawn
     for (int i = threadIdx.x; i < n; i += kThreads) zeros += expf(-v.nats(i)) == 0.0f;
-    zeros = block_reduce(zeros, sh.red_i, Add{});
+    zeros = block_reduce(zeros, sh.red_i, Sum{});
     const bool use_top_k = d.top_k > 0 && d.top_k < n;
     const int num_cand = use_top_k ? d.top_k : n;
     int kept = min(num_cand, n - zeros);
@@ -377,8 +359,8 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(const Args a) {
         const float nats = v.nats(i);
         if (expf(-nats) >= d.min_p) c++, s += v.weight(nats);
       }
-      c = block_reduce(c, sh.red_i, Add{});
-      s = block_reduce(s, sh.red_u, Add{});
+      c = block_reduce(c, sh.red_i, Sum{});
+      s = block_reduce(s, sh.red_u, Sum{});
       if (use_top_k && c > num_cand) c = num_cand, s = top_k_mass;
       if (c == 0) c = 1, s = 1ull << shift;  // min_p > 1: keep the max alone
       if (c < kept) kept = c, kept_mass = s;
@@ -408,14 +390,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(const Args a) {
 }  // namespace
 
 void launch_sample_kernel(const Args& args) {
-  static bool smem_set[64] = {};
-  int dev = 0;
-  TPS_CUDA_CHECK(cudaGetDevice(&dev));
-  if (dev >= 64 || !smem_set[dev]) {
-    TPS_CUDA_CHECK(cudaFuncSetAttribute(sample_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        static_cast<int>(kSmemBytes)));
-    if (dev < 64) smem_set[dev] = true;
-  }
+  allow_dynamic_smem(reinterpret_cast<const void*>(sample_kernel), kSmemBytes);
   sample_kernel<<<args.num_seqs, kThreads, kSmemBytes, current_stream()>>>(args);
   TPS_CUDA_CHECK_LAUNCH();
 }

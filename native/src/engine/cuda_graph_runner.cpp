@@ -1,6 +1,8 @@
-// CUDA-graph decode runner (see graph_runner.h): pads pure-decode batches to a captured size,
-// stages their metadata into the decoder's fixed buffers, and replays the graph of run().
-#include "kernels/cuda/graph_runner.h"
+// CUDA-graph decode runner (see cuda_graph_runner.h): pads pure-decode batches to a captured
+// size, stages their metadata into the decoder's fixed buffers, and replays the graph of run().
+// GPU tests: tests/cuda_graph_test.cpp (replay over changing batch sizes and widths vs eager).
+#ifdef TPSERVE_WITH_CUDA
+#include "engine/cuda_graph_runner.h"
 
 #include <cuda_runtime_api.h>
 
@@ -9,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string>
 #include <utility>
 
 #include "kernels/cuda/cuda_check.cuh"
@@ -32,7 +35,7 @@ class DecodeGraphRunner final : public DecodeRunner {
 
   ~DecodeGraphRunner() override { drop_all(); }
 
-  bool try_forward(Decoder& d, const ForwardBatch& b) override {
+  bool try_forward(DecodeTarget& d, const ForwardBatch& b) override {
     const int64_t n = b.num_seqs();
     // Only batches of one-token decodes, each sequence at most one logits row.
     if (n == 0 || b.num_tokens() != n || n > max_batch_ || static_cast<int64_t>(b.logits_rows.size()) > n) {
@@ -46,13 +49,10 @@ class DecodeGraphRunner final : public DecodeRunner {
       return false;
     }
     pad(b, batch, width);
-    // Buffers for the largest batch at this width: graphs of every size share the addresses.
+    // Buffers and op scratch for the largest batch at this width: graphs of every size share them.
     d.reserve(max_batch_, max_batch_, max_batch_, width);
     d.stage(padded_);
-    if (d.buffers_generation() != generation_) {
-      drop_all();  // something was reallocated: every captured address may be stale
-      generation_ = d.buffers_generation();
-    }
+    drop_if_stale(d);
     cudaStream_t stream = current_stream();
     const std::pair<int64_t, int64_t> key{batch, width};
     auto it = graphs_.find(key);
@@ -66,10 +66,12 @@ class DecodeGraphRunner final : public DecodeRunner {
       }
       return true;
     }
-    // First batch of this key: run it eagerly (this step's result, and the warm-up that sizes
-    // cuBLASLt plans and launcher scratch), then capture the same work for the next steps.
+    // First batch of this key: run it eagerly (this step's result, and the warm-up of cuBLASLt
+    // plans), then capture the same work for the next steps. Had the eager run reallocated
+    // anything, the graphs captured before would point at freed memory: drop them first.
     d.run(batch, batch);
     stats_.num_eager++;
+    drop_if_stale(d);
     graphs_[key] = capture(d, stream, batch);
     return true;
   }
@@ -102,7 +104,7 @@ class DecodeGraphRunner final : public DecodeRunner {
       p.logits_rows.push_back(static_cast<int32_t>(r));
   }
 
-  cudaGraphExec_t capture(Decoder& d, cudaStream_t stream, int64_t batch) {
+  cudaGraphExec_t capture(DecodeTarget& d, cudaStream_t stream, int64_t batch) {
     cudaGraph_t graph = nullptr;
     cudaGraphExec_t exec = nullptr;
     TPS_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
@@ -127,6 +129,15 @@ class DecodeGraphRunner final : public DecodeRunner {
     }
     stats_.num_captures++;
     return exec;
+  }
+
+  // Something was reallocated since the graphs were captured: every captured address may be stale.
+  void drop_if_stale(const DecodeTarget& d) {
+    const uint64_t now = d.buffers_generation();
+    if (now == generation_) return;
+    if (!graphs_.empty()) stats_.num_invalidations++;
+    drop_all();
+    generation_ = now;
   }
 
   void drop_all() {
@@ -156,3 +167,4 @@ DecodeGraphStats decode_graph_stats(const DecodeRunner& runner) {
 }
 
 }  // namespace tpserve::cuda
+#endif  // TPSERVE_WITH_CUDA
