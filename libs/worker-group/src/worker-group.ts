@@ -248,8 +248,11 @@ export class WorkerGroup implements StepExecutor {
         );
       }
     }
-    const kind = errors[0].code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
-    return new WorkerGroupError(errors[0].message, errors[0].rank, kind, this.pids[errors[0].rank]);
+    // an unreachable rank (its host or process gone) is the cause; the others' collectives
+    // failed because of it (Gloo/NCCL report "peer dead or unreachable")
+    const cause = errors.find((e) => e.code === grpcStatus.UNAVAILABLE) ?? errors.find((e) => !/peer dead or unreachable/.test(e.message)) ?? errors[0];
+    const kind = cause.code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
+    return new WorkerGroupError(cause.message, cause.rank, kind, this.pids[cause.rank]);
   }
 
   private fail(err: WorkerGroupError): WorkerGroupError {
