@@ -54,6 +54,9 @@ export interface ChunkRequest {
   logits?: LogitsMode;
   /** Used when the sequence is new (default: greedy). */
   params?: SamplingParams;
+  /** Used when the sequence is new: prompt length and tokens so far (a recompute); default: the chunk is the prompt. */
+  numPromptTokens?: number;
+  promptTokens?: number[];
 }
 
 /** One row per position of a SequenceLogits, or throws if the sequence has none. */
@@ -85,7 +88,12 @@ export class EngineDriver {
   async step(chunks: ChunkRequest[], finished: number[] = []): Promise<StepOutput> {
     const newSequences = chunks
       .filter((c) => !this.positions.has(c.seqId))
-      .map((c) => ({ seqId: c.seqId, params: c.params ?? { temperature: 0 }, numPromptTokens: c.tokens.length }));
+      .map((c) => ({
+        seqId: c.seqId,
+        params: c.params ?? { temperature: 0 },
+        numPromptTokens: c.numPromptTokens ?? c.tokens.length,
+        ...(c.promptTokens ? { promptTokens: c.promptTokens } : {}),
+      }));
     const scheduled = chunks.map((c) => {
       const startPos = this.positions.get(c.seqId) ?? 0;
       const newBlockIds = this.allocator.grow(c.seqId, startPos + c.tokens.length);

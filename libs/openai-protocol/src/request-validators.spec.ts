@@ -3,19 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { validateChatCompletionRequest } from './chat-completion-request.validator';
 import { validateCompletionRequest } from './completion-request.validator';
-import { OpenAiError } from './openai-error';
+import { errorOf } from '../test/error-of';
 
 const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
-
-function errorOf(fn: () => unknown): OpenAiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof OpenAiError) return err;
-    throw err;
-  }
-  throw new Error('expected an OpenAiError');
-}
 
 describe('validateChatCompletionRequest', () => {
   it('fills OpenAI defaults', () => {

@@ -1,17 +1,7 @@
 // /tokenize and /detokenize bodies: vLLM's defaults per form, and a precise 400 for bad input.
 import { describe, expect, it } from 'vitest';
-import { OpenAiError } from './openai-error';
+import { errorOf } from '../test/error-of';
 import { validateDetokenizeRequest, validateTokenizeRequest } from './tokenize-request.validator';
-
-function errorOf(fn: () => unknown): OpenAiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof OpenAiError) return err;
-    throw err;
-  }
-  throw new Error('expected an OpenAiError');
-}
 
 describe('validateTokenizeRequest', () => {
   it('prompt form: special tokens on by default; chat form: off, generation prompt on', () => {

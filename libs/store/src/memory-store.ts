@@ -15,6 +15,7 @@ export class MemoryStore implements Store {
   private readonly keys = new Map<string, ApiKeyRecord>();
   private readonly windows = new Map<string, WindowCounts>();
   private readonly usage = new Map<string, UsageRecord>();
+  private sweptAt = -1;
 
   async createApiKey(record: ApiKeyRecord): Promise<void> {
     this.keys.set(record.id, { ...record });
@@ -84,9 +85,12 @@ export class MemoryStore implements Store {
   }
 
   private window(keyId: string, start: number, nowMs: number): WindowCounts {
-    for (const [id, _] of this.windows) {
-      // windows older than the previous one can no longer be adjusted: drop them
-      if (Number(id.slice(id.lastIndexOf('|') + 1)) + 2 * RATE_WINDOW_MS <= nowMs) this.windows.delete(id);
+    if (start !== this.sweptAt) {
+      // once per window: windows older than the previous one can no longer be adjusted
+      this.sweptAt = start;
+      for (const id of this.windows.keys()) {
+        if (Number(id.slice(id.lastIndexOf('|') + 1)) + 2 * RATE_WINDOW_MS <= nowMs) this.windows.delete(id);
+      }
     }
     const id = `${keyId}|${start}`;
     let counts = this.windows.get(id);

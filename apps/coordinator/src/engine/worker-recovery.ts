@@ -1,6 +1,6 @@
 // WorkerRecovery: the coordinator's decision on a worker fault. Within the restart budget it
 // replaces the group (SupervisedWorkerGroup.restart: fence by pid, respawn, rendezvous, reload),
-// retrying a restart that fails to start; past the budget it gives up with
+// retrying a restart that fails to start (after 1, 2, 4 ... s, at most 30 s); past the budget it gives up with
 // RestartBudgetExhaustedError. Logs one line per fault (rank, pid, cause) and per recovery
 // (time to recover); counts restarts by cause and recovery seconds.
 import type { Logger } from '@nestjs/common';
@@ -34,7 +34,8 @@ export class WorkerRecovery {
     const started = performance.now();
     this.logger.error(`worker fault: ${describeFault(fault)}`);
     let cause: string = fault.kind ?? 'step_error';
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** (attempt - 1))));
       if (!this.budget.tryTake(Date.now())) {
         throw new RestartBudgetExhaustedError(
           `the worker group failed more often than the restart budget allows (${this.budget.describe()}); last fault: ${describeFault(fault)}`,
