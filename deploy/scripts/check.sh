@@ -7,7 +7,8 @@
 #   3. with kubectl: `kubectl kustomize` of every overlay (and h200-tp4 + the HPA component), the
 #      rendered Deployments checked by validate-manifests.mjs --rendered;
 #   4. with docker compose (v2) or docker-compose (v1): `config` of docker-compose.yml;
-#   5. the PrometheusRule rendering parses.
+#   5. the PrometheusRule rendering parses;
+#   6. validate-lws.mjs: the LeaderWorkerSet overlay against the LWS CRD schema.
 # Steps 3 and 4 are skipped, with a note, where the tool is absent.
 #   deploy/scripts/check.sh
 set -euo pipefail
@@ -82,6 +83,14 @@ fi
 
 # --- 2. validate-manifests ---
 step "validate-manifests.mjs ${rendered[*]:+(+ ${#rendered[@]} rendered args)}" node deploy/scripts/validate-manifests.mjs "${rendered[@]}"
+
+# --- 2b. LeaderWorkerSet manifests against the LWS CRD schema (deploy/crds/lws) ---
+if [ -d node_modules/ajv ]; then
+  step "validate-lws.mjs (LeaderWorkerSet vs the LWS CRD)" node deploy/scripts/validate-lws.mjs
+  [ -s "$tmp/lws-multinode.yaml" ] && step "validate-lws.mjs (rendered lws-multinode)" node deploy/scripts/validate-lws.mjs "$tmp/lws-multinode.yaml"
+else
+  skip "validate-lws.mjs (npm dependencies not installed: npm ci)"
+fi
 
 # --- 4. docker compose config ---
 if docker compose version >/dev/null 2>&1; then

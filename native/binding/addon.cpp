@@ -4,15 +4,19 @@
 #include "binding/engine_wrap.h"
 #include "tpserve/backend.h"
 #include "tpserve/bandwidth.h"
+#include "tpserve/communicator.h"
 #include "tpserve/thread_pool.h"
 
 namespace tpserve::binding {
 namespace {
 
+// createCommId(device, backend?, host?) → id (see create_comm_id in tpserve/engine.h).
 Napi::Value create_comm_id_js(const Napi::CallbackInfo& info) {
-  std::string device = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+  auto arg = [&](size_t i, const char* fallback) {
+    return info.Length() > i && info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : std::string(fallback);
+  };
   try {
-    return Napi::String::New(info.Env(), create_comm_id(device));
+    return Napi::String::New(info.Env(), create_comm_id(arg(0, "cpu"), arg(1, ""), arg(2, "")));
   } catch (const std::exception& e) {
     throw Napi::Error::New(info.Env(), e.what());
   }
@@ -37,6 +41,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("createCommId", Napi::Function::New(env, create_comm_id_js, "createCommId"));
   exports.Set("measureBandwidth", Napi::Function::New(env, measure_bandwidth_js, "measureBandwidth"));
   exports.Set("cudaCompiled", Napi::Boolean::New(env, cuda_compiled()));
+  exports.Set("glooCompiled", Napi::Boolean::New(env, gloo_compiled()));
   return exports;
 }
 

@@ -14,54 +14,14 @@
 #include <vector>
 
 #include "comm/shm_communicator.h"
+#include "comm_test_util.h"
 #include "tpserve/communicator.h"
 #include "tpserve/error.h"
 
 namespace tpserve {
 namespace {
 
-// Runs body(rank) in `size` forked processes; a child's exit code is body's return value (1 on
-// an exception). Returns the exit codes; kills the children after timeout_s.
-std::vector<int> run_ranks(int size, const std::function<int(int)>& body, int timeout_s = 60) {
-  std::vector<pid_t> pids;
-  for (int rank = 0; rank < size; rank++) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int code = 1;
-      try {
-        code = body(rank);
-      } catch (const std::exception& e) {
-        fprintf(stderr, "rank %d: %s\n", rank, e.what());
-      }
-      _exit(code);  // skip gtest's exit handlers in the child
-    }
-    pids.push_back(pid);
-  }
-  std::vector<int> codes(size, -1);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  for (int done = 0; done < size;) {
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);  // reap in any order, so a dead child is no zombie
-    if (pid > 0) {
-      for (int r = 0; r < size; r++)
-        if (pids[r] == pid) codes[r] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      done++;
-    } else if (std::chrono::steady_clock::now() > deadline) {
-      for (int r = 0; r < size; r++)
-        if (codes[r] == -1) kill(pids[r], SIGKILL);
-      ADD_FAILURE() << "ranks still running after " << timeout_s << " s (hang)";
-      timeout_s = 1 << 20;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  return codes;
-}
-
 bool shm_name_exists(const std::string& id) { return access(("/dev/shm/" + id).c_str(), F_OK) == 0; }
-
-// Integer-valued floats, so every sum is exact whatever the order.
-float value(int rank, int64_t i) { return static_cast<float>((rank + 1) * (i % 13) - (i % 7) + rank); }
 
 TEST(SingleCommunicatorTest, CollectivesAreNoOpsOrCopies) {
   auto comm = make_single_communicator();
@@ -94,68 +54,20 @@ TEST_P(ShmCollectivesTest, MatchReferenceOnOddSizes) {
   int64_t total = 0;
   for (int64_t c : counts) total += c;
   // the all-reduce results of every rank come back to the parent through a shared mapping
-  const size_t result_bytes = size * total * sizeof(float);
-  void* shared = mmap(nullptr, result_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(shared, MAP_FAILED);
-  auto* results = static_cast<float*>(shared);  // [size][total]
+  SharedFloats shared(size * total);
+  float* results = shared.data();  // [size][total]
   const std::string id = create_shm_unique_id();
 
   auto codes = run_ranks(size, [&](int rank) {
     auto comm = make_shm_communicator(id, rank, size, 20000);
     if (comm->rank() != rank || comm->size() != size || std::strcmp(comm->kind(), "shm") != 0) return 2;
     if (rank == 0 && shm_name_exists(id)) return 3;  // unlinked once everyone joined
-    float* out = results + rank * total;
-    for (int64_t count : counts) {
-      std::vector<float> data(count);
-      for (int64_t i = 0; i < count; i++) data[i] = value(rank, i);
-      comm->all_reduce_sum(data.data(), count);
-      std::copy(data.begin(), data.end(), out);
-      out += count;
-
-      std::vector<float> send(count), recv(size * count, -1.0f);
-      for (int64_t i = 0; i < count; i++) send[i] = value(rank, i) * 0.5f;
-      comm->all_gather(send.data(), count, recv.data());
-      for (int r = 0; r < size; r++)
-        for (int64_t i = 0; i < count; i++)
-          if (recv[r * count + i] != value(r, i) * 0.5f) return 4;
-
-      const int root = size - 1;
-      std::vector<uint8_t> bytes(count * 4 + 3);  // odd byte count
-      for (size_t i = 0; i < bytes.size(); i++) bytes[i] = rank == root ? static_cast<uint8_t>(i * 31 + 7) : 0;
-      comm->broadcast(bytes.data(), static_cast<int64_t>(bytes.size()), root);
-      for (size_t i = 0; i < bytes.size(); i++)
-        if (bytes[i] != static_cast<uint8_t>(i * 31 + 7)) return 5;
-    }
-    // many small back-to-back collectives: buffers are reused while slower ranks still read
-    for (int iter = 0; iter < 200; iter++) {
-      std::vector<float> data(5120, static_cast<float>(rank + iter));
-      comm->all_reduce_sum(data.data(), 5120);
-      const float want = static_cast<float>(size * iter + size * (size - 1) / 2);
-      if (data[0] != want || data[5119] != want) return 6;
-      float one = static_cast<float>(rank * 1000 + iter), gathered[4];
-      comm->all_gather(&one, 1, gathered);
-      for (int r = 0; r < size; r++)
-        if (gathered[r] != static_cast<float>(r * 1000 + iter)) return 7;
-    }
-    return 0;
+    return check_collectives(*comm, rank, size, counts, results + rank * total);
   });
 
   for (int r = 0; r < size; r++) EXPECT_EQ(codes[r], 0) << "rank " << r;
   EXPECT_FALSE(shm_name_exists(id));
-  const float* got = results;
-  for (int r = 0; r < size; r++) {
-    for (int64_t count : counts) {
-      int64_t num_wrong = 0;
-      for (int64_t i = 0; i < count; i++) {
-        float want = 0.0f;
-        for (int q = 0; q < size; q++) want += value(q, i);
-        num_wrong += got[i] != want;
-      }
-      EXPECT_EQ(num_wrong, 0) << "rank " << r << " count " << count;
-      got += count;
-    }
-  }
-  munmap(shared, result_bytes);
+  expect_all_reduce_results(results, size, counts);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, ShmCollectivesTest, ::testing::Values(2, 3, 4));

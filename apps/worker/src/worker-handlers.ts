@@ -17,6 +17,21 @@ interface CommState {
   size: number;
 }
 
+/** What a rank knows about itself (from its options and host). */
+export interface WorkerIdentity {
+  device: Device;
+  /** GPU index given on the command line (overrides LoadModel's device_index). */
+  gpu?: number;
+  advertiseHost: string;
+  hostId: string;
+}
+
+/** Which collective library a communicator id names (the ids are self-describing). */
+function commKind(commId: string): string {
+  if (commId.startsWith('gloo-tcp://')) return 'gloo';
+  return commId.startsWith('tpserve-shm-') ? 'shm' : 'nccl';
+}
+
 type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
 export class WorkerHandlers {
@@ -27,7 +42,7 @@ export class WorkerHandlers {
   private isStepping = false;
 
   constructor(
-    private readonly device: Device,
+    private readonly identity: WorkerIdentity,
     private readonly onShutdown: () => void,
     private readonly log: (message: string) => void,
   ) {}
@@ -36,32 +51,42 @@ export class WorkerHandlers {
     return {
       info: this.unary(async () => ({
         rank: this.comm.rank,
-        device: this.device,
+        device: this.identity.device,
         backend: this.engine?.info().device ?? '',
         pid: process.pid,
         modelLoaded: this.engine !== undefined,
         model: this.engine ? modelInfoToProto(this.engine.info()) : undefined,
+        hostId: this.identity.hostId,
+        advertiseHost: this.identity.advertiseHost,
       })),
       health: this.unary(async () => ({
         modelLoaded: this.engine !== undefined,
         lastStepId: this.lastStepId,
       })),
-      createCommId: this.unary(async (req: { device?: string }) => ({
-        commId: NativeEngine.createCommId((req.device as Device) || this.device),
-      })),
+      createCommId: this.unary(async (req: { device?: string; backend?: string; host?: string }) => {
+        const backend = req.backend || 'shm';
+        if (backend !== 'shm' && backend !== 'gloo') throw new Error(`CreateCommId: unknown CPU communicator '${backend}' (expected shm or gloo)`);
+        const device = (req.device as Device) || this.identity.device;
+        return { commId: NativeEngine.createCommId(device, backend, req.host || this.identity.advertiseHost) };
+      }),
       initComm: this.unary(async (req: { commId?: string; rank?: number; size?: number }) => {
         const size = req.size ?? 1;
         const rank = req.rank ?? 0;
         if (size < 1 || rank < 0 || rank >= size) throw new Error(`InitComm: rank ${rank} is not in a group of ${size}`);
         if (size > 1 && !req.commId) throw new Error('InitComm: a group of several ranks needs a comm_id');
+        // a step of a broken group ends within the collective timeout (its peer is gone)
+        for (let waited = 0; this.isBusy && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+        if (this.isBusy) throw new Error('InitComm: this rank is still running a step or a load of an earlier group');
+        this.releaseEngine(`InitComm of a new group (rank ${rank} of ${size})`);
         this.comm = { commId: req.commId ?? '', rank, size };
         return {};
       }),
       loadModel: this.unary(async (req: Record<string, unknown>) => this.loadModel(req)),
       step: this.unary((req: ProtoStepRequest) => this.runStep(req)),
       stepStream: (call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>) => this.serveStepStream(call),
-      shutdown: this.unary(async () => {
-        setImmediate(() => this.onShutdown());
+      shutdown: this.unary(async (req: { keepProcess?: boolean }) => {
+        if (req.keepProcess && !this.isBusy) this.releaseEngine('the coordinator released the group');
+        else setImmediate(() => this.onShutdown());
         return {};
       }),
     };
@@ -100,6 +125,15 @@ export class WorkerHandlers {
     return this.isStepping || this.loading;
   }
 
+  /** A standalone rank outlives its coordinator: it drops the old group's engine to join a new one. */
+  private releaseEngine(why: string): void {
+    if (!this.engine) return;
+    this.log(`rank ${this.comm.rank}: releasing the loaded model (${why})`);
+    this.engine.dispose();
+    this.engine = undefined;
+    this.lastStepId = 0;
+  }
+
   /** Frees the engine, unless a step still runs on it (the process is exiting then anyway). */
   dispose(): void {
     if (!this.isStepping) this.engine?.dispose();
@@ -113,13 +147,14 @@ export class WorkerHandlers {
     if (!modelDir) throw new Error('LoadModel: model_dir is required');
     this.loading = true;
     const started = Date.now();
+    if (this.comm.size > 1) this.log(`rank ${this.comm.rank} of ${this.comm.size}: joining the ${commKind(this.comm.commId)} group ${this.comm.commId}`);
     try {
       const num = (k: string): number | undefined => (typeof req[k] === 'number' && (req[k] as number) > 0 ? (req[k] as number) : undefined);
       this.engine = await NativeEngine.load(
         {
           modelDir,
-          device: (String(req.device || this.device) as Device),
-          deviceIndex: num('deviceIndex'),
+          device: (String(req.device || this.identity.device) as Device),
+          deviceIndex: this.identity.gpu ?? num('deviceIndex'),
           dtype: (String(req.dtype || 'auto') as 'auto'),
           quantization: (String(req.quantization || 'none') as Quantization),
           quantizeLmHead: req.quantizeLmHead === true,

@@ -12,10 +12,12 @@ export interface RawEngine {
 
 export interface RawAddon {
   loadEngine(options: EngineOptions, onProgress?: (stage: string, done: number, total: number) => void): Promise<RawEngine>;
-  createCommId(device: string): string;
+  createCommId(device: string, backend?: string, host?: string): string;
   /** Best read bandwidth (GB/s) streaming `bytes` with `threads` engine threads. */
   measureBandwidth(bytes?: number, threads?: number): number;
   cudaCompiled: boolean;
+  /** Whether the Gloo communicator (CPU ranks on several hosts) was built. */
+  glooCompiled: boolean;
 }
 
 /** The repository root: the nearest directory above `from` holding package.json and native/. */

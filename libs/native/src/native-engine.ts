@@ -1,7 +1,7 @@
 // NativeEngine: the typed wrapper of the addon's Engine (one model shard on one device).
 // Validates inputs in TypeScript so that the native layer only sees well-formed steps.
 import { loadAddon, type RawEngine } from './addon';
-import type { EngineOptions, ModelInfo, StepInput, StepOutput } from './types';
+import type { CommBackend, EngineOptions, ModelInfo, StepInput, StepOutput } from './types';
 
 export type LoadProgress = (stage: string, done: number, total: number) => void;
 
@@ -20,9 +20,13 @@ export class NativeEngine {
     return new NativeEngine(raw, raw.info());
   }
 
-  /** A communicator id for a tensor-parallel group (call on rank 0, pass to every rank). */
-  static createCommId(device: 'cpu' | 'cuda' = 'cpu'): string {
-    return loadAddon().createCommId(device);
+  /**
+   * A communicator id for a tensor-parallel group (call on rank 0, pass to every rank). CPU
+   * ranks: `shm` (one host) or `gloo` (several hosts; rank 0 runs the rendezvous store on `host`,
+   * the address the other ranks reach it at).
+   */
+  static createCommId(device: 'cpu' | 'cuda' = 'cpu', backend: CommBackend = 'shm', host = ''): string {
+    return loadAddon().createCommId(device, device === 'cuda' ? 'nccl' : backend, host);
   }
 
   info(): ModelInfo {

@@ -6,6 +6,8 @@ export type Device = 'cpu' | 'cuda';
 /** Quantize-at-load of the linear layers ('none' keeps the checkpoint's weights). */
 export type Quantization = 'none' | 'int8' | 'int4' | 'fp8';
 export const QUANTIZATIONS: readonly Quantization[] = ['none', 'int8', 'int4', 'fp8'];
+/** The collective library of CPU ranks: shared memory (one host) or Gloo over TCP (several hosts). */
+export type CommBackend = 'shm' | 'gloo';
 
 export interface EngineOptions {
   /** Model directory (config.json + safetensors). */

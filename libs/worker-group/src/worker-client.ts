@@ -1,4 +1,5 @@
-// WorkerClient: a promise-based gRPC client of one rank with a deadline on every call.
+// WorkerClient: a promise-based gRPC client of one rank with a deadline on every call, over
+// plaintext or mutual-TLS credentials (worker-connect.ts chooses).
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadWorkerService } from '../../worker-protocol/src/proto-loader';
 import type { ProtoStepResponse } from '../../worker-protocol/src/step-codec';
@@ -12,9 +13,11 @@ export class WorkerClient {
   constructor(
     readonly rank: number,
     readonly address: string,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    channelOptions: grpc.ChannelOptions = {},
   ) {
     const { Client } = loadWorkerService();
-    this.client = new Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client &
+    this.client = new Client(address, credentials, { ...CHANNEL_OPTIONS, ...channelOptions }) as grpc.Client &
       Record<string, unknown>;
     // requests go out as bytes encoded once for all ranks (encodeStepRequest)
     const method = loadWorkerService().service.StepStream;
@@ -44,6 +47,17 @@ export class WorkerClient {
               ? `is unreachable (${err.details})`
               : `failed ${method}: ${err.details || err.message}`;
         reject(new WorkerRpcError(this.rank, method, err.code, `worker rank ${this.rank} (${this.address}) ${why}`));
+      });
+    });
+  }
+
+  /** Resolves once the channel is connected (the channel keeps retrying); rejects after timeoutMs. */
+  waitReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (!err) return resolve();
+        reject(new WorkerRpcError(this.rank, 'connect', grpc.status.UNAVAILABLE,
+          `worker rank ${this.rank} (${this.address}) did not accept a connection within ${timeoutMs} ms (not started, wrong address, or a TLS mismatch?)`));
       });
     });
   }

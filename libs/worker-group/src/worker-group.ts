@@ -1,6 +1,7 @@
 // WorkerGroup: the coordinator's view of N ranks. Spawns local workers (or connects to given
-// addresses), runs the rendezvous (CreateCommId on rank 0, InitComm on all), loads the model on
-// all ranks concurrently, fans every Step out to every rank and returns rank 0's answer.
+// addresses, retrying while they start: worker-connect.ts), runs the rendezvous (CreateCommId on
+// rank 0, InitComm on all), loads the model on all ranks concurrently, fans every Step out to
+// every rank and returns rank 0's answer.
 // A worker that exits, misses a deadline or fails a step fails the group with an error naming
 // the rank and the kind of fault; the group then stops every process it spawned (by pid).
 // SupervisedWorkerGroup (supervised-worker-group.ts) replaces a failed group with a new one.
@@ -11,6 +12,7 @@ import type { Device, ModelInfo, StepInput, StepOutput, Quantization, WeightDTyp
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { encodeStepRequest } from '../../worker-protocol/src/proto-loader';
 import { WorkerClient } from './worker-client';
+import { planCpuComm, waitForWorkers, workerClients, type CommChoice, type RemoteWorkerOptions } from './worker-connect';
 import type { WorkerRpcError } from './worker-rpc-error';
 import { WorkerProcess } from './worker-process';
 
@@ -32,6 +34,10 @@ export interface WorkerGroupOptions {
   loadTimeoutMs?: number;
   /** Extra environment for spawned workers. */
   env?: NodeJS.ProcessEnv;
+  /** Ranks by address: TLS, insecure flag, connect timeout (worker-connect.ts). */
+  remote?: RemoteWorkerOptions;
+  /** CPU communicator: "auto" (default: shm on one host, gloo across hosts), "shm" or "gloo". */
+  comm?: CommChoice;
 }
 
 /** exit: a rank's process ended; hang: a rank answered neither Step nor Health in time; step_error: a rank failed the step; load: the start (spawn, rendezvous, load) failed. */
@@ -97,9 +103,10 @@ export class WorkerGroup implements StepExecutor {
       }
       addresses = processes.map((p) => p.address);
     }
-    const clients = addresses.map((a, rank) => new WorkerClient(rank, a));
+    const clients = processes.length > 0 ? addresses.map((a, rank) => new WorkerClient(rank, a)) : workerClients(addresses, options.remote ?? {});
     const group = new WorkerGroup(clients, processes, options);
     try {
+      if (processes.length === 0) await group.raceFailure(waitForWorkers(clients, options.remote?.connectTimeoutMs ?? 120_000));
       await group.rendezvousAndLoad();
     } catch (err) {
       await group.close();
@@ -167,7 +174,9 @@ export class WorkerGroup implements StepExecutor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.clients.map((c) => c.call('shutdown', {}, 2000)));
+    // ranks by address are standalone `tpserve worker` processes (pods): they stay up
+    const keepProcess = this.processes.length === 0;
+    await Promise.allSettled(this.clients.map((c) => c.call('shutdown', { keepProcess }, 2000)));
     for (const c of this.clients) c.close();
     await Promise.all(this.processes.map((p) => p.stop(2000)));
   }
@@ -187,11 +196,14 @@ export class WorkerGroup implements StepExecutor {
     const deadline = o.loadTimeoutMs ?? 600_000;
     let commId = '';
     if (this.clients.length > 1) {
-      const res = await this.raceFailure(this.clients[0].call<{ commId: string }>('createCommId', { device: o.device }, 10_000));
+      const plan = await this.raceFailure(planCpuComm(this.clients, o.comm ?? 'auto', o.device));
+      const res = await this.raceFailure(
+        this.clients[0].call<{ commId: string }>('createCommId', { device: o.device, backend: plan.backend, host: plan.host }, 10_000),
+      );
       commId = res.commId;
     }
     await this.raceFailure(
-      Promise.all(this.clients.map((c) => c.call('initComm', { commId, rank: c.rank, size: this.clients.length }, 10_000))),
+      Promise.all(this.clients.map((c) => c.call('initComm', { commId, rank: c.rank, size: this.clients.length }, 90_000))),
     );
     const request = {
       modelDir: o.modelDir,
@@ -241,8 +253,11 @@ export class WorkerGroup implements StepExecutor {
         );
       }
     }
-    const kind = errors[0].code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
-    return new WorkerGroupError(errors[0].message, errors[0].rank, kind, this.pids[errors[0].rank]);
+    // an unreachable rank (its host or process gone) is the cause; the others' collectives
+    // failed because of it (Gloo/NCCL report "peer dead or unreachable")
+    const cause = errors.find((e) => e.code === grpcStatus.UNAVAILABLE) ?? errors.find((e) => !/peer dead or unreachable/.test(e.message)) ?? errors[0];
+    const kind = cause.code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
+    return new WorkerGroupError(cause.message, cause.rank, kind, this.pids[cause.rank]);
   }
 
   private fail(err: WorkerGroupError): WorkerGroupError {

@@ -102,7 +102,9 @@ class Engine {
   virtual size_t num_sequences() const = 0;
 };
 
-// A unique id for the communicator of the given device ("cpu": shared memory, "cuda": NCCL).
-std::string create_comm_id(const std::string& device);
+// A unique id for the communicator of the given device ("cuda": NCCL; "cpu": backend "shm"
+// (default, one host) or "gloo" (several hosts: starts the rendezvous store on `host`, the
+// address the other ranks reach this rank at)). The id tells every rank which one to join.
+std::string create_comm_id(const std::string& device, const std::string& backend = "", const std::string& host = "");
 
 }  // namespace tpserve

@@ -32,7 +32,9 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
     TPS_CHECK(!options.comm_id.empty(), "tp_size ", options.tp_size, " needs a communicator id (comm_id)");
     comm_ = options.device == "cuda" ? make_nccl_communicator(options.comm_id, options.tp_rank, options.tp_size,
                                                               options.device_index)
-                                     : make_shm_communicator(options.comm_id, options.tp_rank, options.tp_size);
+                                     : is_gloo_unique_id(options.comm_id)
+                                         ? make_gloo_communicator(options.comm_id, options.tp_rank, options.tp_size)
+                                         : make_shm_communicator(options.comm_id, options.tp_rank, options.tp_size);
   }
 
   struct ProgressBridge { const ProgressFn* fn; };
@@ -90,9 +92,14 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options, const Progres
   return std::make_unique<EngineImpl>(options, progress);
 }
 
-std::string create_comm_id(const std::string& device) {
-  if (device == "cuda") return create_nccl_unique_id();
+std::string create_comm_id(const std::string& device, const std::string& backend, const std::string& host) {
+  if (device == "cuda") {
+    TPS_CHECK(backend.empty() || backend == "nccl", "cuda ranks use NCCL, not '", backend, "'");
+    return create_nccl_unique_id();
+  }
   TPS_CHECK(device == "cpu", "unknown device '", device, "' (expected cpu or cuda)");
+  if (backend == "gloo") return create_gloo_unique_id(host);
+  TPS_CHECK(backend.empty() || backend == "shm", "unknown CPU communicator '", backend, "' (expected shm or gloo)");
   return create_shm_unique_id();
 }
 

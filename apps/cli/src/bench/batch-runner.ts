@@ -17,6 +17,8 @@ export class BatchRunner {
   private nextBlockId = 0;
   private running: Running[] = [];
   private seed = 12345;
+  /** Rank 0's time inside collectives during the last timedDecode call (ms, all its steps). */
+  lastDecodeCollectiveMs = 0;
 
   constructor(private readonly executor: StepExecutor) {}
 
@@ -48,11 +50,13 @@ export class BatchRunner {
   /** `numSteps` decode steps of every running sequence; returns their total wall time (ms). */
   async timedDecode(numSteps: number): Promise<number> {
     let total = 0;
+    this.lastDecodeCollectiveMs = 0;
     for (let i = 0; i < numSteps; i++) {
       const scheduled = this.running.map((s) => this.schedule(s, [s.lastToken]));
       const started = process.hrtime.bigint();
       const out = await this.executor.step({ stepId: this.nextStepId++, newSequences: [], scheduled, finished: [] });
       total += Number(process.hrtime.bigint() - started) / 1e6;
+      this.lastDecodeCollectiveMs += out.timings.collectiveUs / 1000;
       for (const sample of out.samples) this.running.find((s) => s.seqId === sample.seqId)!.lastToken = sample.token;
     }
     return total;

@@ -1,6 +1,6 @@
 // Options shared by the commands that run the model (logits, generate, bench) and the
 // executor they open: the engine in this process for tp 1, a group of worker processes (real
-// gRPC, shared-memory or NCCL collectives) for tp > 1.
+// gRPC, shared-memory, Gloo or NCCL collectives) for tp > 1 or --workers.
 import { type Command, Option } from 'commander';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
@@ -8,8 +8,9 @@ import { QUANTIZATIONS, type Quantization, type WeightDType } from '../../../../
 import { parseIntOption } from '../options/parse';
 import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
 import { ProgressBar } from '../progress-bar';
+import { addWorkerGroupOptions, toWorkerGroupConfig, type ServerOptionValues } from '../../../coordinator/src/config/server-config';
 
-export interface EngineCliOptions {
+export interface EngineCliOptions extends ServerOptionValues {
   model: string;
   dtype: WeightDType;
   quantization: Quantization;
@@ -31,11 +32,21 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--quantize-lm-head', 'quantize the lm_head too', false)
     .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
-    .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1);
+    .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1)
+    .addHelpText('after', '\nWith --workers, the ranks are running `tpserve worker` processes reached by address.');
+}
+
+/** The engine options plus the worker-group ones (--workers, --comm, --worker-tls-*). */
+export function addEngineAndWorkerOptions(cmd: Command): Command {
+  return addWorkerGroupOptions(addEngineOptions(cmd));
 }
 
 export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExecutor> {
-  if (opts.tp > 1) {
+  const { workers, comm, remote } = toWorkerGroupConfig(opts);
+  if (workers && opts.tp !== 1 && opts.tp !== workers.length) {
+    throw new Error(`--tp ${opts.tp} disagrees with the ${workers.length} --workers addresses (leave --tp out)`);
+  }
+  if (opts.tp > 1 || workers) {
     const group = await WorkerGroup.start({
       modelDir: opts.model,
       device: opts.device,
@@ -43,6 +54,9 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       quantization: opts.quantization,
       quantizeLmHead: opts.quantizeLmHead,
       tp: opts.tp,
+      addresses: workers,
+      comm,
+      remote,
       numThreadsPerRank: opts.threads,
     });
     return { info: () => group.info(), step: (input) => group.step(input), close: () => group.close() };

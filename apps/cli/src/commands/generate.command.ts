@@ -7,7 +7,7 @@ import type { SamplingParams } from '../../../../libs/native/src/types';
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
-import { addEngineOptions, openExecutor, type EngineCliOptions } from './engine-options';
+import { addEngineAndWorkerOptions, openExecutor, type EngineCliOptions } from './engine-options';
 
 interface GenerateOptions extends EngineCliOptions {
   prompt?: string;
@@ -34,7 +34,7 @@ export function registerGenerate(program: Command): void {
     .option('--min-p <p>', 'drop tokens below min-p times the best', parseFloatOption('--min-p', 0, 1), 0)
     .option('--seed <n>', 'sampling seed', parseIntOption('--seed', 0))
     .option('--ignore-eos', 'keep going after an end-of-sequence token');
-  addEngineOptions(cmd);
+  addEngineAndWorkerOptions(cmd);
   cmd.action(async (opts: GenerateOptions) => {
     if ((opts.prompt === undefined) === (opts.tokens === undefined)) throw new Error('give exactly one of --prompt or --tokens');
     const tokenizer = Tokenizer.fromModelDir(opts.model);

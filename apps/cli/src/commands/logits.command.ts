@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { SingleSequenceDriver } from '../../../../libs/native/src/single-sequence-driver';
 import { parseTokenList } from '../options/parse';
-import { openExecutor, addEngineOptions, type EngineCliOptions } from './engine-options';
+import { openExecutor, addEngineAndWorkerOptions, type EngineCliOptions } from './engine-options';
 
 interface LogitsOptions extends EngineCliOptions {
   tokens: number[];
@@ -16,7 +16,7 @@ export function registerLogits(program: Command): void {
     .description('print the logits of the last position (or every position with --all) as JSON')
     .requiredOption('--tokens <ids>', 'comma-separated token ids, e.g. 5,17,300', parseTokenList)
     .option('--all', 'print a list of logits per position');
-  addEngineOptions(cmd);
+  addEngineAndWorkerOptions(cmd);
   cmd.action(async (opts: LogitsOptions) => {
     const executor = await openExecutor(opts);
     try {

@@ -8,6 +8,7 @@ import { registerParse } from './parse.command';
 import { registerServe } from './serve.command';
 import { registerStart } from './start.command';
 import { registerBench } from './bench.command';
+import { registerWorker } from './worker.command';
 import { registerKeys } from './keys.command';
 import { registerUsage } from './usage.command';
 
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerServe(program);
   registerStart(program);
+  registerWorker(program);
   registerChatTemplate(program);
   registerParse(program);
   registerBench(program);

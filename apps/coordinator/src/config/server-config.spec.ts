@@ -37,6 +37,16 @@ describe('server options', () => {
     expect(parse(['--model', 'm', '--quantization', 'int4']).quantization).toBe('int4');
     expect(parse(['--model', 'm'], { TPSERVE_QUANTIZATION: 'fp8' }).quantization).toBe('fp8');
     expect(() => parse(['--model', 'm', '--quantization', 'int3'])).toThrow(/--quantization/);
+  it('takes ranks by address: tp from the list, communicator, mutual TLS files', () => {
+    const c = parse(['--model', 'm', '--workers', '10.0.0.2:50051, 10.0.0.3:50051', '--comm', 'gloo', '--worker-tls-cert', 'c.pem', '--worker-tls-key', 'k.pem', '--worker-tls-ca', 'ca.pem']);
+    expect(c).toMatchObject({ tp: 2, workers: ['10.0.0.2:50051', '10.0.0.3:50051'], comm: 'gloo' });
+    expect(c.remote).toEqual({ tls: { certFile: 'c.pem', keyFile: 'k.pem', caFile: 'ca.pem' }, tlsServerName: undefined, insecure: false, connectTimeoutMs: 120_000 });
+    expect(parse(['--model', 'm']).workers).toBeUndefined();
+    expect(() => parse(['--model', 'm', '--workers', 'a:1,b:2', '--tp', '4'])).toThrow('--tp 4 disagrees with the 2 --workers addresses');
+    expect(() => parse(['--model', 'm', '--workers', 'a:1,b'])).toThrow("worker address 'b' is not host:port");
+    expect(() => parse(['--model', 'm', '--workers', 'a:1', '--worker-tls-cert', 'c.pem'])).toThrow('--worker-tls-key, --worker-tls-ca missing');
+    expect(() => parse(['--model', 'm', '--comm', 'mpi'])).toThrow(/mpi/);
+    expect(parse(['--model', 'm'], { TPSERVE_WORKERS: 'a:1,b:2', TPSERVE_WORKER_INSECURE: '1' })).toMatchObject({ tp: 2, comm: 'auto', remote: { insecure: true } });
   });
 
   it('reads the environment, and flags win over it', () => {

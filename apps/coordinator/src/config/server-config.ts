@@ -6,9 +6,13 @@
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { QUANTIZATIONS, type Device, type Quantization } from '../../../../libs/native/src/types';
+import type { CommChoice, RemoteWorkerOptions } from '../../../../libs/worker-group/src/worker-connect';
+import { parseWorkerAddresses } from '../../../../libs/worker-protocol/src/worker-address';
+import { tlsFilesFrom } from '../../../../libs/worker-protocol/src/worker-tls';
 import { parseRestartBudget, type RestartBudgetSpec } from '../../../../libs/worker-group/src/restart-budget';
 
-export interface ServerConfig {
+/** `workers`: ranks by address instead of tp spawned ones; `comm`; `remote`: TLS + connect timeout. */
+export interface ServerConfig extends WorkerGroupConfig {
   modelDir: string;
   /** The model id clients send (default: the model directory's name). */
   servedModelName: string;
@@ -57,7 +61,16 @@ export interface ServerConfig {
 }
 
 /** What commander hands the action: the parsed values, keyed as ServerConfig plus `model`. */
-export type ServerOptionValues = Partial<Omit<ServerConfig, 'modelDir'>> & { model?: string };
+export type ServerOptionValues = Partial<Omit<ServerConfig, 'modelDir' | 'workers' | 'remote'>> & {
+  model?: string;
+  workers?: string[];
+  workerTlsCert?: string;
+  workerTlsKey?: string;
+  workerTlsCa?: string;
+  workerTlsServerName?: string;
+  workerInsecure?: boolean;
+  workerConnectTimeoutMs?: number;
+};
 
 interface OptionSpec {
   flags: string;
@@ -111,6 +124,14 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   requestTimeoutMs: { flags: '--request-timeout-ms <n>', env: 'TPSERVE_REQUEST_TIMEOUT_MS', description: 'per-request deadline, 0 for none', defaultValue: 600_000, parse: integerIn(0, 24 * 3600_000) },
   maxBodyBytes: { flags: '--max-body-bytes <n>', env: 'TPSERVE_MAX_BODY_BYTES', description: 'largest request body', defaultValue: 4 << 20, parse: integerIn(1024, 1 << 30) },
   threadsPerRank: { flags: '--threads <n>', env: 'TPSERVE_THREADS', description: 'CPU threads per rank, 0 to split the cores', defaultValue: 0, parse: integerIn(0, 1024) },
+  workers: { flags: '--workers <list>', env: 'TPSERVE_WORKERS', description: 'running `tpserve worker` ranks host:port,host:port,... (rank order), or lws[:PORT] for a LeaderWorkerSet group, instead of spawning --tp local ones', parse: (v: string) => parseWorkerAddresses(v) },
+  comm: { flags: '--comm <backend>', env: 'TPSERVE_COMM', description: 'CPU collectives: auto (shared memory on one host, Gloo across hosts), shm or gloo', defaultValue: 'auto', choices: ['auto', 'shm', 'gloo'] },
+  workerTlsCert: { flags: '--worker-tls-cert <file>', env: 'TPSERVE_WORKER_TLS_CERT', description: 'client certificate (PEM) for mutual TLS to the --workers' },
+  workerTlsKey: { flags: '--worker-tls-key <file>', env: 'TPSERVE_WORKER_TLS_KEY', description: 'private key (PEM) of that certificate' },
+  workerTlsCa: { flags: '--worker-tls-ca <file>', env: 'TPSERVE_WORKER_TLS_CA', description: 'CA (PEM) that signed the workers\' certificates' },
+  workerTlsServerName: { flags: '--worker-tls-server-name <name>', env: 'TPSERVE_WORKER_TLS_SERVER_NAME', description: 'name the workers\' certificate carries, when not their address' },
+  workerInsecure: { flags: '--worker-insecure', env: 'TPSERVE_WORKER_INSECURE', description: 'allow plaintext gRPC to --workers off loopback (trusted networks only)' },
+  workerConnectTimeoutMs: { flags: '--worker-connect-timeout-ms <n>', env: 'TPSERVE_WORKER_CONNECT_TIMEOUT_MS', description: 'how long to wait for the --workers to accept connections', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   stepTimeoutMs: { flags: '--step-timeout-ms <n>', env: 'TPSERVE_STEP_TIMEOUT_MS', description: 'step deadline: a rank silent this long (and failing Health) is hung and replaced', defaultValue: 120_000, parse: integerIn(100, 3600_000) },
   restartBudget: { flags: '--restart-budget <n/s>', env: 'TPSERVE_RESTART_BUDGET', description: 'worker-group restarts allowed per window (RESTARTS/SECONDS, 0: never); past it /health answers 503', defaultValue: '5/600', parse: restartBudgetArg },
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
@@ -130,8 +151,41 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
  * serves with 2 ranks); `omit` leaves options out (start always serves its own model).
  */
 export function addServerOptions(cmd: Command, defaults: Partial<Record<keyof ServerOptionValues, string | number | boolean>> = {}, omit: ReadonlyArray<keyof ServerOptionValues> = []): Command {
+  return addOptions(cmd, (key) => !omit.includes(key), defaults);
+}
+
+/** The options that reach worker ranks by address (for logits, generate, bench). */
+const WORKER_GROUP_KEYS: ReadonlyArray<keyof ServerOptionValues> = [
+  'workers', 'comm', 'workerTlsCert', 'workerTlsKey', 'workerTlsCa', 'workerTlsServerName', 'workerInsecure', 'workerConnectTimeoutMs',
+];
+
+export function addWorkerGroupOptions(cmd: Command): Command {
+  return addOptions(cmd, (key) => WORKER_GROUP_KEYS.includes(key), {});
+}
+
+export interface WorkerGroupConfig {
+  workers?: string[];
+  comm: CommChoice;
+  remote: RemoteWorkerOptions;
+}
+
+/** The worker-group part of the config (addresses, communicator, TLS) from commander's values. */
+export function toWorkerGroupConfig(values: ServerOptionValues): WorkerGroupConfig {
+  return {
+    workers: values.workers,
+    comm: values.comm ?? 'auto',
+    remote: {
+      tls: tlsFilesFrom(values.workerTlsCert, values.workerTlsKey, values.workerTlsCa, '--worker-tls'),
+      tlsServerName: values.workerTlsServerName || undefined,
+      insecure: Boolean(values.workerInsecure),
+      connectTimeoutMs: values.workerConnectTimeoutMs ?? 120_000,
+    },
+  };
+}
+
+function addOptions(cmd: Command, wanted: (key: keyof ServerOptionValues) => boolean, defaults: Partial<Record<keyof ServerOptionValues, string | number | boolean>>): Command {
   for (const [key, spec] of Object.entries(SERVER_OPTIONS) as Array<[keyof ServerOptionValues, OptionSpec]>) {
-    if (omit.includes(key)) continue;
+    if (!wanted(key)) continue;
     const option = new Option(spec.flags, spec.description).env(spec.env);
     const defaultValue = defaults[key] ?? spec.defaultValue;
     if (defaultValue !== undefined) option.default(defaultValue, spec.defaultDescription);
@@ -152,10 +206,16 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     if (value === undefined) throw new Error(`${SERVER_OPTIONS[key].flags} has no value`);
     return value as NonNullable<ServerOptionValues[K]>;
   };
+  const workers = values.workers;
+  let tp = option('tp');
+  if (workers) {
+    if (tp !== 1 && tp !== workers.length) throw new Error(`--tp ${tp} disagrees with the ${workers.length} --workers addresses (leave --tp out)`);
+    tp = workers.length;
+  }
   return {
     modelDir,
     servedModelName: values.servedModelName || path.basename(modelDir),
-    tp: option('tp'),
+    tp,
     device: option('device'),
     quantization: option('quantization'),
     host: option('host'),
@@ -169,6 +229,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     maxBodyBytes: option('maxBodyBytes'),
     threadsPerRank: option('threadsPerRank'),
     redisUrl: values.redisUrl || undefined,
+    ...toWorkerGroupConfig(values),
     stepTimeoutMs: option('stepTimeoutMs'),
     // commander parses given values only; a default arrives as its text
     restartBudget: ((v: RestartBudgetSpec | string) => (typeof v === 'string' ? parseRestartBudget(v) : v))(option('restartBudget')),

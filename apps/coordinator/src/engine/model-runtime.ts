@@ -54,12 +54,17 @@ export class ModelRuntime {
     checkTensorParallel(config.modelDir, config.tp);
     const tokenizer = Tokenizer.fromModelDir(config.modelDir);
     const renderer = ChatTemplateRenderer.fromModelDir(config.modelDir);
-    log(`starting ${config.tp} ${config.device} worker rank(s) for ${config.modelDir}`);
+    log(config.workers
+      ? `connecting to ${config.tp} ${config.device} worker rank(s) at ${config.workers.join(', ')} for ${config.modelDir}`
+      : `starting ${config.tp} ${config.device} worker rank(s) for ${config.modelDir}`);
     const group = await SupervisedWorkerGroup.start({
       modelDir: config.modelDir,
       device: config.device,
       quantization: config.quantization,
       tp: config.tp,
+      addresses: config.workers,
+      comm: config.comm,
+      remote: config.remote,
       kvCacheBytes: config.kvCacheBytes || undefined,
       numThreadsPerRank: config.threadsPerRank || undefined,
       stepTimeoutMs: config.stepTimeoutMs,
