@@ -37,6 +37,8 @@ describe('server options', () => {
     expect(parse(['--model', 'm', '--quantization', 'int4']).quantization).toBe('int4');
     expect(parse(['--model', 'm'], { TPSERVE_QUANTIZATION: 'fp8' }).quantization).toBe('fp8');
     expect(() => parse(['--model', 'm', '--quantization', 'int3'])).toThrow(/--quantization/);
+  });
+
   it('takes ranks by address: tp from the list, communicator, mutual TLS files', () => {
     const c = parse(['--model', 'm', '--workers', '10.0.0.2:50051, 10.0.0.3:50051', '--comm', 'gloo', '--worker-tls-cert', 'c.pem', '--worker-tls-key', 'k.pem', '--worker-tls-ca', 'ca.pem']);
     expect(c).toMatchObject({ tp: 2, workers: ['10.0.0.2:50051', '10.0.0.3:50051'], comm: 'gloo' });
