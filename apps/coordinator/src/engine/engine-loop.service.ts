@@ -4,13 +4,14 @@
 // TokenForcer). Never two steps at once; the loop runs while there is work and sleeps otherwise.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
-// streams pause and continue. Past the restart budget the engine is broken for good (/health
+// streams pause and continue. A step the workers rejected for one sequence ends that request
+// alone (500) and the others recompute on the same workers (blameSequence). Past the restart budget the engine is broken for good (/health
 // 503). A throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { SamplingParams } from '../../../../libs/native/src/types';
+import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
-import type { FinishedRequest } from '../../../../libs/scheduler/src/scheduler-output';
+import type { FinishedRequest, SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
 import type { SequenceRequest } from './engine-request';
@@ -200,7 +201,14 @@ export class EngineLoopService implements OnModuleDestroy {
       return true;
     }
     const started = performance.now();
-    const result = await this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens));
+    let result: StepOutput;
+    try {
+      result = await this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens));
+    } catch (err) {
+      if (!(err instanceof WorkerGroupError) || err.kind !== 'sequence') throw err;
+      await this.blameSequence(err, out);
+      return true;
+    }
     this.lastProgressAt = Date.now();
     this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
     const samples = new Map(result.samples.map((s) => [s.seqId, s]));
@@ -252,6 +260,25 @@ export class EngineLoopService implements OnModuleDestroy {
       this.isRecovering = false;
       this.metrics.recordSchedulerStats(this.scheduler.getStats());
     }
+  }
+
+  /**
+   * Every rank rejected the step for one sequence before changing any state: end that request
+   * alone with a 500 naming the problem; the others recompute (Scheduler.resetAfterRejectedStep)
+   * on the same workers: no restart, nothing taken from the restart budget.
+   */
+  private async blameSequence(fault: WorkerGroupError, rejected: SchedulerOutput<SamplingParams>): Promise<void> {
+    const requestId = fault.seqId as number;
+    this.logger.error(`request ${requestId}: the workers rejected its step, ending it alone: ${fault.message}`);
+    this.scheduler.abortRequest(requestId);
+    const { resumed, forgetIds } = this.scheduler.resetAfterRejectedStep(rejected);
+    const error = new OpenAiError(500, `Internal error: the model workers rejected this request: ${fault.message}`, null, 'internal_error');
+    const seq = this.live.delete(requestId);
+    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
+    this.logger.warn(`${resumed.filter((id) => id !== requestId).length} other running request(s) resume by recompute`);
+    this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    // the rejected step ran nowhere: its id is free for this forget-only step
+    if (forgetIds.length > 0) await this.runtime.executor.step({ stepId: rejected.stepId, newSequences: [], scheduled: [], finished: forgetIds });
   }
 
   /** The restart budget is spent: every live and future request gets a 503 naming why. */
