@@ -6,7 +6,8 @@
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
 // streams pause and continue. A step the workers rejected for one sequence ends that request
 // alone (500) and the others recompute on the same workers (blameSequence). Past the restart
-// budget the engine is broken for good (/health 503). A throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
+// budget the engine is broken for good (/health 503). A throwing listener ends its own request
+// only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
