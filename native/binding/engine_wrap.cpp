@@ -1,8 +1,12 @@
 // EngineWrap and its AsyncWorkers (load, step). Every Execute() catches every exception and
-// turns it into a rejected Promise carrying the core's message (with file:line).
+// turns it into a rejected Promise carrying the core's message (with file:line); a step's
+// SequenceError also puts the sequence id on the error (seqId).
 #include "binding/engine_wrap.h"
 
+#include <optional>
+
 #include "binding/convert.h"
+#include "tpserve/sequence_error.h"
 
 namespace tpserve::binding {
 namespace {
@@ -23,6 +27,9 @@ class StepWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       output_ = owner_->engine()->step(input_);
+    } catch (const SequenceError& e) {
+      failed_seq_id_ = e.seq_id();
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     } catch (...) {
@@ -35,6 +42,8 @@ class StepWorker : public Napi::AsyncWorker {
   }
   void OnError(const Napi::Error& e) override {
     owner_->set_busy(false);
+    // a per-sequence validation error names its sequence: err.seqId
+    if (failed_seq_id_) e.Value().Set("seqId", Napi::Number::New(Env(), static_cast<double>(*failed_seq_id_)));
     deferred_.Reject(e.Value());
   }
 
@@ -44,6 +53,7 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::ObjectReference owner_ref_;
   StepInput input_;
   StepOutput output_;
+  std::optional<uint64_t> failed_seq_id_;
 };
 
 struct ProgressEvent {

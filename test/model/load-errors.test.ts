@@ -85,6 +85,8 @@ describe('a bad step rejects and leaves the engine usable', () => {
     const { driver } = model();
     const seqId = driver.newSeqId();
     await expect(driver.step([{ seqId, tokens: [3, SPEC.vocabSize], sample: true }])).rejects.toThrow(/token/i);
+    // a per-sequence validation error (native SequenceError) names its sequence on the JS error
+    await expect(driver.step([{ seqId: driver.newSeqId(), tokens: [3, SPEC.vocabSize], sample: true }])).rejects.toMatchObject({ seqId: seqId + 1 });
     await expect(driver.step([{ seqId: driver.newSeqId(), tokens: [3, -1], sample: true }])).rejects.toThrow(/token/i);
   });
 
@@ -92,6 +94,7 @@ describe('a bad step rejects and leaves the engine usable', () => {
     const { driver } = model();
     const scheduled = [{ seqId: 4242, tokens: [1], startPos: 0, newBlockIds: [0], sample: true }];
     await expect(driver.rawStep({ newSequences: [], scheduled, finished: [] })).rejects.toThrow(/4242|sequence/i);
+    await expect(driver.rawStep({ newSequences: [], scheduled, finished: [] })).rejects.toMatchObject({ seqId: 4242 });
   });
 
   it('rejects a chunk with too few KV blocks or an out-of-range block id', async () => {
@@ -107,7 +110,7 @@ describe('a bad step rejects and leaves the engine usable', () => {
       newSequences: [{ seqId: 5001, params: { temperature: 0 }, numPromptTokens: 1 }],
       scheduled: [{ seqId: 5001, tokens: [3], startPos: 0, newBlockIds: [numKvBlocks], sample: true }],
       finished: [],
-    })).rejects.toThrow(/block/i);
+    })).rejects.toMatchObject({ seqId: 5001, message: expect.stringMatching(/block/i) });
   });
 
   it('still matches the reference after the rejected steps', async () => {

@@ -111,7 +111,9 @@ export class WorkerHandlers {
         const res = await this.runStep(req).catch((err: unknown): ProtoStepResponse => {
           const message = err instanceof Error ? err.message : String(err);
           this.log(`rank ${this.comm.rank}: ${message}`);
-          return { stepId: req.stepId, rank: this.comm.rank, error: message };
+          const seqId = (err as { seqId?: unknown } | undefined)?.seqId;
+          const fault = typeof seqId === 'number' ? { sequenceFault: { seqId } } : {};
+          return { stepId: req.stepId, rank: this.comm.rank, error: message, ...fault };
         });
         call.write(res);
       });

@@ -33,6 +33,11 @@ export class RequestRegistry<P> {
     return this.requests.has(requestId) || this.forgetIds.includes(requestId);
   }
 
+  /** Ids of the live requests the workers were told about. */
+  knownToWorkerIds(): number[] {
+    return [...this.requests.values()].filter((r) => r.isKnownToWorker).map((r) => r.requestId);
+  }
+
   addWaiting(req: Request<P>): void {
     this.requests.set(req.requestId, req);
     this.waiting.insert(req);

@@ -2,6 +2,7 @@
 // recomputed on fresh workers (a new FakeWorker: no sequences, empty KV) and every output equals
 // the fault-free run's (the fake model's reference continuation).
 import { describe, expect, it } from 'vitest';
+import { emptySchedulerOutput } from './scheduler-output';
 import { FakeWorker } from './testing/fake-worker';
 import { Harness, range, referenceOutput, VOCAB_SIZE } from './testing/harness';
 
@@ -52,5 +53,27 @@ describe('Scheduler: recovery after worker loss', () => {
     expect(h.finished.get(2)?.reason).toBe('abort');
     expect(h.outputs.get(1)).toEqual(referenceOutput(range(4, 5), 6));
     expect(h.outputs.get(3)).toEqual(referenceOutput(range(4, 15), 6));
+  });
+
+  it('after a step the workers rejected for one sequence, the others recompute on the same workers', () => {
+    const h = new Harness({ maxNumSeqs: 8, numBlocks: 32 });
+    const prompts = [range(5, 1), range(7, 10), range(3, 20)];
+    prompts.forEach((p, i) => h.add(i + 1, p, { maxTokens: 10 }));
+    for (let i = 0; i < 3; i++) h.step();
+    h.scheduler.abortRequest(3); // queued to forget, not yet sent
+    h.add(4, range(4, 40), { maxTokens: 10 }); // the sequence the workers will reject
+    const rejected = h.scheduler.schedule();
+    expect(rejected.newRequests.map((r) => r.requestId)).toContain(4);
+    expect(rejected.finishedIds).toEqual([3]);
+    h.scheduler.abortRequest(4);
+    const { resumed, forgetIds } = h.scheduler.resetAfterRejectedStep(rejected);
+    expect(resumed.sort()).toEqual([1, 2, 4]);
+    // the same worker still knows 1, 2 and 3 (the rejected step ran nowhere), never 4
+    expect(forgetIds.sort()).toEqual([1, 2, 3]);
+    h.worker.step({ ...emptySchedulerOutput(rejected.stepId), finishedIds: forgetIds }); // throws on an unknown id
+    expect(h.scheduler.getStats()).toMatchObject({ numRunning: 0, numFreeBlocks: 32 });
+    h.runToCompletion();
+    expect(h.finished.get(4)?.reason).toBe('abort');
+    [0, 1].forEach((i) => expect(h.outputs.get(i + 1)).toEqual(referenceOutput(prompts[i], 10)));
   });
 });

@@ -193,6 +193,26 @@ export class Scheduler<P = unknown> {
     return this.registry.resetAll(this.blockManager);
   }
 
+  /**
+   * A step every rank rejected before changing any state (one sequence failed the workers'
+   * validation; the caller aborts it): the workers still know exactly what they knew before it.
+   * Chosen as the simplest provably consistent view: the same reset as after a worker loss (the
+   * step is dropped, every running request recomputes, the KV pool restarts empty with as many
+   * blocks), and the caller sends `forgetIds` (every id the workers still know: the rejected
+   * step's finished ids, those queued to forget since, the running ones it did not newly admit)
+   * as a step of its own before the next schedule().
+   */
+  resetAfterRejectedStep(rejected: SchedulerOutput<P>, planned?: SchedulerOutput<P>): { resumed: number[]; forgetIds: number[] } {
+    // async scheduling: the step planned after the rejected one was never sent either; what it
+    // admitted is as unknown to the workers, and what it meant to forget is still known to them
+    const admittedByIt = new Set([...rejected.newRequests, ...(planned?.newRequests ?? [])].map((r) => r.requestId));
+    const known = new Set([...rejected.finishedIds, ...(planned?.finishedIds ?? [])]);
+    for (const id of [...this.registry.takeForgetIds(), ...this.registry.knownToWorkerIds()]) {
+      if (!admittedByIt.has(id)) known.add(id);
+    }
+    return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
+  }
+
   get kvCache(): BlockManager {
     return this.blockManager;
   }

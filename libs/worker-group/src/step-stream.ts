@@ -45,7 +45,7 @@ export class StepStream {
       const p = this.pending.shift();
       if (!p) return;
       clearTimeout(p.timer);
-      if (res.error) p.reject(this.error(grpc.status.INTERNAL, `failed step: ${res.error}`));
+      if (res.error) p.reject(this.error(grpc.status.INTERNAL, `failed step: ${res.error}`, res.sequenceFault?.seqId));
       else p.resolve(res);
     });
     call.on('error', (err: grpc.ServiceError) => {
@@ -70,7 +70,7 @@ export class StepStream {
     }
   }
 
-  private error(code: grpc.status, why: string): WorkerRpcError {
-    return new WorkerRpcError(this.rank, 'step', code, `worker rank ${this.rank} (${this.address}) ${why}`);
+  private error(code: grpc.status, why: string, seqId?: number): WorkerRpcError {
+    return new WorkerRpcError(this.rank, 'step', code, `worker rank ${this.rank} (${this.address}) ${why}`, seqId);
   }
 }

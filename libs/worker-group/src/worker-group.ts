@@ -40,8 +40,12 @@ export interface WorkerGroupOptions {
   comm?: CommChoice;
 }
 
-/** exit: a rank's process ended; hang: a rank answered neither Step nor Health in time; step_error: a rank failed the step; load: the start (spawn, rendezvous, load) failed. */
-export type WorkerFaultKind = 'exit' | 'hang' | 'step_error' | 'load';
+/**
+ * exit: a rank's process ended; hang: a rank answered neither Step nor Health in time; step_error:
+ * a rank failed the step; load: the start (spawn, rendezvous, load) failed; sequence: every rank
+ * rejected the step for one sequence (seqId) before changing any state: the group stays healthy.
+ */
+export type WorkerFaultKind = 'exit' | 'hang' | 'step_error' | 'load' | 'sequence';
 
 export class WorkerGroupError extends Error {
   constructor(
@@ -50,6 +54,8 @@ export class WorkerGroupError extends Error {
     readonly kind: WorkerFaultKind = 'step_error',
     /** The faulty rank's process id, when this group spawned it. */
     readonly pid?: number,
+    /** kind 'sequence': the sequence the step was rejected for. */
+    readonly seqId?: number,
   ) {
     super(message);
   }
@@ -158,6 +164,8 @@ export class WorkerGroup implements StepExecutor {
     const results = await this.raceFailure(Promise.allSettled(replies));
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) {
+      const sequenceFault = this.sequenceFault(results);
+      if (sequenceFault) throw sequenceFault;
       // A dead worker usually surfaces first as an RPC error; give its exit event a moment.
       await new Promise((r) => setTimeout(r, 200));
       if (this.failure) throw this.failure;
@@ -258,6 +266,18 @@ export class WorkerGroup implements StepExecutor {
     const cause = errors.find((e) => e.code === grpcStatus.UNAVAILABLE) ?? errors.find((e) => !/peer dead or unreachable/.test(e.message)) ?? errors[0];
     const kind = cause.code === grpcStatus.DEADLINE_EXCEEDED ? 'hang' : 'step_error';
     return new WorkerGroupError(cause.message, cause.rank, kind, this.pids[cause.rank]);
+  }
+
+  /**
+   * Every rank rejected the step for the same sequence: they all validate the same step before
+   * touching state, so they still agree and the group goes on (not failed, no respawn). Any
+   * other mix (one rank ran the step, another did not) leaves the ranks apart: a group fault.
+   */
+  private sequenceFault(results: PromiseSettledResult<unknown>[]): WorkerGroupError | undefined {
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as WorkerRpcError] : []));
+    const seqId = errors[0]?.seqId;
+    if (errors.length !== results.length || seqId === undefined || errors.some((e) => e.seqId !== seqId)) return undefined;
+    return new WorkerGroupError(errors[0].message, errors[0].rank, 'sequence', this.pids[errors[0].rank], seqId);
   }
 
   private fail(err: WorkerGroupError): WorkerGroupError {

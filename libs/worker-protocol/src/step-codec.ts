@@ -35,6 +35,8 @@ export interface ProtoStepResponse {
   timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number };
   /** StepStream only: the engine's error for this step. */
   error?: string;
+  /** StepStream only, with error: the one sequence the step was rejected for. */
+  sequenceFault?: { seqId?: number };
 }
 
 export function stepInputToProto(input: StepInput): ProtoStepRequest {

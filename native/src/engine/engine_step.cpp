@@ -1,10 +1,12 @@
 // Engine::step: validate the step, update per-sequence state, build the ForwardBatch, run the
-// decoder, then (rank 0) sample and copy requested logits to the host.
+// decoder, then (rank 0) sample and copy requested logits to the host. A per-sequence problem
+// found by validate() is a SequenceError naming that sequence (the step then touched nothing).
 #include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
 #include "engine/engine_impl.h"
+#include "tpserve/sequence_error.h"
 
 namespace tpserve {
 namespace {
@@ -22,33 +24,33 @@ void EngineImpl::validate(const StepInput& in) const {
   std::unordered_set<uint64_t> added;
   for (const NewSequence& ns : in.new_sequences) {
     bool exists = seqs_.count(ns.seq_id) && !forgotten.count(ns.seq_id);
-    TPS_CHECK(!exists && added.insert(ns.seq_id).second, "step ", in.step_id, ": sequence ", ns.seq_id,
+    TPS_CHECK_SEQ(!exists && added.insert(ns.seq_id).second, ns.seq_id, "step ", in.step_id, ": sequence ", ns.seq_id,
               " is already known (forget it first)");
     for (int32_t t : ns.prompt_tokens)
-      TPS_CHECK(t >= 0 && t < vocab, "sequence ", ns.seq_id, ": prompt token ", t, " outside the vocabulary [0, ",
+      TPS_CHECK_SEQ(t >= 0 && t < vocab, ns.seq_id, "sequence ", ns.seq_id, ": prompt token ", t, " outside the vocabulary [0, ",
                 vocab, ")");
   }
   std::unordered_set<uint64_t> scheduled;
   for (const ScheduledSequence& s : in.scheduled) {
-    TPS_CHECK(scheduled.insert(s.seq_id).second, "step ", in.step_id, ": sequence ", s.seq_id, " scheduled twice");
+    TPS_CHECK_SEQ(scheduled.insert(s.seq_id).second, s.seq_id, "step ", in.step_id, ": sequence ", s.seq_id, " scheduled twice");
     const bool is_new = added.count(s.seq_id) > 0;
     auto it = seqs_.find(s.seq_id);
-    TPS_CHECK(is_new || (it != seqs_.end() && !forgotten.count(s.seq_id)), "step ", in.step_id,
+    TPS_CHECK_SEQ(is_new || (it != seqs_.end() && !forgotten.count(s.seq_id)), s.seq_id, "step ", in.step_id,
               ": unknown sequence ", s.seq_id);
-    TPS_CHECK(!s.tokens.empty(), "step ", in.step_id, ": sequence ", s.seq_id, " scheduled with no tokens");
+    TPS_CHECK_SEQ(!s.tokens.empty(), s.seq_id, "step ", in.step_id, ": sequence ", s.seq_id, " scheduled with no tokens");
     for (int32_t t : s.tokens)
-      TPS_CHECK(t >= 0 && t < vocab, "sequence ", s.seq_id, ": token ", t, " outside the vocabulary [0, ", vocab, ")");
+      TPS_CHECK_SEQ(t >= 0 && t < vocab, s.seq_id, "sequence ", s.seq_id, ": token ", t, " outside the vocabulary [0, ", vocab, ")");
     const SequenceState* st = is_new ? nullptr : &it->second;
     int64_t cached = st ? st->num_cached : 0;
     // A sequence's first chunk may start past 0: a prefix-cache hit (those blocks hold its KV).
-    TPS_CHECK(s.start_pos >= 0 && (s.start_pos == cached || (st == nullptr || cached == 0)), "sequence ", s.seq_id,
+    TPS_CHECK_SEQ(s.start_pos >= 0 && (s.start_pos == cached || (st == nullptr || cached == 0)), s.seq_id, "sequence ", s.seq_id,
               ": start_pos ", s.start_pos, " but ", cached, " tokens are cached");
     size_t table = (st ? st->block_table.size() : 0) + s.new_block_ids.size();
     int64_t needed = (s.start_pos + static_cast<int64_t>(s.tokens.size()) + bs - 1) / bs;
-    TPS_CHECK(static_cast<int64_t>(table) >= needed, "sequence ", s.seq_id, ": ", needed, " KV blocks needed for ",
+    TPS_CHECK_SEQ(static_cast<int64_t>(table) >= needed, s.seq_id, "sequence ", s.seq_id, ": ", needed, " KV blocks needed for ",
               s.start_pos + static_cast<int64_t>(s.tokens.size()), " tokens but its block table has ", table);
     for (int32_t b : s.new_block_ids)
-      TPS_CHECK(b >= 0 && b < info_.num_kv_blocks, "sequence ", s.seq_id, ": KV block id ", b, " outside [0, ",
+      TPS_CHECK_SEQ(b >= 0 && b < info_.num_kv_blocks, s.seq_id, "sequence ", s.seq_id, ": KV block id ", b, " outside [0, ",
                 info_.num_kv_blocks, ")");
   }
 }

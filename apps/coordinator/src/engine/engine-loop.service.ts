@@ -5,8 +5,10 @@
 // scheduling) and listeners run after it was sent. The loop runs while there is work.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
-// streams pause and continue. Past the restart budget the engine is broken for good (/health
-// 503). A throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
+// streams pause and continue. A step the workers rejected for one sequence ends that request
+// alone (500) and the others recompute on the same workers (blameSequence). Past the restart
+// budget the engine is broken for good (/health 503). A throwing listener ends its own request
+// only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
@@ -204,9 +206,18 @@ export class EngineLoopService implements OnModuleDestroy {
    */
   private async runStep(): Promise<boolean> {
     const isAsync = this.scheduler.config.asyncScheduling === true;
-    let deliveries = !isAsync && this.sent ? await this.reportSent() : [];
+    let deliveries: Array<() => void> = [];
+    if (!isAsync && this.sent) {
+      const reported = await this.reportSentOrBlame();
+      if (reported === undefined) return true;
+      deliveries = reported;
+    }
     const out = this.scheduler.schedule(Date.now());
-    if (isAsync && this.sent) deliveries = await this.reportSent();
+    if (isAsync && this.sent) {
+      const reported = await this.reportSentOrBlame(out);
+      if (reported === undefined) return true;
+      deliveries = reported;
+    }
     this.scheduler.resolvePlaceholders(out);
     if (out.scheduled.length > 0) {
       const reply = this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask()));
@@ -224,6 +235,23 @@ export class EngineLoopService implements OnModuleDestroy {
       await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
     }
     return true;
+  }
+
+  /**
+   * reportSent(), or, when every rank rejected the sent step for one sequence, blameSequence()
+   * and undefined: the step `planned` meanwhile (async scheduling) is dropped with the reset,
+   * but the requests it finished still get their finish.
+   */
+  private async reportSentOrBlame(planned?: SchedulerOutput<SamplingParams>): Promise<Array<() => void> | undefined> {
+    const rejected = (this.sent as SentStep).out;
+    try {
+      return await this.reportSent();
+    } catch (err) {
+      if (!(err instanceof WorkerGroupError) || err.kind !== 'sequence') throw err;
+      await this.blameSequence(err, rejected, planned);
+      if (planned !== undefined) this.reportFinished(planned.finishedRequests);
+      return undefined;
+    }
   }
 
   /**
@@ -299,6 +327,25 @@ export class EngineLoopService implements OnModuleDestroy {
       this.isRecovering = false;
       this.metrics.recordSchedulerStats(this.scheduler.getStats());
     }
+  }
+
+  /**
+   * Every rank rejected the step for one sequence before changing any state: end that request
+   * alone with a 500 naming the problem; the others recompute (Scheduler.resetAfterRejectedStep)
+   * on the same workers: no restart, nothing taken from the restart budget.
+   */
+  private async blameSequence(fault: WorkerGroupError, rejected: SchedulerOutput<SamplingParams>, planned?: SchedulerOutput<SamplingParams>): Promise<void> {
+    const requestId = fault.seqId as number;
+    this.logger.error(`request ${requestId}: the workers rejected its step, ending it alone: ${fault.message}`);
+    this.scheduler.abortRequest(requestId);
+    const { resumed, forgetIds } = this.scheduler.resetAfterRejectedStep(rejected, planned);
+    const error = new OpenAiError(500, `Internal error: the model workers rejected this request: ${fault.message}`, null, 'internal_error');
+    const seq = this.live.delete(requestId);
+    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
+    this.logger.warn(`${resumed.filter((id) => id !== requestId).length} other running request(s) resume by recompute`);
+    this.metrics.recordSchedulerStats(this.scheduler.getStats());
+    // the rejected step ran nowhere: its id is free for this forget-only step
+    if (forgetIds.length > 0) await this.runtime.executor.step({ stepId: rejected.stepId, newSequences: [], scheduled: [], finished: forgetIds });
   }
 
   /** The restart budget is spent: every live and future request gets a 503 naming why. */
