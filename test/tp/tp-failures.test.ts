@@ -149,7 +149,7 @@ describe('workers of a dead parent', () => {
     // ~34M parameters: a prefill of 32 x 256 tokens takes seconds on one core per rank
     const bigDir = makeTempDir('tp-long-step');
     try {
-      ensureBenchModel(bigDir, { vocabSize: 1001, hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, intermediateSize: 2048 }, () => undefined);
+      ensureBenchModel(bigDir, { vocabSize: 1001, hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, intermediateSize: 2048, attentionBias: true }, () => undefined);
       const { parent, pids } = await parentOfGroup(bigDir, `
         const step = runner.timedPrefill(32, 256);
         console.log(JSON.stringify(g.pids));

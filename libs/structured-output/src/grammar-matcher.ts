@@ -29,6 +29,18 @@ export class GrammarMatcher {
     return this.grammar.mask(this.state);
   }
 
+  /**
+   * Reads text the prompt already holds (a forced opening) as UTF-8 bytes: a tokenizer may hold
+   * added tokens there that the grammar knows only as text. false (state unchanged) if refused.
+   */
+  acceptText(text: string): boolean {
+    if (this.ended) return false;
+    const next = advanceBytes(this.state, new TextEncoder().encode(text));
+    if (next.length === 0) return false;
+    this.state = next;
+    return true;
+  }
+
   /** Reads a generated token; false (state unchanged) when the grammar does not allow it. */
   acceptToken(id: number): boolean {
     if (this.grammar.eosTokenIds.includes(id)) {
@@ -39,7 +51,8 @@ export class GrammarMatcher {
     }
     if (this.ended) return false;
     const bytes = this.grammar.vocab.bytes[id];
-    const next = bytes ? advanceBytes(this.state, bytes) : this.grammar.symbols.includes(id) ? advance(this.state, SYMBOL_BASE + id) : [];
+    let next = bytes ? advanceBytes(this.state, bytes) : [];
+    if (next.length === 0 && this.grammar.symbols.includes(id)) next = advance(this.state, SYMBOL_BASE + id);
     if (next.length === 0) return false;
     this.state = next;
     return true;

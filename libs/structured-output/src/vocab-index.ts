@@ -2,8 +2,12 @@
 // token's bytes (byte-level BPE symbols mapped back to bytes), sorted so that tokens sharing a
 // prefix are adjacent with their common-prefix length (a trie laid out flat), and the "plain" text
 // tokens (no quote, backslash, '<', control byte or partial UTF-8) with their code-point counts,
-// which any unconstrained string accepts without walking. Added tokens (<seed:think>, the
-// tool-call tags, eos) are not text: grammars name them as whole symbols. Tests: token-mask.spec.ts.
+// which any unconstrained string accepts without walking. Special added tokens (eos) and Seed's
+// control tags (<seed:think>, the tool-call tags) are not text: grammars name them as whole
+// symbols; other non-special added tokens are the text they decode to. Tests: token-mask.spec.ts.
+import { BUDGET_REFLECT_END, BUDGET_REFLECT_START, THINK_END, THINK_START, TOOL_CALL_END, TOOL_CALL_START } from '../../chat-parsers/src/seed-tags';
+
+const SEED_CONTROL_TAGS = new Set([THINK_START, THINK_END, BUDGET_REFLECT_START, BUDGET_REFLECT_END, TOOL_CALL_START, TOOL_CALL_END]);
 
 /** Tokens sorted by bytes, with lcp[k] = common prefix length of tokens k-1 and k. */
 export interface SortedTokens {
@@ -47,7 +51,7 @@ export class VocabIndex {
   static fromTokenizerJson(json: Record<string, unknown>, vocabSize?: number): VocabIndex {
     const model = json.model as { vocab?: Record<string, number> } | undefined;
     const vocab = model?.vocab ?? {};
-    const added = (json.added_tokens ?? []) as Array<{ id: number; content: string }>;
+    const added = (json.added_tokens ?? []) as Array<{ id: number; content: string; special?: boolean }>;
     const addedIds = new Set(added.map((t) => t.id));
     let size = vocabSize ?? 0;
     for (const id of Object.values(vocab)) size = Math.max(size, id + 1);
@@ -56,6 +60,10 @@ export class VocabIndex {
     const decodeSymbol = byteLevel ? byteLevelDecoder() : byteFallbackDecoder;
     const bytes: Array<Uint8Array | null> = new Array(size).fill(null);
     for (const [token, id] of Object.entries(vocab)) if (!addedIds.has(id)) bytes[id] = decodeSymbol(token);
+    // an added token that is not special decodes as its text, so the model may spell that text
+    // with it; Seed's control tags stay symbols only (the grammar places them, never as text)
+    const utf8 = new TextEncoder();
+    for (const t of added) if (t.special === false && !SEED_CONTROL_TAGS.has(t.content)) bytes[t.id] = utf8.encode(t.content);
     return new VocabIndex(size, bytes, new Map(added.map((t) => [t.content, t.id])));
   }
 

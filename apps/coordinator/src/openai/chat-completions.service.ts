@@ -80,7 +80,12 @@ export class ChatCompletionsService {
     session.start(sequenceRequests(params, prompt.tokens, {
       timeoutMs: config.requestTimeoutMs,
       forcer: () => createThinkingBudget(tokenizer, params.thinkingBudget, prompt.text),
-      constraint: this.structuredOutput.constraintFactory(params.grammar, { allowThinking: true, startsInReasoning: prompt.startsInReasoning }),
+      constraint: this.structuredOutput.constraintFactory(params.grammar, {
+        allowThinking: true,
+        startsInReasoning: prompt.startsInReasoning,
+        prefixTokens: prompt.textPrefix ? tokenizer.encode(prompt.textPrefix) : undefined,
+        decodeToken: (id) => tokenizer.decode([id]),
+      }),
     }));
     this.metrics.recordPromptTokens(prompt.tokens.length * params.n);
     return { id: completionId('chatcmpl'), created: nowSeconds(), params, prompt, session };

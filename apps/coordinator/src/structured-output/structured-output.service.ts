@@ -18,6 +18,10 @@ export interface ConstraintOptions {
   allowThinking: boolean;
   /** The prompt left a think block open. */
   startsInReasoning: boolean;
+  /** Generation the prompt already holds (a forced tool-call opening): the grammar starts past it. */
+  prefixTokens?: readonly number[];
+  /** The text of one token (for prefix tokens the grammar knows only as text). */
+  decodeToken?: (id: number) => string;
 }
 
 @Injectable()
@@ -40,7 +44,15 @@ export class StructuredOutputService {
   constraintFactory(grammar: GrammarRequest | null, options: ConstraintOptions): (() => TokenConstraint) | undefined {
     if (grammar === null) return undefined;
     const compiled = this.compiler.compile(grammar);
-    const think = options.allowThinking ? this.think : null;
-    return () => new TokenConstraint(new GrammarMatcher(compiled), think, options.startsInReasoning);
+    const prefix = options.prefixTokens ?? [];
+    // past a forced opening the reply is inside its answer: no thinking phase is left
+    const think = options.allowThinking && prefix.length === 0 ? this.think : null;
+    return () => {
+      const matcher = new GrammarMatcher(compiled);
+      for (const id of prefix) {
+        if (!matcher.acceptToken(id) && !matcher.acceptText(options.decodeToken?.(id) ?? '\u0000')) throw new Error(`the grammar refuses token ${id} of the prompt's forced opening`);
+      }
+      return new TokenConstraint(matcher, think, options.startsInReasoning);
+    };
   }
 }
