@@ -101,6 +101,11 @@ export class Tokenizer {
     return ids.map((id) => this.hf.id_to_token(id));
   }
 
+  /** Id of an added token (the Seed control tags: "<seed:think>", ...), or undefined where it is none. */
+  addedTokenId(content: string): number | undefined {
+    return this.addedTokens.get(content)?.id;
+  }
+
   /** Id of a token given by its content ("<seed:think>", "Ġworld"), or undefined. */
   tokenToId(token: string): number | undefined {
     return this.addedTokens.get(token)?.id ?? this.hf.token_to_id(token);

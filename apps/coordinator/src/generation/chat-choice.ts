@@ -54,8 +54,8 @@ export class ChatChoice {
     private readonly options: ChatChoiceOptions,
   ) {
     this.isInReasoning = options.startsInReasoning;
-    this.thinkStartId = tokenizer.tokenToId(THINK_START);
-    this.thinkEndId = tokenizer.tokenToId(THINK_END);
+    this.thinkStartId = tokenizer.addedTokenId(THINK_START);
+    this.thinkEndId = tokenizer.addedTokenId(THINK_END);
     this.text = new TextPipeline(tokenizer, { promptTokens: options.promptTokens, stop: options.stop, includeStopStrInOutput: options.includeStopStrInOutput });
     this.parser = options.isStream
       ? new SeedOutputStreamParser({ tools: options.tools, startsInReasoning: options.startsInReasoning, parseToolCalls: options.parseToolCalls })

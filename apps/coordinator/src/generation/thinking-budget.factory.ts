@@ -10,9 +10,7 @@ const idCache = new WeakMap<Tokenizer, { ids?: ThinkingTokenIds; exhausted: numb
 function tokenIds(tokenizer: Tokenizer): { ids?: ThinkingTokenIds; exhausted: number[] } {
   let cached = idCache.get(tokenizer);
   if (!cached) {
-    const [thinkStart, thinkEnd, reflectStart, reflectEnd] = [THINK_START, THINK_END, BUDGET_REFLECT_START, BUDGET_REFLECT_END].map((t) =>
-      tokenizer.addedTokens.has(t) ? tokenizer.tokenToId(t) : undefined,
-    );
+    const [thinkStart, thinkEnd, reflectStart, reflectEnd] = [THINK_START, THINK_END, BUDGET_REFLECT_START, BUDGET_REFLECT_END].map((t) => tokenizer.addedTokenId(t));
     const complete = [thinkStart, thinkEnd, reflectStart, reflectEnd].every((id) => id !== undefined);
     cached = {
       ids: complete ? { thinkStart: thinkStart!, thinkEnd: thinkEnd!, reflectStart: reflectStart!, reflectEnd: reflectEnd! } : undefined,

@@ -35,7 +35,7 @@ export class StructuredOutputService {
     const json = JSON.parse(fs.readFileSync(path.join(runtime.config.modelDir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
     const vocab = VocabIndex.fromTokenizerJson(json, runtime.info.vocabSize);
     this.compiler = new GrammarCompiler(vocab, runtime.eosTokenIds);
-    const thinkStart = vocab.addedTokens.get(THINK_START), thinkEnd = vocab.addedTokens.get(THINK_END);
+    const thinkStart = runtime.tokenizer.addedTokenId(THINK_START), thinkEnd = runtime.tokenizer.addedTokenId(THINK_END);
     this.think = thinkStart !== undefined && thinkEnd !== undefined ? { thinkStart, thinkEnd } : null;
     this.logger.log(`vocabulary of ${vocab.vocabSize} ids indexed for structured outputs in ${Math.round(performance.now() - started)} ms`);
   }
