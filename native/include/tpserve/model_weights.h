@@ -26,6 +26,12 @@ struct LayerWeights {
   Tensor gate_bias, up_bias;       // [local_intermediate] or undefined
   LinearWeight down_proj;  // [hidden, local_intermediate]
   Tensor down_bias;      // [hidden] or undefined (full)
+  // Fused at upload (model/fused_projections.h): q|k|v and gate|up stacked by rows, biases in f32
+  // (zeros for a part without one). Where defined, the separate projections above are empty.
+  LinearWeight qkv_proj;      // [local (q + 2 kv heads) * head_dim, hidden]
+  Tensor qkv_bias;            // [local (q + 2 kv heads) * head_dim] or undefined
+  LinearWeight gate_up_proj;  // [2 * local_intermediate, hidden]
+  Tensor gate_up_bias;        // [2 * local_intermediate] or undefined
 };
 
 struct TensorParallel {

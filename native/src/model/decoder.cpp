@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/fused_projections.h"
+
 namespace tpserve {
 namespace {
 
@@ -20,6 +22,7 @@ Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool fo
 
 // Quantized storage and scales keep their own dtypes; float weights convert to `dtype`.
 LinearWeight upload_linear(const LinearWeight& w, Backend& backend, const DType* dtype) {
+  if (!w.defined()) return w;
   if (!w.is_quantized()) return upload_one(w.weight, backend, dtype, false);
   TPS_CHECK(backend.device().is_cpu(), "the ", backend.describe(), " backend has no kernels for ",
             weight_format_name(w.format), " weights yet (quantized weights run on --device cpu)");
@@ -33,7 +36,7 @@ LinearWeight upload_linear(const LinearWeight& w, Backend& backend, const DType*
 }  // namespace
 
 ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype,
-                            const std::function<void(int64_t, int64_t)>& progress) {
+                            const std::function<void(int64_t, int64_t)>& progress, bool fuse_projections) {
   const int64_t total = static_cast<int64_t>(host.layers.size()) + 1;
   ModelWeights out = host;
   out.embed_tokens = upload_one(host.embed_tokens, backend, dtype, false);
@@ -42,7 +45,8 @@ ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DT
                                                                          : upload_linear(host.lm_head, backend, dtype);
   if (progress) progress(1, total);
   for (size_t i = 0; i < host.layers.size(); i++) {
-    const LayerWeights& s = host.layers[i];
+    LayerWeights s = host.layers[i];  // views: the fused copies live only until uploaded
+    if (fuse_projections) fuse_layer_projections(s);
     LayerWeights& d = out.layers[i];
     d.input_norm = upload_one(s.input_norm, backend, dtype, true);
     d.post_attention_norm = upload_one(s.post_attention_norm, backend, dtype, true);
@@ -53,6 +57,10 @@ ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DT
     d.gate_proj = upload_linear(s.gate_proj, backend, dtype);
     d.up_proj = upload_linear(s.up_proj, backend, dtype);
     d.down_proj = upload_linear(s.down_proj, backend, dtype);
+    d.qkv_proj = upload_linear(s.qkv_proj, backend, dtype);
+    d.gate_up_proj = upload_linear(s.gate_up_proj, backend, dtype);
+    d.qkv_bias = upload_one(s.qkv_bias, backend, dtype, true);
+    d.gate_up_bias = upload_one(s.gate_up_bias, backend, dtype, true);
     d.q_bias = upload_one(s.q_bias, backend, dtype, true);
     d.k_bias = upload_one(s.k_bias, backend, dtype, true);
     d.v_bias = upload_one(s.v_bias, backend, dtype, true);
@@ -86,6 +94,8 @@ void Decoder::ensure_workspace(int64_t t, int64_t r) {
     v_ = backend_.alloc(DType::F32, {cap, s.num_kv_heads * c.head_dim});
     gate_ = backend_.alloc(DType::F32, {cap, s.intermediate});
     up_ = backend_.alloc(DType::F32, {cap, s.intermediate});
+    qkv_ = backend_.alloc(DType::F32, {cap, (s.num_q_heads + 2 * s.num_kv_heads) * c.head_dim});
+    gate_up_ = backend_.alloc(DType::F32, {cap, 2 * s.intermediate});
     capacity_tokens_ = cap;
     buffers_generation_++;
   }
@@ -140,6 +150,20 @@ void Decoder::all_reduce(float* data, int64_t count) {
   collective_us_ += elapsed_us(start);
 }
 
+void Decoder::split_columns(const float* fused, int64_t t, std::initializer_list<ColumnPart> parts) {
+  int64_t width = 0;
+  for (const ColumnPart& p : parts) width += p.cols;
+  int64_t begin = 0;
+  for (const ColumnPart& p : parts) {
+    // One row is already [part 0 | part 1 | ...]: point into it. More rows: copy each part out.
+    if (t == 1) *p.dst = const_cast<float*>(fused) + begin;
+    else
+      backend_.copy_2d(*p.dst, p.cols * sizeof(float), fused + begin, width * sizeof(float), p.cols * sizeof(float),
+                       static_cast<size_t>(t));
+    begin += p.cols;
+  }
+}
+
 void Decoder::layer_forward(int64_t li, int64_t t) {
   const ModelConfig& c = weights_.config;
   const ShardGeometry& s = weights_.shard;
@@ -154,13 +178,20 @@ void Decoder::layer_forward(int64_t li, int64_t t) {
   // Attention block. h = input_norm(x): layer 0 norms here, later layers get h from the
   // previous layer's residual add fused with this norm.
   if (li == 0) backend_.rms_norm(x, w.input_norm, eps, t, hidden, h);
-  backend_.linear(h, w.q_proj, bias(w.q_bias), t, q_.ptr<float>());
-  backend_.linear(h, w.k_proj, bias(w.k_bias), t, k_.ptr<float>());
-  backend_.linear(h, w.v_proj, bias(w.v_bias), t, v_.ptr<float>());
-  backend_.rope_kv_write(q_.ptr<float>(), k_.ptr<float>(), v_.ptr<float>(), rope_.cos(), rope_.sin(),
-                         positions_.ptr<int32_t>(), slots_.ptr<int32_t>(), t, s.num_q_heads, kv_.layout(), kv_.k(li),
-                         kv_.v(li), kv_.dtype());
-  backend_.paged_attention(q_.ptr<float>(), kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(),
+  const int64_t nq = s.num_q_heads * c.head_dim, nkv = s.num_kv_heads * c.head_dim;
+  float *q = q_.ptr<float>(), *k = k_.ptr<float>(), *v = v_.ptr<float>();
+  if (w.qkv_proj.defined()) {
+    // fused: qkv_ rows are [q | k | v]; one token reads them in place, more are split by rows
+    backend_.linear(h, w.qkv_proj, bias(w.qkv_bias), t, qkv_.ptr<float>());
+    split_columns(qkv_.ptr<float>(), t, {{nq, &q}, {nkv, &k}, {nkv, &v}});
+  } else {
+    backend_.linear(h, w.q_proj, bias(w.q_bias), t, q);
+    backend_.linear(h, w.k_proj, bias(w.k_bias), t, k);
+    backend_.linear(h, w.v_proj, bias(w.v_bias), t, v);
+  }
+  backend_.rope_kv_write(q, k, v, rope_.cos(), rope_.sin(), positions_.ptr<int32_t>(), slots_.ptr<int32_t>(), t,
+                         s.num_q_heads, kv_.layout(), kv_.k(li), kv_.v(li), kv_.dtype());
+  backend_.paged_attention(q, kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(),
                            s.num_q_heads, static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
                            attn_.ptr<float>());
   backend_.linear(attn_.ptr<float>(), w.o_proj, nullptr, t, o);
@@ -169,9 +200,15 @@ void Decoder::layer_forward(int64_t li, int64_t t) {
   backend_.add_rms_norm(x, o, w.post_attention_norm, eps, t, hidden, h);  // x += o; h = norm(x)
 
   // MLP block.
-  backend_.linear(h, w.gate_proj, bias(w.gate_bias), t, gate_.ptr<float>());
-  backend_.linear(h, w.up_proj, bias(w.up_bias), t, up_.ptr<float>());
-  backend_.silu_mul(gate_.ptr<float>(), up_.ptr<float>(), t * s.intermediate, gate_.ptr<float>());
+  float *gate = gate_.ptr<float>(), *up = up_.ptr<float>();
+  if (w.gate_up_proj.defined()) {
+    backend_.linear(h, w.gate_up_proj, bias(w.gate_up_bias), t, gate_up_.ptr<float>());
+    split_columns(gate_up_.ptr<float>(), t, {{s.intermediate, &gate}, {s.intermediate, &up}});
+  } else {
+    backend_.linear(h, w.gate_proj, bias(w.gate_bias), t, gate);
+    backend_.linear(h, w.up_proj, bias(w.up_bias), t, up);
+  }
+  backend_.silu_mul(gate, up, t * s.intermediate, gate_.ptr<float>());
   backend_.linear(gate_.ptr<float>(), w.down_proj, nullptr, t, o);
   all_reduce(o, t * hidden);
   if (w.down_bias.defined()) backend_.add_bias(o, w.down_bias, t);

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 
 #include "model/decode_runner.h"
@@ -47,6 +48,13 @@ class Decoder final : public DecodeTarget {
   void ensure_workspace(int64_t num_tokens, int64_t num_logits);
   void upload_metadata(const ForwardBatch& batch);
   void layer_forward(int64_t layer, int64_t num_tokens);
+  // Splits fused [t, sum cols] rows into the parts' [t, cols] buffers (*dst; t == 1 repoints *dst
+  // into the fused row instead of copying).
+  struct ColumnPart {
+    int64_t cols;
+    float** dst;
+  };
+  void split_columns(const float* fused, int64_t num_tokens, std::initializer_list<ColumnPart> parts);
   void all_reduce(float* data, int64_t count);
   void compute_logits(int64_t num_logits);
 
@@ -58,7 +66,7 @@ class Decoder final : public DecodeTarget {
   int64_t capacity_tokens_ = 0;
   int64_t capacity_logits_ = 0;
   // Device buffers, grown on demand.
-  Tensor x_, h_, q_, k_, v_, attn_, o_, gate_, up_;
+  Tensor x_, h_, q_, k_, v_, attn_, o_, gate_, up_, qkv_, gate_up_;
   Tensor ids_, positions_, slots_, query_start_, context_lens_, block_tables_, logits_rows_;
   Tensor last_hidden_, local_logits_, padded_logits_, gathered_logits_, logits_;
   AttentionBatch attention_batch_;
@@ -70,7 +78,10 @@ class Decoder final : public DecodeTarget {
 // Moves every weight to the backend's device, converting to `dtype` (nullptr keeps each
 // tensor's own dtype; norms and biases always become f32).
 // progress(done, total) is called after each layer (the bytes move here on a GPU backend).
+// fuse_projections: q/k/v and gate/up become one weight each where their formats allow
+// (model/fused_projections.h); false keeps the 7 separate projections (the reference in tests).
 ModelWeights upload_weights(const ModelWeights& host, Backend& backend, const DType* dtype,
-                            const std::function<void(int64_t, int64_t)>& progress = nullptr);
+                            const std::function<void(int64_t, int64_t)>& progress = nullptr,
+                            bool fuse_projections = true);
 
 }  // namespace tpserve

@@ -85,6 +85,26 @@ RowsFn gemv_fn(Isa isa) {
   return simd_portable::gemv_rows<D>;
 }
 
+using SplitFn = void (*)(const float* x, int64_t k, float* xs);
+
+RowsFn pairs_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::gemv_rows<DType::BF16, true>;
+    case Isa::Avx2: return simd_avx2::gemv_rows<DType::BF16, true>;
+    case Isa::Portable: break;
+  }
+  return simd_portable::gemv_rows<DType::BF16, true>;
+}
+
+SplitFn split_pairs_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::split_pairs;
+    case Isa::Avx2: return simd_avx2::split_pairs;
+    case Isa::Portable: break;
+  }
+  return simd_portable::split_pairs;
+}
+
 template <DType D>
 GemmFn gemm_fn(Isa isa) {
   switch (isa) {
@@ -185,8 +205,21 @@ void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m,
   const double flops_per_row = 2.0 * static_cast<double>(k) * static_cast<double>(m);
 
   if (m <= kGemvMaxRows) {
-    RowsFn fn = pick<RowsFn>(dt, isa, gemv_fn<DType::F32>, gemv_fn<DType::F16>, gemv_fn<DType::BF16>);
-    for_row_ranges(n, 16, flops_per_row, [&](int64_t n0, int64_t n1) { fn(x, m, w, k, n, b, n0, n1, y); });
+    const float* xg = x;
+    RowsFn fn;
+    static const bool pairs = [] { const char* e = std::getenv("TPSERVE_GEMV_PAIRS"); return !e || *e != '0'; }();
+    if (dt == DType::BF16 && pairs) {
+      // x rows split into even/odd halves per block once here, read by every thread
+      thread_local std::vector<float> split;
+      split.resize(static_cast<size_t>(m * k));
+      SplitFn split_fn = split_pairs_fn(isa);
+      for (int64_t i = 0; i < m; i++) split_fn(x + i * k, k, split.data() + i * k);
+      xg = split.data();
+      fn = pairs_fn(isa);
+    } else {
+      fn = pick<RowsFn>(dt, isa, gemv_fn<DType::F32>, gemv_fn<DType::F16>, gemv_fn<DType::BF16>);
+    }
+    for_row_ranges(n, 16, flops_per_row, [&](int64_t n0, int64_t n1) { fn(xg, m, w, k, n, b, n0, n1, y); });
     return;
   }
 #ifdef TPSERVE_WITH_OPENBLAS

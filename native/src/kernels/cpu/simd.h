@@ -64,6 +64,13 @@ struct S {
       else return widen_f16(h);
     }
   }
+  // 2W bf16 starting at element i as fp32: even = elements i, i+2, ..., odd = i+1, i+3, ... (a
+  // shift and a mask of the raw 32-bit pairs, no widening shuffle).
+  static inline void load_bf16_pairs(const void* base, int64_t i, V& even, V& odd) {
+    __m512i v = _mm512_loadu_si512(static_cast<const uint16_t*>(base) + i);
+    even = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, v, 16));
+    odd = _mm512_castsi512_ps(_mm512_maskz_and_epi32(0xffff, v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  }
   // r < W elements (the rest read as zero).
   template <DType D>
   static inline V loadw_n(const void* base, int64_t i, int r) {
@@ -123,6 +130,11 @@ struct S {
       return widen(h, D);
     }
   }
+  static inline void load_bf16_pairs(const void* base, int64_t i, V& even, V& odd) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + i));
+    even = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    odd = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
+  }
   template <DType D>
   static inline V loadw_n(const void* base, int64_t i, int r) {
     if constexpr (D == DType::F32) {
@@ -167,6 +179,13 @@ struct S {
   static inline V add(V a, V b) { return a + b; }
   static inline V mul(V a, V b) { return a * b; }
   static inline float hsum(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+  static inline void load_bf16_pairs(const void* base, int64_t i, V& even, V& odd) {
+    const uint16_t* p = static_cast<const uint16_t*>(base) + i;
+    for (int j = 0; j < W; j++) {
+      even[j] = bf16_to_float(p[2 * j]);
+      odd[j] = bf16_to_float(p[2 * j + 1]);
+    }
+  }
   template <DType D>
   static inline V loadw_n(const void* base, int64_t i, int r) {
     V v = zero();
