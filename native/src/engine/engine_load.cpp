@@ -1,5 +1,7 @@
 // Engine loading: config check, backend and communicator, this rank's weights, KV cache.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "engine/cuda_backend.h"
 #include "engine/engine_impl.h"
@@ -52,9 +54,11 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
     weight_dtype = parse_dtype(options.weight_dtype);
     wd = &weight_dtype;
   }
-  ModelWeights weights = upload_weights(host, *backend_, wd, [&](int64_t done, int64_t total) {
-    if (progress) progress("upload", done, total);
-  });
+  // TPSERVE_FUSE_PROJECTIONS=0 keeps q/k/v and gate/up apart (the before/after of docs/benchmarks.md).
+  const char* fuse_env = std::getenv("TPSERVE_FUSE_PROJECTIONS");
+  const bool fuse = !(fuse_env && std::string(fuse_env) == "0");
+  ModelWeights weights = upload_weights(
+      host, *backend_, wd, [&](int64_t done, int64_t total) { if (progress) progress("upload", done, total); }, fuse);
 
   const ModelConfig& c = weights.config;
   KvLayout layout;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "model/fused_projections.h"
+#include "model/op_profiler.h"
 
 namespace tpserve {
 namespace {
@@ -177,42 +178,67 @@ void Decoder::layer_forward(int64_t li, int64_t t) {
 
   // Attention block. h = input_norm(x): layer 0 norms here, later layers get h from the
   // previous layer's residual add fused with this norm.
-  if (li == 0) backend_.rms_norm(x, w.input_norm, eps, t, hidden, h);
+  {
+    OpProfiler::Scope op(profiler_, "norm");
+    if (li == 0) backend_.rms_norm(x, w.input_norm, eps, t, hidden, h);
+  }
   const int64_t nq = s.num_q_heads * c.head_dim, nkv = s.num_kv_heads * c.head_dim;
   float *q = q_.ptr<float>(), *k = k_.ptr<float>(), *v = v_.ptr<float>();
   if (w.qkv_proj.defined()) {
+    OpProfiler::Scope op(profiler_, "linear_qkv");
     // fused: qkv_ rows are [q | k | v]; one token reads them in place, more are split by rows
     backend_.linear(h, w.qkv_proj, bias(w.qkv_bias), t, qkv_.ptr<float>());
     split_columns(qkv_.ptr<float>(), t, {{nq, &q}, {nkv, &k}, {nkv, &v}});
   } else {
+    OpProfiler::Scope op(profiler_, "linear_qkv");
     backend_.linear(h, w.q_proj, bias(w.q_bias), t, q);
     backend_.linear(h, w.k_proj, bias(w.k_bias), t, k);
     backend_.linear(h, w.v_proj, bias(w.v_bias), t, v);
   }
-  backend_.rope_kv_write(q, k, v, rope_.cos(), rope_.sin(), positions_.ptr<int32_t>(), slots_.ptr<int32_t>(), t,
-                         s.num_q_heads, kv_.layout(), kv_.k(li), kv_.v(li), kv_.dtype());
-  backend_.paged_attention(q, kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(),
-                           s.num_q_heads, static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim))),
-                           attn_.ptr<float>());
-  backend_.linear(attn_.ptr<float>(), w.o_proj, nullptr, t, o);
+  {
+    OpProfiler::Scope op(profiler_, "rope_kv_write");
+    backend_.rope_kv_write(q, k, v, rope_.cos(), rope_.sin(), positions_.ptr<int32_t>(), slots_.ptr<int32_t>(), t,
+                           s.num_q_heads, kv_.layout(), kv_.k(li), kv_.v(li), kv_.dtype());
+  }
+  {
+    OpProfiler::Scope op(profiler_, "attention");
+    backend_.paged_attention(q, kv_.k(li), kv_.v(li), kv_.dtype(), attention_batch_, kv_.layout(), s.num_q_heads,
+                             static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim))), attn_.ptr<float>());
+  }
+  {
+    OpProfiler::Scope op(profiler_, "linear_o");
+    backend_.linear(attn_.ptr<float>(), w.o_proj, nullptr, t, o);
+  }
   all_reduce(o, t * hidden);
   if (w.o_bias.defined()) backend_.add_bias(o, w.o_bias, t);  // once, after the reduce
-  backend_.add_rms_norm(x, o, w.post_attention_norm, eps, t, hidden, h);  // x += o; h = norm(x)
+  {
+    OpProfiler::Scope op(profiler_, "norm");
+    backend_.add_rms_norm(x, o, w.post_attention_norm, eps, t, hidden, h);  // x += o; h = norm(x)
+  }
 
   // MLP block.
   float *gate = gate_.ptr<float>(), *up = up_.ptr<float>();
   if (w.gate_up_proj.defined()) {
+    OpProfiler::Scope op(profiler_, "linear_gate_up");
     backend_.linear(h, w.gate_up_proj, bias(w.gate_up_bias), t, gate_up_.ptr<float>());
     split_columns(gate_up_.ptr<float>(), t, {{s.intermediate, &gate}, {s.intermediate, &up}});
   } else {
+    OpProfiler::Scope op(profiler_, "linear_gate_up");
     backend_.linear(h, w.gate_proj, bias(w.gate_bias), t, gate);
     backend_.linear(h, w.up_proj, bias(w.up_bias), t, up);
   }
-  backend_.silu_mul(gate, up, t * s.intermediate, gate_.ptr<float>());
-  backend_.linear(gate_.ptr<float>(), w.down_proj, nullptr, t, o);
+  {
+    OpProfiler::Scope op(profiler_, "silu_mul");
+    backend_.silu_mul(gate, up, t * s.intermediate, gate_.ptr<float>());
+  }
+  {
+    OpProfiler::Scope op(profiler_, "linear_down");
+    backend_.linear(gate_.ptr<float>(), w.down_proj, nullptr, t, o);
+  }
   all_reduce(o, t * hidden);
   if (w.down_bias.defined()) backend_.add_bias(o, w.down_bias, t);
   // x += o, fused with the next layer's input norm; the last layer's x goes to the final norm.
+  OpProfiler::Scope op(profiler_, "norm");
   if (li + 1 < c.num_hidden_layers)
     backend_.add_rms_norm(x, o, weights_.layers[li + 1].input_norm, eps, t, hidden, h);
   else
@@ -228,6 +254,7 @@ void Decoder::compute_logits(int64_t r) {
   backend_.rms_norm(last_hidden_.ptr<float>(), weights_.final_norm, static_cast<float>(c.rms_norm_eps), r,
                     c.hidden_size, last_hidden_.ptr<float>());
   const int64_t tp = comm_.size();
+  OpProfiler::Scope op(profiler_, "lm_head");
   if (tp == 1) {
     backend_.linear(last_hidden_.ptr<float>(), weights_.lm_head, nullptr, r, logits_.ptr<float>());
     return;
@@ -262,7 +289,10 @@ void Decoder::stage(const ForwardBatch& b) {
 
 void Decoder::run(int64_t t, int64_t r) {
   const ModelConfig& c = weights_.config;
-  backend_.embedding(weights_.embed_tokens, ids_.ptr<int32_t>(), t, weights_.shard.vocab_begin, x_.ptr<float>());
+  {
+    OpProfiler::Scope op(profiler_, "embedding");
+    backend_.embedding(weights_.embed_tokens, ids_.ptr<int32_t>(), t, weights_.shard.vocab_begin, x_.ptr<float>());
+  }
   all_reduce(x_.ptr<float>(), t * c.hidden_size);  // vocab-parallel embedding: each rank holds some rows
   for (int64_t li = 0; li < c.num_hidden_layers; li++) layer_forward(li, t);
   if (r > 0) compute_logits(r);
@@ -294,10 +324,14 @@ const float* Decoder::forward(const ForwardBatch& b, ForwardTimings* timings) {
   collective_us_ = 0;
   TPS_CHECK(b.num_tokens() > 0, "a forward pass needs at least one token");
   if (!decode_runner_ || !decode_runner_->try_forward(*this, b)) {
-    stage(b);
+    {
+      OpProfiler::Scope op(profiler_, "stage");
+      stage(b);
+    }
     run(b.num_tokens(), static_cast<int64_t>(b.logits_rows.size()));
   }
   backend_.synchronize();
+  profiler_.end_pass(b.num_tokens(), elapsed_us(start));
   if (timings) {
     timings->collective_us = collective_us_;
     timings->forward_us = elapsed_us(start);

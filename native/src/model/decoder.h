@@ -11,6 +11,7 @@
 #include "model/decode_runner.h"
 #include "model/forward_batch.h"
 #include "model/kv_cache.h"
+#include "model/op_profiler.h"
 #include "model/rope_table.h"
 #include "tpserve/backend.h"
 #include "tpserve/communicator.h"
@@ -71,6 +72,7 @@ class Decoder final : public DecodeTarget {
   Tensor last_hidden_, local_logits_, padded_logits_, gathered_logits_, logits_;
   AttentionBatch attention_batch_;
   double collective_us_ = 0;
+  OpProfiler profiler_;  // TPSERVE_PROFILE_OPS=N: per-op wall time every N passes (stderr)
   uint64_t buffers_generation_ = 0;
   std::unique_ptr<DecodeRunner> decode_runner_;
 };

@@ -201,10 +201,11 @@ int64_t model_weight_bytes(const ModelWeights& w) {
   if (w.lm_head.weight.data() != w.embed_tokens.data()) total += w.lm_head.nbytes();
   for (const LayerWeights& l : w.layers) {
     for (const Tensor* t : {&l.input_norm, &l.post_attention_norm, &l.q_bias, &l.k_bias, &l.v_bias, &l.o_bias,
-                            &l.gate_bias, &l.up_bias, &l.down_bias})
+                            &l.gate_bias, &l.up_bias, &l.down_bias, &l.qkv_bias, &l.gate_up_bias})
       if (t->defined()) total += t->nbytes();
-    for (const LinearWeight* lw : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
-      total += lw->nbytes();
+    for (const LinearWeight* lw : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj,
+                                   &l.qkv_proj, &l.gate_up_proj})
+      total += lw->nbytes();  // empty parts (fused away) count 0
   }
   return total;
 }

@@ -41,23 +41,29 @@ namespace tpserve::cpu::simd_portable {
 namespace tpserve::cpu {
 
 // Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= min_work flops.
-// Chunks are handed out dynamically (about four per thread) so that a thread that starts late or
-// shares its core takes fewer of them instead of holding the others at the join.
+// Guided self-scheduling: each grab takes half of an even share of what is left (at least
+// min_tiles), so the chunks are long at first and short at the end, and the threads reach the
+// join within one short chunk of each other (a fixed chunk size left up to one long chunk of
+// waiting at every join: measured ~25 % of a batch-1 decode step's thread time).
 void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t tiles = (n + align - 1) / align;
-  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(2e5 / std::max(1.0, work_per_row * align)));
+  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(1e5 / std::max(1.0, work_per_row * align)));
   ThreadPool& pool = default_pool();
   const int64_t threads = pool.num_threads();
-  const int64_t chunk = std::max<int64_t>(min_tiles, (tiles + threads * 4 - 1) / (threads * 4));
-  const int64_t num_chunks = (tiles + chunk - 1) / chunk;
-  if (threads == 1 || num_chunks <= 1) {
+  if (threads == 1 || tiles < 2 * min_tiles) {
     fn(0, n);
     return;
   }
   std::atomic<int64_t> next{0};
   pool.run_on_all([&](int) {
-    for (int64_t c = next.fetch_add(1); c < num_chunks; c = next.fetch_add(1))
-      fn(c * chunk * align, std::min(n, (c + 1) * chunk * align));
+    int64_t begin = next.load(std::memory_order_relaxed);
+    for (;;) {
+      if (begin >= tiles) return;
+      const int64_t take = std::min(tiles - begin, std::max(min_tiles, (tiles - begin) / (2 * threads)));
+      if (!next.compare_exchange_weak(begin, begin + take, std::memory_order_relaxed)) continue;
+      fn(begin * align, std::min(n, (begin + take) * align));
+      begin = next.load(std::memory_order_relaxed);
+    }
   });
 }
 

@@ -5,7 +5,7 @@
 #include <functional>
 
 namespace tpserve::cpu {
-// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= ~2e5 flops
-// (work_per_row flops per row); chunks are handed out dynamically, about four per thread.
+// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= ~1e5 flops
+// (work_per_row flops per row); chunks are handed out dynamically, long ones first, short ones last.
 void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn);
 }  // namespace tpserve::cpu
