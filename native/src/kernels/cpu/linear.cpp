@@ -194,8 +194,8 @@ void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m,
   if (m == 0 || n == 0) return;
   const Isa isa = active_isa();
   const VecOps& ops = vec_ops(isa);
-  // bias: [n] fp32
-  std::vector<float> bias_f32;
+  // bias: [n] fp32 (kept per thread: no allocation per call once grown)
+  thread_local std::vector<float> bias_f32;
   if (bias) {
     bias_f32.resize(static_cast<size_t>(n));
     ops.to_f32(bias->data(), bias->dtype(), bias_f32.data(), n);
@@ -213,8 +213,7 @@ void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m,
   if (m <= kGemvMaxRows) {
     const float* xg = x;
     RowsFn fn;
-    static const bool pairs = [] { const char* e = std::getenv("TPSERVE_GEMV_PAIRS"); return !e || *e != '0'; }();
-    if (dt == DType::BF16 && pairs) {
+    if (dt == DType::BF16) {
       // x rows split into even/odd halves per block once here, read by every thread
       thread_local std::vector<float> split;
       split.resize(static_cast<size_t>(m * k));
