@@ -200,8 +200,9 @@ void CublasLt::ensure_scratch(int64_t elements, cudaStream_t stream) {
   scratch_generation_++;
 }
 
-CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment) {
-  Key key{static_cast<int>(ab), m, n, k, has_bias, alignment};
+CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment,
+                               int64_t ldd) {
+  Key key{static_cast<int>(ab), m, n, k, has_bias, alignment, ldd};
   auto it = plans_.find(key);
   if (it != plans_.end()) return *it->second;
   if (plans_.size() >= kMaxPlans) plans_.clear();
@@ -217,7 +218,7 @@ CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool h
   const cudaDataType_t t = cuda_type(ab);
   TPS_LT_CHECK(api.layout_create(&p->a, t, static_cast<uint64_t>(k), static_cast<uint64_t>(n), k));
   TPS_LT_CHECK(api.layout_create(&p->b, t, static_cast<uint64_t>(k), static_cast<uint64_t>(m), k));
-  TPS_LT_CHECK(api.layout_create(&p->d, CUDA_R_32F, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n));
+  TPS_LT_CHECK(api.layout_create(&p->d, CUDA_R_32F, static_cast<uint64_t>(n), static_cast<uint64_t>(m), ldd));
 
   LtPref pref = nullptr;
   TPS_LT_CHECK(api.pref_create(&pref));
@@ -241,11 +242,13 @@ CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool h
 }
 
 void CublasLt::gemm(DType ab, const void* a, const void* b, const float* bias, int64_t m, int64_t n, int64_t k,
-                    float* d, cudaStream_t stream) {
+                    float* d, cudaStream_t stream, int64_t ldd) {
   TPS_CHECK(m > 0 && n > 0 && k > 0, "cuBLASLt GEMM needs positive sizes, got m=", m, " n=", n, " k=", k);
+  if (ldd == 0) ldd = n;
+  TPS_CHECK(ldd >= n, "cuBLASLt GEMM: row stride ", ldd, " of D is below its ", n, " columns");
   int alignment = std::min({alignment_of(a), alignment_of(b), alignment_of(d)});
   if (bias) alignment = std::min(alignment, alignment_of(bias));
-  Plan& p = plan(ab, m, n, k, bias != nullptr, alignment);
+  Plan& p = plan(ab, m, n, k, bias != nullptr, alignment, ldd);
   const Api& api = loaded().api;
   if (bias) TPS_LT_CHECK(api.desc_set(p.desc, kDescBiasPointer, &bias, sizeof(bias)));
   const float alpha = 1.f, beta = 0.f;
@@ -255,19 +258,19 @@ void CublasLt::gemm(DType ab, const void* a, const void* b, const float* bias, i
 }
 
 void CublasLt::linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y,
-                      cudaStream_t stream) {
+                      cudaStream_t stream, int64_t ldy) {
   TPS_CHECK(weight.rank() == 2, "linear: weight must be 2-D, got ", weight.shape_string());
   const int64_t n = weight.dim(0), k = weight.dim(1);
   TPS_CHECK(!bias || (bias->dtype() == DType::F32 && bias->numel() == n), "linear: bias must be f32 [", n, "]");
   if (m <= 0) return;
   const float* bias_ptr = bias ? bias->ptr<float>() : nullptr;
   if (weight.dtype() == DType::F32) {
-    gemm(DType::F32, x, weight.data(), bias_ptr, m, n, k, y, stream);
+    gemm(DType::F32, x, weight.data(), bias_ptr, m, n, k, y, stream, ldy);
     return;
   }
   ensure_scratch(m * k, stream);
   cast_f32_to_16bit(x, scratch_, m * k, weight.dtype() == DType::BF16, stream);
-  gemm(weight.dtype(), scratch_, weight.data(), bias_ptr, m, n, k, y, stream);
+  gemm(weight.dtype(), scratch_, weight.data(), bias_ptr, m, n, k, y, stream, ldy);
 }
 
 }  // namespace tpserve::cuda

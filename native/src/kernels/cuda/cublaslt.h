@@ -41,13 +41,16 @@ class CublasLt {
   CublasLt& operator=(const CublasLt&) = delete;
 
   // y[m, n] = x[m, k] · W[n, k]^T (+ bias[n]); x, y fp32 row-major on the device; W bf16, f16
-  // or f32 ([n, k] row-major, a Tensor on the device); bias f32 [n] or nullptr.
-  void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y, cudaStream_t stream);
+  // or f32 ([n, k] row-major, a Tensor on the device); bias f32 [n] or nullptr. ldy: the row
+  // stride of y (0: n), so that a weight split in row chunks writes its columns of a wider y.
+  void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y, cudaStream_t stream,
+              int64_t ldy = 0);
 
   // The raw product: D[m, n] (fp32) = A[m, k] · B[n, k]^T (+ bias), A and B both of `ab`
-  // (BF16, F16 or F32), all row-major device pointers. Used by linear() and the benchmark.
+  // (BF16, F16 or F32), all row-major device pointers, D's rows ldd apart (0: n). Used by
+  // linear() and the benchmark.
   void gemm(DType ab, const void* a, const void* b, const float* bias, int64_t m, int64_t n, int64_t k, float* d,
-            cudaStream_t stream);
+            cudaStream_t stream, int64_t ldd = 0);
 
   // Grows the activation scratch to hold `elements` 16-bit values now (call before capture).
   void reserve_scratch(int64_t elements);
@@ -57,9 +60,9 @@ class CublasLt {
 
  private:
   struct Plan;
-  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, int>;
+  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, int, int64_t>;
   void ensure_scratch(int64_t elements, cudaStream_t stream);
-  Plan& plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment);
+  Plan& plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment, int64_t ldd);
 
   void* handle_ = nullptr;
   void* workspace_ = nullptr;

@@ -1,0 +1,25 @@
+// CUDA linear layer on quantized weights (twin of kernels/cpu/linear_quantized.h): y = x . W^T
+// (+ bias), fp32 activations, W an Int8, Int4 or Fp8 LinearWeight in the device layout of
+// weight_upload.h (the CUDA backend uploads it so). By the number of x rows:
+//   m <= kQuantGemvMaxRows (decode): quantized_gemv, dequantizing in registers;
+//   larger m (prefill, big decode batches): W dequantized to bf16 in chunks of rows into a
+//   reusable scratch (dequantize_weight.cuh), each chunk through the bf16 cuBLASLt GEMM into its
+//   columns of y. Without cuBLASLt, or when the scratch is too small during CUDA-graph capture,
+//   the GEMV runs over 8-row slices of x instead.
+// FP8 weights take the same dequantize + bf16 GEMM path (no FP8 cuBLASLt GEMM yet: it would need
+// the activations quantized to fp8 as well, see docs/cuda-backend.md).
+// Tests: tests/cuda_quantized_test.cpp.
+#pragma once
+#include "tpserve/linear_weight.h"
+
+namespace tpserve::cuda {
+class CublasLt;
+// x: [m, k] f32 device; bias: [n] device (any float dtype) or nullptr; y: [m, n] f32 (must not
+// alias x); blas: the backend's cuBLASLt or nullptr. chunk_elements: the bf16 elements of one
+// dequantized chunk of rows (0: the default 64 Mi; the tests pass a small one to cover several).
+void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y, CublasLt* blas,
+                      int64_t chunk_elements = 0);
+// Grows the dequantization scratch of the current stream to what w needs, now: call after
+// uploading a weight, before any CUDA graph is captured.
+void reserve_linear_quantized(const LinearWeight& w);
+}  // namespace tpserve::cuda
