@@ -26,6 +26,7 @@ int main() {
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cuda_timing.h"
 #include "engine/cuda_backend.h"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/random_fill.h"
@@ -41,30 +42,6 @@ struct Shape {
 };
 const Shape kLayer[] = {{"q", 10240, 5120}, {"k", 1024, 5120},     {"v", 1024, 5120},   {"o", 5120, 10240},
                         {"gate", 27648, 5120}, {"up", 27648, 5120}, {"down", 5120, 27648}};
-
-// Median seconds of `reps` runs of fn on `stream` (events), after two warm-up runs.
-template <typename Fn>
-double time_events(cudaStream_t stream, int reps, Fn&& fn) {
-  fn();
-  fn();
-  cudaEvent_t a, b;
-  TPS_CUDA_CHECK(cudaEventCreate(&a));
-  TPS_CUDA_CHECK(cudaEventCreate(&b));
-  std::vector<double> t;
-  for (int i = 0; i < reps; i++) {
-    TPS_CUDA_CHECK(cudaEventRecord(a, stream));
-    fn();
-    TPS_CUDA_CHECK(cudaEventRecord(b, stream));
-    TPS_CUDA_CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    TPS_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-    t.push_back(ms * 1e-3);
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 Tensor filled(Backend& be, cudaStream_t s, DType dt, std::vector<int64_t> shape, uint64_t seed, float lo, float hi) {
   Tensor t = be.alloc(dt, std::move(shape));
@@ -108,7 +85,7 @@ int run(int reps, const std::string& json_path) {
   const size_t copy_bytes = size_t{1} << 30;
   Tensor ca = filled(*be, s, DType::F32, {static_cast<int64_t>(copy_bytes / 4)}, 99, -1, 1);
   Tensor cb = be->alloc(DType::F32, {static_cast<int64_t>(copy_bytes / 4)});
-  const double copy_gbs = 2.0 * static_cast<double>(copy_bytes) / time_events(s, reps, [&] {
+  const double copy_gbs = 2.0 * static_cast<double>(copy_bytes) / bench::time_events(s, 2, reps, [&] {
     TPS_CUDA_CHECK(cudaMemcpyAsync(cb.data(), ca.data(), copy_bytes, cudaMemcpyDeviceToDevice, s));
   }) / 1e9;
   ca = Tensor();
@@ -137,7 +114,7 @@ int run(int reps, const std::string& json_path) {
     r["weight_bytes"] = bytes;
     std::string line = std::string(name);
     for (int64_t m : {1, 8}) {
-      const double t = time_events(s, reps, [&] { pass(m); });
+      const double t = bench::time_events(s, 2, reps, [&] { pass(m); });
       const double gbs = bytes / t / 1e9;
       r["decode_m" + std::to_string(m) + "_gbs"] = gbs;
       r["decode_m" + std::to_string(m) + "_pct_of_copy"] = 100.0 * gbs / copy_gbs;
@@ -145,7 +122,7 @@ int run(int reps, const std::string& json_path) {
       std::snprintf(buf, sizeof buf, "  m=%lld %6.0f GB/s (%3.0f%%)", static_cast<long long>(m), gbs, 100.0 * gbs / copy_gbs);
       line += buf;
     }
-    const double tp = time_events(s, std::max(3, reps / 4), [&] { pass(kPrefill); });
+    const double tp = bench::time_events(s, 2, std::max(3, reps / 4), [&] { pass(kPrefill); });
     r["prefill_m512_tflops"] = flops_per_row * kPrefill / tp / 1e12;
     char buf[64];
     std::snprintf(buf, sizeof buf, "  prefill m=512 %5.0f TFLOP/s", flops_per_row * kPrefill / tp / 1e12);
