@@ -1,6 +1,7 @@
 // Quantized linear on one GPU, Seed-OSS-36B shape (one decoder layer's seven linears: q 10240, k/v
 // 1024, o 5120 x 10240, gate/up 27648, down 5120 x 27648; 0.27 to 1.1 GB, far past the L2):
-// bf16 (cuBLASLt) against int8, int4 (g128) and fp8 weights in the device layout of
+// bf16 (cuBLASLt) against int8, int4 (g128), fp8 per channel and fp8 per tensor (the FP8 cuBLASLt
+// GEMM at prefill on sm_89+) weights in the device layout of
 // kernels/cuda/weight_upload.h, through the CUDA backend's linear. Per format: decode GEMV at
 // m = 1 and 8 as GB/s of weight bytes and % of the device copy bandwidth (the floor), and the
 // prefill path (m = 512: dequantize + bf16 GEMM) in TFLOP/s. Codes and scales are random device
@@ -52,7 +53,9 @@ Tensor filled(Backend& be, cudaStream_t s, DType dt, std::vector<int64_t> shape,
 }
 
 // A device-layout weight of `format` (bf16 for Float) with random codes and scales.
-LinearWeight random_weight(Backend& be, cudaStream_t s, WeightFormat format, const Shape& sh, uint64_t seed) {
+// per_tensor: one scale for the whole weight (an FP8 checkpoint's; takes the FP8 GEMM on sm_89+).
+LinearWeight random_weight(Backend& be, cudaStream_t s, WeightFormat format, bool per_tensor, const Shape& sh,
+                           uint64_t seed) {
   if (format == WeightFormat::Float) return filled(be, s, DType::BF16, {sh.n, sh.k}, seed, -0.02f, 0.02f);
   LinearWeight w;
   w.format = format;
@@ -64,7 +67,8 @@ LinearWeight random_weight(Backend& be, cudaStream_t s, WeightFormat format, con
   w.weight = filled(be, s, format == WeightFormat::Int8 ? DType::I8 : format == WeightFormat::Fp8 ? DType::F8_E4M3 : DType::U8,
                     {sh.n, ld}, seed, 1.f, 1.5f);
   const int64_t ng = format == WeightFormat::Int4 ? sh.k / 128 : 1;
-  w.scales = filled(be, s, DType::F32, {sh.n, ng}, seed + 1, 1e-3f, 2e-3f);
+  w.scales = filled(be, s, DType::F32, {sh.n, ng}, seed + 1, 1e-3f, per_tensor ? 1e-3f : 2e-3f);
+  w.per_tensor_scale = per_tensor;
   if (format == WeightFormat::Int4) w.zeros = filled(be, s, DType::F32, {sh.n, ng}, seed + 2, 7.f, 8.f);
   return w;
 }
@@ -97,13 +101,16 @@ int run(int reps, const std::string& json_path) {
   Tensor y = be->alloc(DType::F32, {kPrefill, 27648});
   be->reserve_scratch(kPrefill, kMaxK, 128);
   std::vector<std::string> table;
-  for (WeightFormat f : {WeightFormat::Float, WeightFormat::Int8, WeightFormat::Int4, WeightFormat::Fp8}) {
-    const char* name = f == WeightFormat::Float ? "bf16" : weight_format_name(f);
+  const std::pair<WeightFormat, bool> formats[] = {{WeightFormat::Float, false}, {WeightFormat::Int8, false},
+                                                   {WeightFormat::Int4, false}, {WeightFormat::Fp8, false},
+                                                   {WeightFormat::Fp8, true}};
+  for (auto [f, per_tensor] : formats) {
+    const char* name = f == WeightFormat::Float ? "bf16" : per_tensor ? "fp8/tensor" : weight_format_name(f);
     std::vector<LinearWeight> layer;
     double bytes = 0, flops_per_row = 0;
     uint64_t seed = 100;
     for (const Shape& sh : kLayer) {
-      layer.push_back(random_weight(*be, s, f, sh, seed += 10));
+      layer.push_back(random_weight(*be, s, f, per_tensor, sh, seed += 10));
       bytes += static_cast<double>(layer.back().nbytes());
       flops_per_row += 2.0 * static_cast<double>(sh.n * sh.k);
     }
@@ -112,7 +119,9 @@ int run(int reps, const std::string& json_path) {
     };
     nlohmann::json r;
     r["weight_bytes"] = bytes;
-    std::string line = std::string(name);
+    char label[16];
+    std::snprintf(label, sizeof label, "%-10s", name);
+    std::string line = label;
     for (int64_t m : {1, 8}) {
       const double t = bench::time_events(s, 2, reps, [&] { pass(m); });
       const double gbs = bytes / t / 1e9;
@@ -132,7 +141,7 @@ int run(int reps, const std::string& json_path) {
   }
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
   std::printf("== Quantized linear, Seed-OSS layer shapes (%s; copy %.0f GB/s) ==\n", be->describe().c_str(), copy_gbs);
-  std::printf("format  decode GEMV (weight GB/s, %% of copy)       prefill\n");
+  std::printf("format      decode GEMV (weight GB/s, %% of copy)       prefill\n");
   for (const std::string& l : table) std::printf("%s\n", l.c_str());
   return 0;
 }

@@ -7,17 +7,27 @@
 //     of the CPU float GEMM on the bf16-rounded x and W it multiplies, and within 2e-2 of
 //     cpu::linear_quantized (also in chunks of 128 rows writing their columns of y); without
 //     cuBLASLt (GEMV over 8-row slices) within 1e-4.
+//   - FP8 with one scale per tensor at m = 64: on sm_89+ the FP8 cuBLASLt GEMM, within 1e-3 of a
+//     double GEMM on x rounded to e4m3 with the dynamic per-tensor scale (and not the bf16 path);
+//     below sm_89 or with TPSERVE_CUDA_FP8_GEMM=0 the bf16 path; quantize_fp8_per_tensor
+//     bit-equal to float_to_fp8_e4m3 with the same scale.
 // Outputs are poisoned with NaN. Skips with "no CUDA GPU found" without a GPU. Run: ctest -R CudaQuantized
 #ifdef TPSERVE_WITH_CUDA
 #include <gtest/gtest.h>
 
+#include <cuda_runtime_api.h>
+
+#include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 
 #include "engine/cuda_backend.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/linear_quantized.h"
+#include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/dequantize_weight.cuh"
+#include "kernels/cuda/fp8_quantize.cuh"
 #include "kernels/cuda/linear_quantized.cuh"
 #include "kernels/cuda/quantized_gemv.cuh"
 #include "test_util.h"
@@ -166,6 +176,77 @@ TEST_F(CudaQuantized, BackendLinearMatchesTheCpuOnEveryPath) {
         cuda::linear_quantized(dx.ptr<float>(), dw, &db, m, y2.ptr<float>(), nullptr);  // no cuBLASLt: GEMV slices
         EXPECT_LT(test::rel_error(host(y2), to_double(want)), 1e-4) << what << " (no cuBLASLt)";
       }
+}
+
+// The scale and codes quantize_fp8_per_tensor must give for x.
+float fp8_scale_of(const std::vector<float>& x) {
+  float amax = 0.f;
+  for (float v : x) amax = std::max(amax, std::fabs(v));
+  return amax > 0.f ? amax / 448.f : 1.f;
+}
+
+TEST_F(CudaQuantized, Fp8ActivationQuantizationIsBitEqualToTheCpu) {
+  auto x = test::random_floats(1001, 41, -3.f, 2.f);
+  const float scale = fp8_scale_of(x);
+  Tensor dx = device(x, DType::F32, {1001});
+  Tensor q = be_->alloc(DType::U8, {1001}), amax_scale = be_->alloc(DType::F32, {2});
+  cuda::quantize_fp8_per_tensor(dx.ptr<float>(), 1001, q.data(), amax_scale.ptr<float>());
+  std::vector<uint8_t> got(1001);
+  be_->copy_to_host(got.data(), q.data(), got.size());
+  const std::vector<float> s = host(amax_scale);
+  EXPECT_EQ(s[1], scale);
+  for (size_t i = 0; i < x.size(); i++) ASSERT_EQ(got[i], float_to_fp8_e4m3(x[i] / scale)) << "element " << i;
+}
+
+// y = x' . W^T + b in double, x' = x rounded to e4m3 with its dynamic per-tensor scale.
+std::vector<double> fp8_activation_reference(const std::vector<float>& x, const LinearWeight& w,
+                                             const std::vector<float>& b, int64_t m) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  const float scale = fp8_scale_of(x);
+  Tensor wf = dequantize_weight(w);
+  std::vector<double> y(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t r = 0; r < n; r++) {
+      double s = b[r];
+      for (int64_t c = 0; c < k; c++)
+        s += static_cast<double>(fp8_e4m3_to_float(float_to_fp8_e4m3(x[i * k + c] / scale))) * scale *
+             wf.ptr<float>()[r * k + c];
+      y[i * n + r] = s;
+    }
+  return y;
+}
+
+TEST_F(CudaQuantized, PerTensorFp8TakesTheFp8GemmOnSm89) {
+  cuda::CublasLt* blas = cuda::backend_cublaslt(*be_);
+  if (!blas) GTEST_SKIP() << cuda::cublaslt_load_error();
+  const int64_t m = 64, n = 48, k = 256;
+  LinearWeight w = make_weight(Case{WeightFormat::Fp8, n, k, 0, false}, 43);
+  for (int64_t r = 0; r < n; r++) w.scales.ptr<float>()[r] = w.scales.ptr<float>()[0];  // one scale per tensor
+  const LinearWeight dw = be_->upload_quantized(w);
+  EXPECT_TRUE(dw.per_tensor_scale);
+  auto x = test::random_floats(static_cast<size_t>(m * k), 44);
+  auto bv = test::random_floats(static_cast<size_t>(n), 45);
+  Tensor dx = device(x, DType::F32, {m, k}), db = device(bv, DType::F32, {n});
+  auto run = [&] {
+    Tensor y = device(test::nan_filled(static_cast<size_t>(m * n)), DType::F32, {m, n});
+    be_->linear(dx.ptr<float>(), dw, &db, m, y.ptr<float>());
+    return host(y);
+  };
+  int dev = 0, major = 0, minor = 0;
+  TPS_CUDA_CHECK(cudaGetDevice(&dev));
+  TPS_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  TPS_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+  const std::vector<float> got = run();
+  if (major * 10 + minor >= 89) {
+    EXPECT_LT(test::rel_error(got, fp8_activation_reference(x, w, bv, m)), 1e-3);
+    EXPECT_GT(test::rel_error(got, bf16_reference(x, w, bv, m)), 1e-3) << "the bf16 path ran, not the FP8 GEMM";
+  } else {
+    EXPECT_LT(test::rel_error(got, bf16_reference(x, w, bv, m)), 1e-4);
+  }
+  ::setenv("TPSERVE_CUDA_FP8_GEMM", "0", 1);
+  const std::vector<float> off = run();
+  ::unsetenv("TPSERVE_CUDA_FP8_GEMM");
+  EXPECT_LT(test::rel_error(off, bf16_reference(x, w, bv, m)), 1e-4) << "TPSERVE_CUDA_FP8_GEMM=0";
 }
 
 TEST_F(CudaQuantized, RejectsAWeightNotInTheDeviceLayout) {

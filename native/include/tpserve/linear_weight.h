@@ -31,6 +31,7 @@ struct LinearWeight {
   int64_t group_size = 0;  // Int4 only
   int64_t rows = 0;        // n (set for quantized formats; Float reads weight's shape)
   int64_t cols = 0;        // k
+  bool per_tensor_scale = false;  // every row has the same scale (set by the CUDA upload: its FP8 GEMM path)
 
   bool defined() const { return weight.defined(); }
   bool is_quantized() const { return format != WeightFormat::Float; }

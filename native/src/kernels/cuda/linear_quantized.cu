@@ -1,11 +1,14 @@
 // The CUDA quantized linear: shape checks and the choice between the decode GEMV and the
 // dequantize-to-bf16 + cuBLASLt GEMM (see linear_quantized.cuh).
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels/cuda/add.cuh"
 #include "kernels/cuda/cublaslt.h"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/dequantize_weight.cuh"
+#include "kernels/cuda/fp8_quantize.cuh"
 #include "kernels/cuda/linear_quantized.cuh"
 #include "kernels/cuda/quantized_gemv.cuh"
 #include "kernels/cuda/scratch.cuh"
@@ -54,6 +57,27 @@ void gemv_slices(const float* x, const LinearWeight& w, const float* bias, int64
     quantized_gemv(x + i * k, w, bias, std::min(kQuantGemvMaxRows, m - i), y + i * n);
 }
 
+// FP8 GEMM of a per-tensor FP8 weight on sm_89+ (TPSERVE_CUDA_FP8_GEMM=0 turns it off): x quantized
+// to e4m3 with one dynamic scale, then cuBLASLt's FP8 GEMM. False (nothing queued) when it does not apply.
+bool fp8_gemm(const float* x, const LinearWeight& w, int64_t m, float* y, CublasLt* blas) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  if (w.format != WeightFormat::Fp8 || !w.per_tensor_scale || !blas || k % 16 != 0 || n % 16 != 0) return false;
+  const char* env = std::getenv("TPSERVE_CUDA_FP8_GEMM");
+  if (env && std::strcmp(env, "0") == 0) return false;
+  int dev = 0, major = 0, minor = 0;
+  TPS_CUDA_CHECK(cudaGetDevice(&dev));
+  TPS_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  TPS_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+  if (major * 10 + minor < 89) return false;
+  const size_t x_bytes = (static_cast<size_t>(m * k) + 255) / 256 * 256;
+  auto* xq = static_cast<char*>(scratch_device(ScratchSlot::Fp8Activations, x_bytes + 2 * sizeof(float)));
+  if (!xq || !blas->has_gemm_fp8(xq, w.weight.data(), quantized_row_bytes(w), m, n, k, y, n)) return false;
+  auto* amax_scale = reinterpret_cast<float*>(xq + x_bytes);
+  quantize_fp8_per_tensor(x, m * k, xq, amax_scale);
+  return blas->gemm_fp8(xq, amax_scale + 1, w.weight.data(), quantized_row_bytes(w), w.scales.ptr<const float>(), m,
+                        n, k, y, n, current_stream());
+}
+
 }  // namespace
 
 void reserve_linear_quantized(const LinearWeight& w) {
@@ -76,6 +100,10 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   // an f32 bias is fused; any other dtype is added by add_bias at the end
   const bool fused = has_bias && bias->dtype() == DType::F32;
   const float* b = fused ? bias->ptr<const float>() : nullptr;
+  if (m > kQuantGemvMaxRows && fp8_gemm(x, w, m, y, blas)) {
+    if (has_bias) add_bias(y, *bias, m);  // cuBLASLt's FP8 bias epilogue takes bf16 only: added after
+    return;
+  }
   void* scratch = nullptr;
   if (m > kQuantGemvMaxRows && blas) scratch = scratch_device(ScratchSlot::DequantWeight, scratch_bytes(w, chunk_elements));
   if (!scratch) {

@@ -6,8 +6,10 @@
 //   reusable scratch (dequantize_weight.cuh), each chunk through the bf16 cuBLASLt GEMM into its
 //   columns of y. Without cuBLASLt, or when the scratch is too small during CUDA-graph capture,
 //   the GEMV runs over 8-row slices of x instead.
-// FP8 weights take the same dequantize + bf16 GEMM path (no FP8 cuBLASLt GEMM yet: it would need
-// the activations quantized to fp8 as well, see docs/cuda-backend.md).
+//   FP8 weights with one scale per tensor (FP8 checkpoints), m > 8, on sm_89+: x quantized to e4m3
+//   with a dynamic per-tensor scale (fp8_quantize.cuh), then cuBLASLt's FP8 GEMM (vLLM's scheme
+//   for such checkpoints; it rounds x to 3 mantissa bits, unlike the weight-only CPU twin);
+//   TPSERVE_CUDA_FP8_GEMM=0 keeps them on the dequantize + bf16 path (docs/cuda-backend.md).
 // Tests: tests/cuda_quantized_test.cpp.
 #pragma once
 #include "tpserve/linear_weight.h"

@@ -57,6 +57,8 @@ LinearWeight upload_quantized_weight(const LinearWeight& host, PinnedUploader& u
   const int64_t block = rows_per_block(k);
   std::vector<uint8_t> codes, packed;
   std::vector<float> scales, zeros;
+  float first_scale = 0.f;
+  out.per_tensor_scale = false;
   for (int64_t r0 = 0; r0 < n; r0 += block) {
     const int64_t rows = std::min(block, n - r0);
     codes.resize(static_cast<size_t>(rows * k));
@@ -78,6 +80,8 @@ LinearWeight upload_quantized_weight(const LinearWeight& host, PinnedUploader& u
         },
         16);
     quantized_params(host, r0, r0 + rows, scales.data(), zeros.data());
+    if (r0 == 0) out.per_tensor_scale = true, first_scale = scales[0];
+    for (float v : scales) out.per_tensor_scale = out.per_tensor_scale && v == first_scale;
     // upload() has copied each source into pinned staging when it returns: the buffers may be refilled
     uploader.upload(out.weight.ptr<uint8_t>() + r0 * ld, storage, packed.data(), storage, rows * ld, stream);
     uploader.upload(out.scales.ptr<float>() + r0 * ng, DType::F32, scales.data(), DType::F32, rows * ng, stream);

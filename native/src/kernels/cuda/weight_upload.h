@@ -50,7 +50,8 @@ class PinnedUploader {
 //              of group_size, itself a multiple of 32, so rows stay 16-byte aligned; scales and
 //              zeros [n, k / group_size] f32, W = (code - zero) * scale.
 //   perm:      [k] I32 as on the host (stored column c multiplies x[perm[c]], GPTQ act-order).
-// format, rows, cols and group_size are the host's.
+// format, rows, cols and group_size are the host's; per_tensor_scale is set when every row has the
+// same scale (the FP8 cuBLASLt GEMM path needs one scale per tensor).
 using DeviceAlloc = std::function<Tensor(DType, std::vector<int64_t>)>;
 LinearWeight upload_quantized_weight(const LinearWeight& host, PinnedUploader& uploader, const DeviceAlloc& alloc,
                                      cudaStream_t stream);
