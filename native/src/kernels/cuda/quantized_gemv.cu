@@ -1,4 +1,4 @@
-// Quantized decode GEMV (see quantized_gemv.cuh). One warp per kRowsPerWarp output rows: each lane
+// Quantized decode GEMV (see quantized_gemv.cuh). Blocks of 4 warps, one warp per 2 output rows: each lane
 // streams 16 bytes of each row per step (32 int4 or 16 int8 / fp8 columns) with 128-bit loads, a
 // warp 512 contiguous bytes per row; the codes are decoded and scaled in registers (int4: scale
 // and zero point of the lane's group, which a 32-column step never straddles; int8 / fp8: the row
@@ -13,7 +13,7 @@
 namespace tpserve::cuda {
 namespace {
 
-constexpr int kWarps = 8, kRowsPerWarp = 2;
+constexpr int kWarps = 4, kRowsPerWarp = 2;  // 8 rows per block: the 1024-row k/v projections still spread over 128 SMs
 
 // P columns of one x row from column c (zero past k): float4 loads when vec (c + P <= k, aligned).
 template <int P, bool kPerm>
