@@ -95,6 +95,7 @@ TEST_F(CudaQuantized, DequantizeIsBitEqualToTheCpu) {
   for (const Case& c : kCases) {
     const LinearWeight w = make_weight(c, 3);
     const LinearWeight dw = be_->upload_quantized(w);
+    EXPECT_FALSE(dw.per_tensor_scale) << name_of(c) << ": quantize_weight gives one scale per row";
     const int64_t r0 = 5, rows = c.n - 9;
     std::vector<float> want(static_cast<size_t>(rows * c.k));
     dequantize_rows(w, r0, r0 + rows, want.data());
