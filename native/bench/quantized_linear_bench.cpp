@@ -3,7 +3,7 @@
 // bf16 (cuBLASLt) against int8, int4 (g128), fp8 per channel and fp8 per tensor (the FP8 cuBLASLt
 // GEMM at prefill on sm_89+) weights in the device layout of
 // kernels/cuda/weight_upload.h, through the CUDA backend's linear. Per format: decode GEMV at
-// m = 1 and 8 as GB/s of weight bytes and % of the device copy bandwidth (the floor), and the
+// m = 1, 8 and 32 as GB/s of weight bytes and % of the device copy bandwidth (the floor), and the
 // prefill path (m = 512: dequantize + bf16 GEMM) in TFLOP/s. Codes and scales are random device
 // fills (timing only; correctness is tests/cuda_quantized_test.cpp). Prints a table last; JSON to
 // --json F or $OUT/quantized_linear_bench.json.
@@ -122,7 +122,7 @@ int run(int reps, const std::string& json_path) {
     char label[16];
     std::snprintf(label, sizeof label, "%-10s", name);
     std::string line = label;
-    for (int64_t m : {1, 8}) {
+    for (int64_t m : {1, 8, 32}) {
       const double t = bench::time_events(s, 2, reps, [&] { pass(m); });
       const double gbs = bytes / t / 1e9;
       r["decode_m" + std::to_string(m) + "_gbs"] = gbs;

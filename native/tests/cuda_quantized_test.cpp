@@ -3,7 +3,7 @@
 //   - upload to the device layout + dequantize_weight_bf16: bit-equal to the CPU dequantize_rows
 //     rounded to bf16 (the same fp32 expression, rounded to nearest even);
 //   - quantized_gemv (m = 1, 3, 8): within 1e-4 of cpu::linear_quantized (fp32, other sum order);
-//   - the backend's linear (m = 1, 3, 64: GEMV, and dequantize + bf16 cuBLASLt GEMM): within 1e-4
+//   - the backend's linear (m = 1, 3, 19: GEMV slices; 64: dequantize + bf16 cuBLASLt GEMM): within 1e-4
 //     of the CPU float GEMM on the bf16-rounded x and W it multiplies, and within 2e-2 of
 //     cpu::linear_quantized (also in chunks of 128 rows writing their columns of y); without
 //     cuBLASLt (GEMV over 8-row slices) within 1e-4.
@@ -146,7 +146,7 @@ std::vector<double> bf16_reference(const std::vector<float>& x, const LinearWeig
 TEST_F(CudaQuantized, BackendLinearMatchesTheCpuOnEveryPath) {
   cuda::CublasLt* blas = cuda::backend_cublaslt(*be_);
   for (const Case& c : kCases)
-    for (int64_t m : {1, 3, 64})
+    for (int64_t m : {1, 3, 19, 64})
       for (DType bias_dtype : {DType::F32, DType::BF16}) {
         const LinearWeight w = make_weight(c, 9);
         const LinearWeight dw = be_->upload_quantized(w);
@@ -162,13 +162,13 @@ TEST_F(CudaQuantized, BackendLinearMatchesTheCpuOnEveryPath) {
         Tensor y = device(test::nan_filled(want.size()), DType::F32, {m, c.n});
         be_->linear(dx.ptr<float>(), dw, &db, m, y.ptr<float>());
         const std::vector<float> got = host(y);
-        if (m > cuda::kQuantGemvMaxRows && blas) {
+        if (m >= cuda::kQuantGemmMinRows && blas) {
           EXPECT_LT(test::rel_error(got, bf16_reference(x, w, bv, m)), 1e-4) << what;
           EXPECT_LT(test::rel_error(got, to_double(want)), 2e-2) << what;
         } else {
           EXPECT_LT(test::rel_error(got, to_double(want)), 1e-4) << what;
         }
-        if (m > cuda::kQuantGemvMaxRows && blas && c.n > 128) {  // chunks of 128 rows, each into its columns of y
+        if (m >= cuda::kQuantGemmMinRows && blas && c.n > 128) {  // chunks of 128 rows, each into its columns of y
           Tensor y3 = device(test::nan_filled(want.size()), DType::F32, {m, c.n});
           cuda::linear_quantized(dx.ptr<float>(), dw, &db, m, y3.ptr<float>(), blas, 128 * c.k);
           EXPECT_LT(test::rel_error(host(y3), bf16_reference(x, w, bv, m)), 1e-4) << what << " (chunks)";

@@ -100,12 +100,12 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   // an f32 bias is fused; any other dtype is added by add_bias at the end
   const bool fused = has_bias && bias->dtype() == DType::F32;
   const float* b = fused ? bias->ptr<const float>() : nullptr;
-  if (m > kQuantGemvMaxRows && fp8_gemm(x, w, m, y, blas)) {
+  if (m >= kQuantGemmMinRows && fp8_gemm(x, w, m, y, blas)) {
     if (has_bias) add_bias(y, *bias, m);  // cuBLASLt's FP8 bias epilogue takes bf16 only: added after
     return;
   }
   void* scratch = nullptr;
-  if (m > kQuantGemvMaxRows && blas) scratch = scratch_device(ScratchSlot::DequantWeight, scratch_bytes(w, chunk_elements));
+  if (m >= kQuantGemmMinRows && blas) scratch = scratch_device(ScratchSlot::DequantWeight, scratch_bytes(w, chunk_elements));
   if (!scratch) {
     gemv_slices(x, w, b, m, y);
   } else {
