@@ -126,21 +126,27 @@ TEST_F(CudaQuantized, GemvMatchesTheCpuKernel) {
     }
 }
 
-// y = x . W^T + b in double on the bf16-rounded x and W the cuBLASLt path multiplies.
-std::vector<double> bf16_reference(const std::vector<float>& x, const LinearWeight& w, const std::vector<float>& b,
-                                   int64_t m) {
+// y = round_x(x) . round_w(W)^T + b in double, W dequantized by the CPU.
+template <typename RoundX, typename RoundW>
+std::vector<double> rounded_reference(const std::vector<float>& x, const LinearWeight& w, const std::vector<float>& b,
+                                      int64_t m, RoundX round_x, RoundW round_w) {
   const int64_t n = w.out_features(), k = w.in_features();
   Tensor wf = dequantize_weight(w);
   std::vector<double> y(static_cast<size_t>(m * n));
   for (int64_t i = 0; i < m; i++)
     for (int64_t r = 0; r < n; r++) {
       double s = b[r];
-      for (int64_t c = 0; c < k; c++)
-        s += static_cast<double>(test::round_to(DType::BF16, x[i * k + c])) *
-             test::round_to(DType::BF16, wf.ptr<float>()[r * k + c]);
+      for (int64_t c = 0; c < k; c++) s += round_x(x[i * k + c]) * round_w(wf.ptr<float>()[r * k + c]);
       y[i * n + r] = s;
     }
   return y;
+}
+
+// The bf16-rounded x and W the dequantize + bf16 cuBLASLt path multiplies.
+std::vector<double> bf16_reference(const std::vector<float>& x, const LinearWeight& w, const std::vector<float>& b,
+                                   int64_t m) {
+  auto bf16 = [](float v) { return static_cast<double>(test::round_to(DType::BF16, v)); };
+  return rounded_reference(x, w, b, m, bf16, bf16);
 }
 
 TEST_F(CudaQuantized, BackendLinearMatchesTheCpuOnEveryPath) {
@@ -199,22 +205,12 @@ TEST_F(CudaQuantized, Fp8ActivationQuantizationIsBitEqualToTheCpu) {
   for (size_t i = 0; i < x.size(); i++) ASSERT_EQ(got[i], float_to_fp8_e4m3(x[i] / scale)) << "element " << i;
 }
 
-// y = x' . W^T + b in double, x' = x rounded to e4m3 with its dynamic per-tensor scale.
+// x rounded to e4m3 with its dynamic per-tensor scale (what the FP8 GEMM path multiplies), W exact.
 std::vector<double> fp8_activation_reference(const std::vector<float>& x, const LinearWeight& w,
                                              const std::vector<float>& b, int64_t m) {
-  const int64_t n = w.out_features(), k = w.in_features();
   const float scale = fp8_scale_of(x);
-  Tensor wf = dequantize_weight(w);
-  std::vector<double> y(static_cast<size_t>(m * n));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t r = 0; r < n; r++) {
-      double s = b[r];
-      for (int64_t c = 0; c < k; c++)
-        s += static_cast<double>(fp8_e4m3_to_float(float_to_fp8_e4m3(x[i * k + c] / scale))) * scale *
-             wf.ptr<float>()[r * k + c];
-      y[i * n + r] = s;
-    }
-  return y;
+  auto fp8 = [scale](float v) { return static_cast<double>(fp8_e4m3_to_float(float_to_fp8_e4m3(v / scale))) * scale; };
+  return rounded_reference(x, w, b, m, fp8, [](float v) { return static_cast<double>(v); });
 }
 
 TEST_F(CudaQuantized, PerTensorFp8TakesTheFp8GemmOnSm89) {
