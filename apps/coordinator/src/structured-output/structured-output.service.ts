@@ -41,7 +41,7 @@ export function vocabIndexOf(tokenizer: Tokenizer, vocabSize: number): VocabInde
 @Injectable()
 export class StructuredOutputService implements OnModuleDestroy {
   private readonly logger = new Logger('StructuredOutput');
-  private readonly compiler: GrammarCompiler;
+  readonly compiler: GrammarCompiler;
   private readonly think: ThinkTokens | null;
   readonly masks: MaskThread;
 
