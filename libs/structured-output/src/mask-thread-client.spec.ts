@@ -75,12 +75,14 @@ describe('MaskThread', () => {
     await maskOf(b);
     expect(masks.stats.numJobs).toBe(jobs + 1);
     const warmed = compiler.compile({ kind: 'json_schema', schema: { type: 'array', items: { type: 'integer' } } });
-    masks.warm(warmed, ['', '[', '[1']);
+    masks.warm(warmed, ['', ' [', '[', '[1']); // ' [' is refused (compact JSON): skipped, no fault
     for (let i = 0; i < 2000 && masks.stats.numJobs < jobs + 4; i++) await new Promise((r) => setTimeout(r, 2));
     const m = new GrammarMatcher(warmed);
     expect(masks.maskIfReady(m)).toBeDefined();
     expect(m.acceptText('[1')).toBe(true);
     expect(masks.maskIfReady(m)).toBeDefined();
+    expect(masks.isFallback).toBe(false);
+    expect(errors).toEqual([]);
   });
 
   it('computes misses on this thread once the thread is gone', async () => {

@@ -82,7 +82,7 @@ export class MaskThread implements MaskSource {
     return matcher.mask();
   }
 
-  /** Computes (on the thread) the masks of the states these texts lead to, so the first requests hit. */
+  /** Computes (on the thread) the masks of the states these texts lead to, so the first requests hit (texts the grammar refuses are skipped). */
   warm(grammar: CompiledGrammar, texts: readonly string[]): void {
     const utf8 = new TextEncoder();
     for (const text of texts) this.submit(grammar, undefined, Int32Array.from(utf8.encode(text)), this.nextStream++);
@@ -113,7 +113,10 @@ export class MaskThread implements MaskSource {
     this.jobs.delete(reply.id);
     if (job === undefined) return;
     if (job.key !== undefined) this.inFlight.get(job.grammar)?.delete(job.key);
-    if (reply.kind === 'error') return this.fail(`the mask thread refused a job: ${reply.message}`);
+    if (reply.kind === 'error') {
+      // a warm-up text the grammar refuses is no fault; a sequence's journal must replay
+      return job.key === undefined ? undefined : this.fail(`the mask thread refused a job: ${reply.message}`);
+    }
     if (job.key !== undefined && reply.key !== job.key) return this.fail(`the mask thread's state key ${reply.key} differs from ${job.key}`);
     this.stats.numJobs++;
     this.stats.computeMs.push(reply.computeMs);

@@ -18,8 +18,8 @@ import { VocabIndex } from '../../../../libs/structured-output/src/vocab-index';
 import type { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { ModelRuntime } from '../engine/model-runtime';
 
-/** json_object texts whose states' masks are computed at start (the first tokens of most replies). */
-const JSON_OBJECT_WARM_TEXTS = ['', '{', '{"', '{ "', '{\n', '{\n  "', '{"a', '{"a"', '{"a":', '{"a": ', '{"a":"', '{"a": "', '{"a": "b', '{"a": "b"', '{"a": "b",', '{"a": "b", "', '{"a": 1', '{"a": 1,', '{"a": "b"}'];
+/** json_object texts (compact JSON, as the grammar writes it) whose states' masks are computed at start. */
+const JSON_OBJECT_WARM_TEXTS = ['', '{', '{"', '{"a', '{"a"', '{"a":', '{"a":"', '{"a":"b', '{"a":"b"', '{"a":"b",', '{"a":"b","', '{"a":1', '{"a":1,', '{"a":{', '{"a":[', '{"a":t', '{"a":-', '{"a":"b"}'];
 
 export interface ConstraintOptions {
   /** A chat reply: it may think (Seed think tokens) before the constrained answer. */
