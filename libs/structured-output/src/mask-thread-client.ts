@@ -2,9 +2,12 @@
 // miss goes to the mask thread (mask-thread.ts, its own sorted vocabulary index and compiled
 // grammars) and maskIfReady() answers undefined until the reply is stored in the grammar's cache:
 // the sequence sits out those steps while the others run, and the event loop never walks the
-// vocabulary. One job per (grammar, state) at a time. If the thread fails (or ever disagrees on a
-// state's key), masks are computed on the calling thread from then on: slower, never wrong.
+// vocabulary. One job per (grammar, state) at a time. The reply is stored under this side's key:
+// the thread replays the same journal in the same grammar, so it reaches the same state, though
+// its key may differ (pattern DFA states are numbered as they are discovered, per instance). If the
+// thread fails, masks are computed on the calling thread from then on: slower, never wrong.
 import { Worker } from 'node:worker_threads';
+import { stateKey } from './automaton';
 import type { CompiledGrammar } from './compiled-grammar';
 import type { GrammarMatcher } from './grammar-matcher';
 import type { GrammarRequest } from './grammar-request';
@@ -15,8 +18,10 @@ import type { VocabIndex } from './vocab-index';
 
 interface PendingJob {
   grammar: CompiledGrammar;
-  /** The key the coordinator computed (undefined for warm-up jobs: the thread's key is taken). */
-  key: string | undefined;
+  /** The state's key in this side's grammar. */
+  key: string;
+  /** A warm-up job (no sequence waits for it). */
+  isWarmUp: boolean;
 }
 
 export interface MaskThreadStats {
@@ -74,7 +79,7 @@ export class MaskThread implements MaskSource {
     if (this.failure !== undefined) return matcher.mask();
     let stream = this.streams.get(matcher);
     if (stream === undefined) this.streams.set(matcher, (stream = this.nextStream++));
-    this.submit(matcher.grammar, key, Int32Array.from(matcher.journal), stream);
+    this.submit(matcher.grammar, key, Int32Array.from(matcher.journal), stream, false);
     return undefined;
   }
 
@@ -85,7 +90,11 @@ export class MaskThread implements MaskSource {
   /** Computes (on the thread) the masks of the states these texts lead to, so the first requests hit (texts the grammar refuses are skipped). */
   warm(grammar: CompiledGrammar, texts: readonly string[]): void {
     const utf8 = new TextEncoder();
-    for (const text of texts) this.submit(grammar, undefined, Int32Array.from(utf8.encode(text)), this.nextStream++);
+    for (const text of texts) {
+      const symbols = Int32Array.from(utf8.encode(text));
+      const state = grammar.replay(symbols);
+      if (state.length > 0) this.submit(grammar, stateKey(state), symbols, this.nextStream++, true);
+    }
   }
 
   async close(): Promise<void> {
@@ -93,17 +102,15 @@ export class MaskThread implements MaskSource {
     await this.thread.terminate();
   }
 
-  private submit(grammar: CompiledGrammar, key: string | undefined, symbols: Int32Array, stream: number): void {
+  private submit(grammar: CompiledGrammar, key: string, symbols: Int32Array, stream: number, isWarmUp: boolean): void {
     const request: GrammarRequest | undefined = grammar.request;
     if (request === undefined) throw new Error('MaskThread: the grammar was compiled without its request');
     let keys = this.inFlight.get(grammar);
     if (keys === undefined) this.inFlight.set(grammar, (keys = new Set()));
-    if (key !== undefined) {
-      if (keys.has(key)) return; // another sequence in the same state asked already
-      keys.add(key);
-    }
+    if (keys.has(key)) return; // another sequence in the same state asked already
+    keys.add(key);
     const id = this.nextJobId++;
-    this.jobs.set(id, { grammar, key });
+    this.jobs.set(id, { grammar, key, isWarmUp });
     const job: MaskJob = { id, request, symbols, stream };
     this.thread.postMessage(job);
   }
@@ -112,16 +119,12 @@ export class MaskThread implements MaskSource {
     const job = this.jobs.get(reply.id);
     this.jobs.delete(reply.id);
     if (job === undefined) return;
-    if (job.key !== undefined) this.inFlight.get(job.grammar)?.delete(job.key);
-    if (reply.kind === 'error') {
-      // a warm-up text the grammar refuses is no fault; a sequence's journal must replay
-      return job.key === undefined ? undefined : this.fail(`the mask thread refused a job: ${reply.message}`);
-    }
-    if (job.key !== undefined && reply.key !== job.key) return this.fail(`the mask thread's state key ${reply.key} differs from ${job.key}`);
+    this.inFlight.get(job.grammar)?.delete(job.key);
+    if (reply.kind === 'error') return job.isWarmUp ? undefined : this.fail(`the mask thread refused a job: ${reply.message}`);
     this.stats.numJobs++;
     this.stats.computeMs.push(reply.computeMs);
     if (this.stats.computeMs.length > 4096) this.stats.computeMs.shift();
-    job.grammar.storeMask(reply.key, new TokenMask(this.vocab.vocabSize, reply.bits));
+    job.grammar.storeMask(job.key, new TokenMask(this.vocab.vocabSize, reply.bits));
   }
 
   private fail(message: string): void {

@@ -28,7 +28,7 @@ export interface MaskJob {
 
 export type MaskThreadReply =
   | { kind: 'ready'; indexMs: number }
-  | { kind: 'mask'; id: number; key: string; bits: Uint32Array; computeMs: number }
+  | { kind: 'mask'; id: number; bits: Uint32Array; computeMs: number }
   | { kind: 'error'; id: number; message: string };
 
 export function packVocab(vocab: VocabIndex): PackedVocab {

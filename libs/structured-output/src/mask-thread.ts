@@ -2,10 +2,9 @@
 // itself, off the coordinator's event loop, then computes the masks the coordinator's cache
 // lacks. Each job names its grammar (compiled here too, from the same request) and the journal
 // of symbols that leads to the state; the last replayed state of each matcher (stream) is kept,
-// so a job replays only the new symbols. Replies carry the state's key, which the coordinator
-// checks against its own. Protocol: mask-thread-protocol.ts; client: mask-thread-client.ts.
+// so a job replays only the new symbols. Protocol: mask-thread-protocol.ts; client: mask-thread-client.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { stateKey, type StateSet } from './automaton';
+import type { StateSet } from './automaton';
 import type { CompiledGrammar } from './compiled-grammar';
 import { GrammarCompiler } from './grammar-compiler';
 import { unpackVocab, type MaskJob, type MaskThreadInit, type MaskThreadReply } from './mask-thread-protocol';
@@ -32,7 +31,7 @@ function run(job: MaskJob): MaskThreadReply & { kind: 'mask' } {
   streams.set(job.stream, { grammar, length: job.symbols.length, state });
   if (streams.size > MAX_STREAMS) streams.delete(streams.keys().next().value!);
   const bits = grammar.mask(state).bits.slice(); // the cached one stays here; the copy is transferred
-  return { kind: 'mask', id: job.id, key: stateKey(state), bits, computeMs: performance.now() - t0 };
+  return { kind: 'mask', id: job.id, bits, computeMs: performance.now() - t0 };
 }
 
 parentPort?.on('message', (job: MaskJob) => {

@@ -1,9 +1,10 @@
 // Does a structured-output cache miss stall the batch? (`node dist/apps/cli/src/bench/mask-stall-bench.js`)
 // In one process: the real engine loop and worker group over a model (use one made with the
 // Seed-OSS tokenizer), N plain streams decoding, and constrained requests with fresh schemas
-// (new property names: every state is a miss) arriving every --every-ms. Run once per mode,
+// (new property names, pattern and date strings: every state is a miss) arriving every --every-ms. Run once per mode,
 // side by side: `thread` (misses on the mask thread, the sequence sits out: the server's way)
-// and `inline` (misses walked on the event loop inside the step build, the old way). Prints
+// and `inline` (misses walked on the event loop inside the step build, the old way), each on
+// fresh workers. Prints
 // JSON: per mode, the plain streams' inter-token gaps (ms: median, p99, max), the event-loop
 // delay (perf_hooks.monitorEventLoopDelay: p50, p99, max ms) and how many constrained replies
 // stopped. Progress on stderr.
@@ -18,6 +19,7 @@ import { ModelRuntime } from '../../../coordinator/src/engine/model-runtime';
 import { MetricsService } from '../../../coordinator/src/metrics/metrics.service';
 import { vocabIndexOf } from '../../../coordinator/src/structured-output/structured-output.service';
 import { findRepoRoot } from '../../../../libs/native/src/addon';
+import type { CompiledGrammar } from '../../../../libs/structured-output/src/compiled-grammar';
 import { GrammarCompiler } from '../../../../libs/structured-output/src/grammar-compiler';
 import { GrammarMatcher } from '../../../../libs/structured-output/src/grammar-matcher';
 import { SYNC_MASK_SOURCE, type MaskSource } from '../../../../libs/structured-output/src/mask-source';
@@ -39,20 +41,25 @@ function freshSchema(i: number): Record<string, unknown> {
   const name = (k: number): string => `field_${i}_${k}_${(i * 7919 + k * 104729).toString(36)}`;
   return {
     type: 'object',
-    properties: { [name(0)]: { type: 'string', maxLength: 12 }, [name(1)]: { type: 'integer', minimum: 0, maximum: 999 }, [name(2)]: { enum: [name(3), name(4)] } },
-    required: [name(0), name(1), name(2)],
+    properties: {
+      [name(0)]: { type: 'string', maxLength: 12 }, [name(1)]: { type: 'integer', minimum: 0, maximum: 999 }, [name(2)]: { enum: [name(3), name(4)] },
+      // pattern and format strings: each of their states walks the whole vocabulary (the costly misses)
+      [name(5)]: { type: 'string', pattern: '^[a-z]{2,8}-[0-9]{2,4}$' }, [name(6)]: { type: 'string', format: 'date' },
+    },
+    required: [name(0), name(1), name(2), name(5), name(6)],
     additionalProperties: false,
   };
 }
 
 async function runMode(mode: 'thread' | 'inline', runtime: ModelRuntime, o: { plain: number; constrained: number; everyMs: number; tokens: number }, round0: number) {
+  const grammars: CompiledGrammar[] = [];
   const engine = new EngineLoopService(runtime, new MetricsService());
   const vocab = vocabIndexOf(runtime.tokenizer, runtime.info.vocabSize);
   const compiler = new GrammarCompiler(vocab, runtime.eosTokenIds);
   let source: MaskSource = SYNC_MASK_SOURCE;
   let thread: MaskThread | undefined;
   if (mode === 'thread') {
-    thread = new MaskThread(vocab, runtime.eosTokenIds, path.join(findRepoRoot(), 'dist', 'libs', 'structured-output', 'src', 'mask-thread.js'));
+    thread = new MaskThread(vocab, runtime.eosTokenIds, path.join(findRepoRoot(), 'dist', 'libs', 'structured-output', 'src', 'mask-thread.js'), (m) => log(`mask thread: ${m}`));
     await thread.ready;
     source = thread;
   } else {
@@ -73,6 +80,7 @@ async function runMode(mode: 'thread' | 'inline', runtime: ModelRuntime, o: { pl
   const constrained: Array<Promise<FinishEvent>> = [];
   for (let i = 0; i < o.constrained; i++) {
     const grammar = compiler.compile({ kind: 'json_schema', schema: freshSchema(round0 + i) });
+    grammars.push(grammar);
     constrained.push(submit([40 + i, 41], 96, new TokenConstraint(new GrammarMatcher(grammar), null, false, source)));
     await new Promise((r) => setTimeout(r, o.everyMs));
   }
@@ -82,7 +90,7 @@ async function runMode(mode: 'thread' | 'inline', runtime: ModelRuntime, o: { pl
   await engine.onModuleDestroy();
   await thread?.close();
   const ns = (x: number): number => round(x / 1e6);
-  return { plain_token_gaps: summary(gaps), event_loop_delay_ms: { p50: ns(delay.percentile(50)), p99: ns(delay.percentile(99)), max: ns(delay.max) }, constrained_stopped: ends.filter((e) => e.reason === 'stop').length, mask_thread_jobs: thread?.stats.numJobs ?? 0, mask_thread_compute: thread ? summary(thread.stats.computeMs) : undefined };
+  return { plain_token_gaps: summary(gaps), event_loop_delay_ms: { p50: ns(delay.percentile(50)), p99: ns(delay.percentile(99)), max: ns(delay.max) }, constrained_stopped: ends.filter((e) => e.reason === 'stop').length, masks_walked_on_loop: grammars.reduce((n, g) => n + g.numMaskMisses, 0), mask_thread_jobs: thread?.stats.numJobs ?? 0, mask_thread_compute: thread ? summary(thread.stats.computeMs) : undefined };
 }
 
 async function main(): Promise<void> {
@@ -96,15 +104,16 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ model: string; plain: number; constrained: number; everyMs: number; tokens: number; threads: number }>();
   const config = toServerConfig({ model: o.model, tp: 1, threadsPerRank: o.threads, maxNumSeqs: 64 });
-  const runtime = await ModelRuntime.load(config, () => undefined);
-  const result: Record<string, unknown> = { model: path.basename(o.model), vocab_size: runtime.info.vocabSize, plain: o.plain, constrained: o.constrained, every_ms: o.everyMs };
+  const result: Record<string, unknown> = { model: path.basename(o.model), plain: o.plain, constrained: o.constrained, every_ms: o.everyMs };
   let schemaBase = 0;
   for (const mode of ['thread', 'inline'] as const) {
     log(`${mode}...`);
+    const runtime = await ModelRuntime.load(config, () => undefined); // fresh workers: request ids restart per engine
+    result.vocab_size = runtime.info.vocabSize;
     result[mode] = await runMode(mode, runtime, o, (schemaBase += 1000));
+    await runtime.close();
     log(`${mode}: ${JSON.stringify(result[mode])}`);
   }
-  await runtime.close();
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 
