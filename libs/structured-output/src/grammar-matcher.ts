@@ -13,6 +13,7 @@ export class GrammarMatcher {
   private ended = false;
   /** Every symbol the state advanced by, in order (bytes, and SYMBOL_BASE + id for whole tags). */
   private readonly symbols: number[] = [];
+  private key: string | undefined;
 
   constructor(readonly grammar: CompiledGrammar) {
     this.state = grammar.initialState();
@@ -33,9 +34,9 @@ export class GrammarMatcher {
     return this.grammar.mask(this.state);
   }
 
-  /** The key of the state, under which the grammar caches its mask. */
+  /** The key of the state, under which the grammar caches its mask (computed once per state). */
   get stateKey(): string {
-    return stateKey(this.state);
+    return (this.key ??= stateKey(this.state));
   }
 
   /** The mask of the state if the grammar has it cached, else undefined (nothing is computed). */
@@ -58,6 +59,7 @@ export class GrammarMatcher {
     const next = advanceBytes(this.state, bytes);
     if (next.length === 0) return false;
     this.state = next;
+    this.key = undefined;
     this.symbols.push(...bytes);
     return true;
   }
@@ -81,6 +83,7 @@ export class GrammarMatcher {
     }
     if (next.length === 0) return false;
     this.state = next;
+    this.key = undefined;
     return true;
   }
 }

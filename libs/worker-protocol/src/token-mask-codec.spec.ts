@@ -23,6 +23,21 @@ describe('token mask codec', () => {
     expect(tokenMaskFromProto(dense)).toEqual(many);
   });
 
+  it('takes the list exactly when fewer ids than words are allowed (random masks, naive count)', () => {
+    let seed = 9;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    for (let k = 0; k < 200; k++) {
+      const numWords = 1 + Math.floor(rand() * 40);
+      const density = rand() < 0.5 ? rand() * 0.05 : rand();
+      const ids = Array.from({ length: numWords * 32 }, (_, i) => i).filter(() => rand() < density);
+      const proto = tokenMaskToProto(maskOf(numWords, ids));
+      expect(proto.allowedTokens !== undefined, `${ids.length} ids in ${numWords} words`).toBe(ids.length < numWords);
+      expect(tokenMaskFromProto(proto)).toEqual(maskOf(numWords, ids));
+    }
+    expect(tokenMaskToProto(maskOf(4, [1, 2, 3])).allowedTokens).toEqual([1, 2, 3]);
+    expect(tokenMaskToProto(maskOf(4, [1, 2, 3, 4])).allowedTokens).toBeUndefined();
+  });
+
   it('round-trips through the serialised StepRequest message', () => {
     const step = loadWorkerService().service.Step;
     const wire = (req: ReturnType<typeof stepInputToProto>) => stepInputFromProto(step.requestDeserialize(step.requestSerialize(req)) as never);
