@@ -3,8 +3,8 @@
 // tokenizer: 155,136 rows), batch --batch decode steps sent through the real wire path (step codec,
 // protobuf bytes, the worker's deserializer) with no mask, every sequence masked as in a JSON string
 // (json_object after `{"a":"`: most of the vocabulary, sent as a bitmask) or at a structural
-// position (after `{`: a few ids, sent as a list). Variants alternate round by round in ONE run, so
-// the machine's noise hits each alike. JSON on stdout: per variant the step time (median ms), the
+// position (after `{`: a few ids, sent as a list). Variants alternate round by round in ONE run (in
+// rotated order), so the machine's noise hits each alike. JSON on stdout: per variant the step time (median ms), the
 // wire time alone (encode + decode, median ms) and throughput relative to no mask. Progress on stderr.
 //   node dist/apps/cli/src/bench/mask-step-bench.js --model DIR [--batch 16] [--rounds 8] [--steps 4] [--threads 1]
 import { Command } from 'commander';
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   await runner.timedPrefill(o.batch, 8);
   const stepMs: Record<string, number[]> = {}, wireMs: Record<string, number[]> = {};
   for (let r = 0; r < o.rounds; r++) {
-    for (const [name, bits] of Object.entries(variants)) {
+    const order = Object.entries(variants);
+    for (const [name, bits] of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) { // rotated: no variant always runs last
       wire.mask = bits;
       wire.wireMs.length = 0;
       const ms = await runner.timedDecode(o.steps);

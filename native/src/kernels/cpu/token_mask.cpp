@@ -1,6 +1,7 @@
 // CPU twin of the token mask: one pass over each masked row, a word (32 ids) at a time. Tests: tests/token_mask_test.cpp.
 #include "kernels/cpu/token_mask.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "tpserve/error.h"
@@ -22,6 +23,10 @@ void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, co
       const int64_t n = vocab_size - base < 32 ? vocab_size - base : 32;
       const uint32_t bits = w < words_per_row ? mask[w] : 0u;
       if (bits == 0xffffffffu) continue;
+      if (bits == 0u) {
+        std::fill(row + base, row + base + n, neg_inf);  // a structural position refuses most words whole
+        continue;
+      }
       for (int64_t i = 0; i < n; i++) {
         if (((bits >> i) & 1u) == 0) row[base + i] = neg_inf;
       }
