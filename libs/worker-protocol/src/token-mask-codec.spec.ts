@@ -1,4 +1,5 @@
-// The mask survives the proto round trip in both forms, and each form is chosen by size.
+// The mask survives the proto round trip in both forms, each form is chosen by size, and a mask
+// shared by sequences of one step travels once.
 import { describe, expect, it } from 'vitest';
 import { loadWorkerService } from './proto-loader';
 import { stepInputFromProto, stepInputToProto } from './step-codec';
@@ -49,5 +50,19 @@ describe('token mask codec', () => {
     expect(back.scheduled[0].tokenBitmask).toEqual(bits);
     expect(back.scheduled[1].tokenBitmask).toEqual(dense);
     expect(back.scheduled[2].tokenBitmask).toBeUndefined();
+  });
+
+  it('sends a mask shared by several sequences once per step', () => {
+    const step = loadWorkerService().service.Step;
+    const shared = maskOf(4, Array.from({ length: 90 }, (_, i) => i * 1.4 | 0));
+    const other = maskOf(4, [5]);
+    const sched = { tokens: [1], startPos: 0, newBlockIds: [], sample: true };
+    const input = { stepId: 3, newSequences: [], finished: [], scheduled: [1, 2, 3, 4].map((seqId) => ({ ...sched, seqId, tokenBitmask: seqId === 3 ? other : shared })) };
+    const proto = stepInputToProto(input);
+    expect(proto.tokenMasks).toHaveLength(2);
+    expect(proto.scheduled!.map((s) => s.tokenMaskRef)).toEqual([1, 1, 2, 1]);
+    const back = stepInputFromProto(step.requestDeserialize(step.requestSerialize(proto)) as never);
+    expect(back.scheduled.map((s) => [...s.tokenBitmask!])).toEqual([shared, shared, other, shared].map((m) => [...m]));
+    expect(() => stepInputFromProto({ stepId: 1, scheduled: [{ seqId: 1, sample: true, tokenMaskRef: 2 }], tokenMasks: [] })).toThrow(/token mask ref 2 of 0 masks/);
   });
 });

@@ -29,6 +29,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 class WireExecutor {
   mask: Uint32Array | undefined;
   readonly wireMs: number[] = [];
+  /** Rank 0's sampling time (masks applied + sampling), ms. */
+  readonly samplingMs: number[] = [];
   constructor(private readonly engine: NativeEngine) {}
   info(): ReturnType<NativeEngine['info']> {
     return this.engine.info();
@@ -39,7 +41,7 @@ class WireExecutor {
     const bytes = encodeStepRequest(stepInputToProto(masked));
     const decoded = stepInputFromProto(loadWorkerService().service.StepStream.requestDeserialize(bytes));
     this.wireMs.push(performance.now() - t0);
-    return this.engine.step(decoded);
+    return this.engine.step(decoded).then((out) => (this.samplingMs.push(out.timings.samplingUs / 1000), out));
   }
 }
 
@@ -70,21 +72,23 @@ async function main(): Promise<void> {
   const runner = new BatchRunner(wire as unknown as StepExecutor);
   await runner.warmup();
   await runner.timedPrefill(o.batch, 8);
-  const stepMs: Record<string, number[]> = {}, wireMs: Record<string, number[]> = {};
+  const stepMs: Record<string, number[]> = {}, wireMs: Record<string, number[]> = {}, samplingMs: Record<string, number[]> = {};
   for (let r = 0; r < o.rounds; r++) {
     const order = Object.entries(variants);
     for (const [name, bits] of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) { // rotated: no variant always runs last
       wire.mask = bits;
       wire.wireMs.length = 0;
+      wire.samplingMs.length = 0;
       const ms = await runner.timedDecode(o.steps);
       (stepMs[name] ??= []).push(ms / o.steps);
       (wireMs[name] ??= []).push(...wire.wireMs);
+      (samplingMs[name] ??= []).push(...wire.samplingMs);
     }
     log(`round ${r + 1}/${o.rounds}: ${Object.entries(stepMs).map(([k, v]) => `${k} ${round3(v[v.length - 1])} ms`).join(', ')}`);
   }
   await runner.finishAll();
   const none = median(stepMs.none);
-  const result = Object.fromEntries(Object.keys(variants).map((k) => [k, { step_ms: round3(median(stepMs[k])), wire_ms: round3(median(wireMs[k])), throughput_vs_none: round3(none / median(stepMs[k])) }]));
+  const result = Object.fromEntries(Object.keys(variants).map((k) => [k, { step_ms: round3(median(stepMs[k])), wire_ms: round3(median(wireMs[k])), sampling_ms: round3(median(samplingMs[k])), throughput_vs_none: round3(none / median(stepMs[k])) }]));
   process.stdout.write(JSON.stringify({ model: path.basename(o.model), vocab_size: vocabSize, batch: o.batch, rounds: o.rounds, steps: o.steps, threads: o.threads, variants: result }, null, 2) + '\n');
   engine.dispose();
 }

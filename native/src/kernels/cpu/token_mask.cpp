@@ -1,4 +1,5 @@
-// CPU twin of the token mask: one pass over each masked row, a word (32 ids) at a time. Tests: tests/token_mask_test.cpp.
+// CPU twin of the token mask: one pass over each masked row, a word (32 ids) at a time, touching
+// only the refused ids. Tests: tests/token_mask_test.cpp.
 #include "kernels/cpu/token_mask.h"
 
 #include <algorithm>
@@ -27,9 +28,10 @@ void apply_token_mask(float* logits, int64_t vocab_size, const int32_t* rows, co
         std::fill(row + base, row + base + n, neg_inf);  // a structural position refuses most words whole
         continue;
       }
-      for (int64_t i = 0; i < n; i++) {
-        if (((bits >> i) & 1u) == 0) row[base + i] = neg_inf;
-      }
+      // only the refused ids of the word (free text refuses a scattered ~10 %)
+      uint32_t refused = ~bits;
+      if (n < 32) refused &= (1u << n) - 1u;
+      for (; refused != 0; refused &= refused - 1u) row[base + __builtin_ctz(refused)] = neg_inf;
     }
   }
 }
