@@ -2,10 +2,12 @@
 // the engine in-process on a model of the real vocabulary (make-tiny-model --tokenizer the Seed
 // tokenizer: 155,136 rows), batch --batch decode steps sent through the real wire path (step codec,
 // protobuf bytes, the worker's deserializer) with no mask, every sequence masked as in a JSON string
-// (json_object after `{"a":"`: most of the vocabulary, sent as a bitmask) or at a structural
-// position (after `{`: a few ids, sent as a list). Variants alternate round by round in ONE run (in
-// rotated order), so the machine's noise hits each alike. JSON on stdout: per variant the step time (median ms), the
-// wire time alone (encode + decode, median ms) and throughput relative to no mask. Progress on stderr.
+// (json_object after `{"a":"`: most of the vocabulary, sent as a bitmask; one mask shared by the
+// batch, or a distinct copy per sequence: the worst case) or at a structural position (after `{`:
+// a few ids, sent as a list). Variants alternate round by round in ONE run (in rotated order), so
+// the machine's noise hits each alike. JSON on stdout: per variant the step time (median ms), the
+// wire time alone (encode + decode, median ms), the engine's sampling time (masks applied +
+// sampling, median ms) and throughput relative to no mask. Progress on stderr.
 //   node dist/apps/cli/src/bench/mask-step-bench.js --model DIR [--batch 16] [--rounds 8] [--steps 4] [--threads 1]
 import { Command } from 'commander';
 import * as path from 'node:path';
@@ -27,7 +29,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The engine behind the wire path, every sampled sequence given the current variant's mask. */
 class WireExecutor {
-  mask: Uint32Array | undefined;
+  /** The mask of the i-th sampled sequence (cycled), none when empty. */
+  masks: Uint32Array[] = [];
   readonly wireMs: number[] = [];
   /** Rank 0's sampling time (masks applied + sampling), ms. */
   readonly samplingMs: number[] = [];
@@ -36,7 +39,8 @@ class WireExecutor {
     return this.engine.info();
   }
   step(input: StepInput): ReturnType<NativeEngine['step']> {
-    const masked = { ...input, scheduled: input.scheduled.map((s) => (s.sample && this.mask ? { ...s, tokenBitmask: this.mask } : s)) };
+    const masks = this.masks;
+    const masked = { ...input, scheduled: input.scheduled.map((s, i) => (s.sample && masks.length > 0 ? { ...s, tokenBitmask: masks[i % masks.length] } : s)) };
     const t0 = performance.now();
     const bytes = encodeStepRequest(stepInputToProto(masked));
     const decoded = stepInputFromProto(loadWorkerService().service.StepStream.requestDeserialize(bytes));
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ model: string; batch: number; rounds: number; steps: number; threads: number }>();
   const tokenizer = Tokenizer.fromModelDir(o.model);
-  const engine = await NativeEngine.load({ modelDir: o.model, device: 'cpu', numThreads: o.threads, numKvBlocks: o.batch * 16 + 8 });
+  const engine = await NativeEngine.load({ modelDir: o.model, device: 'cpu', numThreads: o.threads, numKvBlocks: o.batch * Math.ceil((16 + o.rounds * o.steps * 4) / 8) + 16 }); // blocks of >= 8 tokens, 4 variants
   const vocabSize = engine.info().vocabSize;
   const added = [...tokenizer.addedTokens].map(([content, t]) => ({ content, id: t.id, special: t.special }));
   const vocab = VocabIndex.fromVocabulary({ tokens: tokenizer.modelVocabulary(), added, isByteLevel: tokenizer.isByteLevel }, vocabSize);
@@ -65,9 +69,15 @@ async function main(): Promise<void> {
     if (!m.acceptText(text)) throw new Error(`json_object refuses ${text}`);
     return m.mask().bits;
   };
-  const variants: Record<string, Uint32Array | undefined> = { none: undefined, string_bitmask: maskAfter('{"a":"'), structural_ids: maskAfter('{') };
+  const inString = maskAfter('{"a":"');
+  const variants: Record<string, Uint32Array[]> = {
+    none: [],
+    string_bitmask: [inString], // one state shared by the batch: sent once per step
+    string_bitmask_distinct: Array.from({ length: o.batch }, () => inString.slice()), // no two alike: the worst case
+    structural_ids: [maskAfter('{')],
+  };
   const popcount = (bits: Uint32Array): number => bits.reduce((n, w) => n + w.toString(2).split('1').length - 1, 0);
-  for (const [name, bits] of Object.entries(variants)) if (bits) log(`${name}: ${popcount(bits)} of ${vocabSize} ids allowed`);
+  for (const [name, masks] of Object.entries(variants)) if (masks.length > 0) log(`${name}: ${popcount(masks[0])} of ${vocabSize} ids allowed`);
   const wire = new WireExecutor(engine);
   const runner = new BatchRunner(wire as unknown as StepExecutor);
   await runner.warmup();
@@ -76,7 +86,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < o.rounds; r++) {
     const order = Object.entries(variants);
     for (const [name, bits] of [...order.slice(r % order.length), ...order.slice(0, r % order.length)]) { // rotated: no variant always runs last
-      wire.mask = bits;
+      wire.masks = bits;
       wire.wireMs.length = 0;
       wire.samplingMs.length = 0;
       const ms = await runner.timedDecode(o.steps);
