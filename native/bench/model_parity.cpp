@@ -2,7 +2,10 @@
 // (tiny_checkpoint.h), then
 //  1. runs the same steps (three prompts prefilled together, then greedy decode steps fed the
 //     CPU engine's tokens) through a CPU engine and a CUDA engine and compares every logits row
-//     (relative L2 error; the GPU rounds activations to bf16 in front of its GEMMs);
+//     (relative L2 error; the GPU rounds activations to bf16 in front of its GEMMs), with the
+//     bf16 weights and again quantized at load to int8, int4 (lm_head too) and fp8, the CUDA
+//     engine then running its quantized kernels (decode GEMV under CUDA graphs, prefill through
+//     dequantized bf16 GEMMs) against the CPU's on the same quantized weights;
 //  2. runs the same decode steps through two CUDA decoders, eager and with CUDA-graph replay,
 //     and requires the same logits (and that graphs were captured and replayed).
 //   model_parity [--quick] [--dir DIR] [--steps N]     exit 0 pass, 1 fail, 77 skipped (no GPU)
@@ -63,9 +66,11 @@ std::vector<Prompt> prompts(int64_t vocab) {
 }
 
 // Engine-level parity: CPU vs CUDA on identical steps. Returns the worst relative error.
-double engine_parity(const std::string& dir, int steps, int* token_mismatches) {
+double engine_parity(const std::string& dir, int steps, int* token_mismatches, const std::string& quantization) {
   EngineOptions base;
   base.model_dir = dir;
+  base.quantization = quantization;
+  base.quantize_lm_head = quantization == "int4";
   base.kv_dtype = "bf16";
   base.num_kv_blocks = 64;
   EngineOptions cpu_opt = base, gpu_opt = base;
@@ -207,11 +212,14 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::create_directories(dir);
     bench::write_tiny_checkpoint(dir, bench::TinyShape{}, 1234);
-    int mismatches = 0;
-    double e1 = engine_parity(dir, steps, &mismatches);
-    std::printf("engine cpu vs cuda: worst logits rel err %.3g (tolerance %.0e), greedy token mismatches %d\n", e1,
-                kEngineTolerance, mismatches);
-    bool ok = e1 <= kEngineTolerance;
+    bool ok = true;
+    for (const char* q : {"none", "int8", "int4", "fp8"}) {
+      int mismatches = 0;
+      double e1 = engine_parity(dir, steps, &mismatches, q);
+      std::printf("engine cpu vs cuda (quantization %s): worst logits rel err %.3g (tolerance %.0e), greedy token "
+                  "mismatches %d\n", q, e1, kEngineTolerance, mismatches);
+      ok = ok && e1 <= kEngineTolerance;
+    }
 #ifdef TPSERVE_WITH_CUDA
     cuda::DecodeGraphStats st;
     double e2 = graph_parity(dir, steps, &st);

@@ -28,6 +28,7 @@ int main() {
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cuda_timing.h"
 #include "engine/cuda_backend.h"
 #include "engine/cuda_graph_runner.h"
 #include "kernels/cuda/cuda_check.cuh"
@@ -35,6 +36,8 @@ int main() {
 #include "model/decoder.h"
 
 using namespace tpserve;
+using bench::median;
+using bench::time_events;
 
 namespace {
 
@@ -44,34 +47,7 @@ struct Options {
   std::string json_path;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-// Median seconds of `reps` runs of fn on `stream`, timed with events, after `warmup` runs.
-template <typename Fn>
-double time_events(cudaStream_t stream, int warmup, int reps, Fn&& fn) {
-  for (int i = 0; i < warmup; i++) fn();
-  cudaEvent_t a, b;
-  TPS_CUDA_CHECK(cudaEventCreate(&a));
-  TPS_CUDA_CHECK(cudaEventCreate(&b));
-  std::vector<double> t;
-  for (int i = 0; i < reps; i++) {
-    TPS_CUDA_CHECK(cudaEventRecord(a, stream));
-    fn();
-    TPS_CUDA_CHECK(cudaEventRecord(b, stream));
-    TPS_CUDA_CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    TPS_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-    t.push_back(ms * 1e-3);
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  return median(t);
-}
 
 Tensor random_tensor(Backend& be, cudaStream_t s, DType dt, std::vector<int64_t> shape, uint64_t seed, float lo,
                      float hi) {

@@ -3,11 +3,14 @@
 # nothing but CUDA, CMake (>= 3.22) and a C++ compiler (no Node, no network). Within one time
 # budget (GPU_CHECK_BUDGET, default 420 s: every step's limit is cut to what is left of it) it
 #   1. builds native/ with CUDA for this GPU's architecture (build dir native/build-gpu);
-#   2. runs the op parity tests (every CUDA op vs its CPU twin, the CUDA backend, CUDA-graph
-#      replay vs eager, NCCL) — gtest;
+#   2. runs the op parity tests (every CUDA op vs its CPU twin, the quantized int8 / int4 / fp8
+#      linear vs the CPU kernels (CudaQuantized), the CUDA backend, CUDA-graph replay vs eager,
+#      NCCL) — gtest;
 #   3. runs the model parity check (tiny checkpoint written in C++: CPU vs CUDA engine logits,
 #      eager vs CUDA-graph decode) — no gtest needed;
-#   4. runs the Seed-OSS-36B-shaped benchmark (random bf16 weights made on the device);
+#   4. runs the quantized linear benchmark (decode GEMV GB/s and prefill TFLOP/s of bf16, int8,
+#      int4, fp8 on one Seed-OSS layer's linears) and the Seed-OSS-36B-shaped benchmark (random
+#      bf16 weights made on the device);
 #   5. runs .device/hf_baseline.py (transformers on the same shape and layer count, the copy
 #      bandwidth and bf16 GEMM rate) when python3 has torch and transformers;
 # prints a summary, then the benchmark table; log, gpu-check.json and the benchmark JSONs go to
@@ -229,11 +232,13 @@ fi
 
 if [[ $BUILD_RC == 0 ]]; then
   if [[ $HAVE_GTEST == 1 && -x "$BUILD/tpserve_tests" ]]; then
-    step op-parity 60 "$BUILD/tpserve_tests" --gtest_brief=1 '--gtest_filter=*Cuda*:Nccl*:OpTable*'
+    step op-parity 60 "$BUILD/tpserve_tests" --gtest_brief=1 '--gtest_filter=*Cuda*:CudaQuantized*:Nccl*:OpTable*'
   else
     SUMMARY+=("$(printf '%-22s SKIPPED  (no gtest)' op-parity)")
   fi
   step model-parity 40 "$BUILD/model_parity"
+  step quantized-bench 30 bash -c "set -o pipefail; '$BUILD/quantized_linear_bench' --reps 10 \
+    --json '$LOGDIR/quantized_linear_bench.json' | tee '$BUILD/quantized-table.txt'"
   # shellcheck disable=SC2086
   step seed-oss-bench 100 bash -c "set -o pipefail; '$BUILD/seed_oss_bench' --layers $LAYERS ${GPU_CHECK_BENCH_ARGS:-} \
     --json '$LOGDIR/seed_oss_bench.json' | tee '$BUILD/bench-table.txt'"
@@ -244,9 +249,10 @@ fi
   echo
   echo "== gpu-check summary ($(( $(date +%s) - START ))s; log: $LOG) =="
   printf '%s\n' "${SUMMARY[@]}"
-  grep -E "model_parity:|engine cpu vs cuda|eager vs cuda graphs" "$LOG" | tail -3
+  grep -E "model_parity:|engine cpu vs cuda|eager vs cuda graphs" "$LOG" | tail -6
   grep -E "^\[  (FAILED|PASSED|SKIPPED) " "$LOG" | tail -12
   [[ -f "$BUILD/bench-table.txt" ]] && sed -n '/^== Seed-OSS/,$p' "$BUILD/bench-table.txt"
+  [[ -f "$BUILD/quantized-table.txt" ]] && sed -n '/^== Quantized/,$p' "$BUILD/quantized-table.txt"
   grep -E "^(copy|transformers batch)" "$LOG" | tail -3
 } | tee "$LOGDIR/gpu-check-summary.txt"
 {
@@ -254,8 +260,9 @@ fi
     "${GPU_NAME:-unknown}" "${GPU_MIB:-}" "$ARCH" "$LAYERS" "$BUDGET" "$(( $(date +%s) - START ))" \
     "$([[ $FAILED == 0 ]] && echo true || echo false)"
   (IFS=,; printf '%s' "${STEPS_JSON[*]}")
-  printf '],\n "seed_oss_bench":"%s","hf_baseline":"%s"}\n' \
+  printf '],\n "seed_oss_bench":"%s","quantized_linear_bench":"%s","hf_baseline":"%s"}\n' \
     "$([[ -f "$LOGDIR/seed_oss_bench.json" ]] && echo seed_oss_bench.json)" \
+    "$([[ -f "$LOGDIR/quantized_linear_bench.json" ]] && echo quantized_linear_bench.json)" \
     "$([[ -f "$LOGDIR/hf_baseline.json" ]] && echo hf_baseline.json)"
 } >"$LOGDIR/gpu-check.json"
 exit $FAILED

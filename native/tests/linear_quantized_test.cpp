@@ -117,6 +117,28 @@ TEST(QuantizeWeight, SplitInsideAGroupIsRefused) {
     for (int64_t c = 0; c < 40; c++) EXPECT_EQ(decode(c8, r, c), decode(q8, r, c + 30));  // row scale kept whole
 }
 
+// The semantic accessors (what the CUDA upload reads) give back the format's definition of W.
+TEST(QuantizeWeight, CodesAndParamsDefineTheWeight) {
+  for (WeightFormat f : {WeightFormat::Int8, WeightFormat::Int4, WeightFormat::Fp8}) {
+    const LinearWeight q = slice_weight_rows(random_quantized(f, 7, 192, 21), 2, 4);  // a view of rows 2..5
+    const int64_t n = q.out_features(), k = q.in_features(), ng = num_weight_groups(q);
+    EXPECT_EQ(ng, f == WeightFormat::Int4 ? 3 : 1);
+    std::vector<uint8_t> codes(static_cast<size_t>((n - 1) * k));
+    std::vector<float> scales(static_cast<size_t>((n - 1) * ng)), zeros(scales.size());
+    quantized_codes(q, 1, n, codes.data());
+    quantized_params(q, 1, n, scales.data(), zeros.data());
+    for (int64_t r = 1; r < n; r++)
+      for (int64_t c = 0; c < k; c++) {
+        const uint8_t code = codes[(r - 1) * k + c];
+        const double v = f == WeightFormat::Int8 ? static_cast<int8_t>(code)
+                         : f == WeightFormat::Fp8 ? fp8_e4m3_to_float(code)
+                                                  : static_cast<double>(code);
+        const int64_t g = (r - 1) * ng + c * ng / k;
+        ASSERT_EQ((v - zeros[g]) * scales[g], decode(q, r, c)) << weight_format_name(f) << " r=" << r << " c=" << c;
+      }
+  }
+}
+
 struct Shape {
   int64_t m, n, k;
 };

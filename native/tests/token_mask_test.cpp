@@ -20,6 +20,8 @@ TEST(TokenMask, MasksExactlyTheRefusedIdsOfTheListedRows) {
   const int32_t masked_rows[] = {1, 3};
   std::vector<uint32_t> masks(2 * words);
   for (size_t i = 0; i < masks.size(); i++) masks[i] = static_cast<uint32_t>(i * 2654435761u);
+  // whole words refused / allowed (the kernel's fast paths), the last (partial) word included
+  masks[3] = 0u, masks[4] = 0xffffffffu, masks[words - 1] = 0xffffffffu, masks[words + 5] = 0u, masks[2 * words - 1] = 0u;
   cpu::apply_token_mask(logits.data(), vocab, masked_rows, masks.data(), 2, words);
   for (int64_t r = 0; r < rows; r++)
     for (int64_t id = 0; id < vocab; id++) {

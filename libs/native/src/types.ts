@@ -15,7 +15,7 @@ export interface EngineOptions {
   device?: Device;
   /** Convert weights on load ('auto' keeps the checkpoint's dtype). */
   dtype?: WeightDType;
-  /** Weight-only quantization at load: int8 per output channel, int4 in groups of 128, fp8 e4m3 per channel (CPU). */
+  /** Weight-only quantization at load: int8 per output channel, int4 in groups of 128, fp8 e4m3 per channel (CPU and CUDA backends). */
   quantization?: Quantization;
   /** Quantize the lm_head too (with a quantization). */
   quantizeLmHead?: boolean;

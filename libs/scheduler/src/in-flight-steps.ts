@@ -53,15 +53,19 @@ function stillApplies<P>(e: ScheduledRequest, req: Request<P> | undefined, epoch
 /**
  * Reconciles `step` (scheduled while the step before it ran, which has now reported): fills its
  * placeholders and drops the entries that no longer apply, rolling back their accounting. The
- * block ids a dropped entry appended are handed to the request's next entry.
+ * block ids a dropped entry appended are handed to the request's next entry. A sampling entry
+ * of a request whose sample `isSampleReady` says is not ready is dropped too (it sits out this
+ * step), unless the step admitted the request (schedule() checked it then).
  */
-export function reconcileStep<P>(step: InFlightStep<P>, registry: RequestRegistry<P>): void {
+export function reconcileStep<P>(step: InFlightStep<P>, registry: RequestRegistry<P>, isSampleReady?: (requestId: number) => boolean): void {
   const { out } = step;
   const kept: ScheduledRequest[] = [];
   const keptEpochs: number[] = [];
+  const admitted = isSampleReady === undefined ? undefined : new Set(out.newRequests.map((r) => r.requestId));
+  const isReady = (e: ScheduledRequest): boolean => !e.sample || admitted === undefined || admitted.has(e.requestId) || isSampleReady!(e.requestId);
   out.scheduled.forEach((e, i) => {
     const req = registry.get(e.requestId);
-    if (req !== undefined && stillApplies(e, req, step.epochs[i])) {
+    if (req !== undefined && stillApplies(e, req, step.epochs[i]) && isReady(e)) {
       for (let j = 0; j < e.tokens.length; j++) {
         if (e.tokens[j] === PLACEHOLDER_TOKEN) e.tokens[j] = req.allTokens[e.startPos + j];
       }

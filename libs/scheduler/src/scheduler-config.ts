@@ -25,6 +25,13 @@ export interface SchedulerConfig {
    * its sampled tokens (placeholders, see resolvePlaceholders) so step N+1 is ready when N ends.
    */
   asyncScheduling?: boolean;
+  /**
+   * Whether a request's next sample may be taken now (structured outputs: its allowed-token mask
+   * is known; asking may start computing it). One that is not sits out the step: a decode is
+   * skipped, a prefill chunk stops one token short of sampling, and an async step drops its
+   * entry when reconciled. Default: always ready.
+   */
+  isSampleReady?: (requestId: number) => boolean;
 }
 
 function positiveInt(name: string, v: number | undefined): void {

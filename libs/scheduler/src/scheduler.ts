@@ -81,7 +81,7 @@ export class Scheduler<P = unknown> {
     // running requests first: one decode token each, or their next prefill chunk
     for (let i = 0; i < running.length && budget > 0; ) {
       const req = running.at(i) as Request<P>;
-      const n = Math.min(this.numToSchedule(req), budget);
+      const n = this.capUnreadySample(req, req.numScheduledTokens, Math.min(this.numToSchedule(req), budget));
       if (n === 0) {
         i++; // async: its unreported token is its last allowed one
         continue;
@@ -109,7 +109,11 @@ export class Scheduler<P = unknown> {
       }
       const remaining = req.numTokens - computed.numComputedTokens;
       if (!this.config.enableChunkedPrefill && remaining > budget) break;
-      const n = Math.min(this.capChunk(remaining), budget);
+      const n = this.capUnreadySample(req, computed.numComputedTokens, Math.min(this.capChunk(remaining), budget));
+      if (n === 0) {
+        w++; // its first sample is not ready and nothing else is left to compute
+        continue;
+      }
       const newBlockIds = this.kvCache.allocateSlots(req, n, computed);
       if (newBlockIds === null) break;
       this.registry.admit(req, computed.numComputedTokens);
@@ -133,7 +137,7 @@ export class Scheduler<P = unknown> {
     const step = this.inFlight.find(out);
     if (step === undefined) return out;
     if (step !== this.inFlight.head) throw new Error('resolvePlaceholders() before the step ahead of it reported');
-    reconcileStep(step, this.registry);
+    reconcileStep(step, this.registry, this.config.isSampleReady);
     if (out.scheduled.length === 0) this.inFlight.shift(); // nothing left to report
     return out;
   }
@@ -247,6 +251,14 @@ export class Scheduler<P = unknown> {
     const pending = req.numPendingSamples;
     if (pending > 0 && (req.numOutputTokens + pending >= req.maxTokens || req.numTokens + pending >= this.config.maxModelLen)) return 0;
     return this.capChunk(req.numTokens + pending - req.numScheduledTokens);
+  }
+
+  // n tokens from `start`, one fewer when they would end in a sample that is not ready (see
+  // isSampleReady); async: a request with a token still being sampled is checked at reconcile
+  private capUnreadySample(req: Request<P>, start: number, n: number): number {
+    const isReady = this.config.isSampleReady;
+    if (isReady === undefined || n === 0 || req.numPendingSamples > 0 || start + n !== req.numTokens) return n;
+    return isReady(req.requestId) ? n : n - 1;
   }
 
   private newBlockManager(numBlocks: number): BlockManager {

@@ -5,13 +5,11 @@
 import { CompiledGrammar } from './compiled-grammar';
 import { NodeFactory, type GrammarNode } from './grammar-node';
 import { SchemaCompiler } from './schema-compiler';
-import { buildSeedToolCallGrammar, SEED_TOOL_CALL_TAGS, type ToolSpec } from './seed-tool-call-grammar';
+import type { GrammarRequest } from './grammar-request';
+import { buildSeedToolCallGrammar, SEED_TOOL_CALL_TAGS } from './seed-tool-call-grammar';
 import type { VocabIndex } from './vocab-index';
 
-export type GrammarRequest =
-  | { kind: 'json_object' }
-  | { kind: 'json_schema'; schema: unknown }
-  | { kind: 'tool_call'; tools: ToolSpec[] };
+export type { GrammarRequest } from './grammar-request';
 
 const MAX_CACHED_GRAMMARS = 64;
 
@@ -44,7 +42,7 @@ export class GrammarCompiler {
     const root = buildRoot(request, this.vocab.addedTokens);
     const tags = request.kind === 'tool_call' ? SEED_TOOL_CALL_TAGS : [];
     const symbols = tags.flatMap((t) => this.vocab.addedTokens.get(t) ?? []);
-    const grammar = new CompiledGrammar(root, this.vocab, symbols, this.eosTokenIds);
+    const grammar = new CompiledGrammar(root, this.vocab, symbols, this.eosTokenIds, request);
     this.cache.set(key, grammar);
     if (this.cache.size > MAX_CACHED_GRAMMARS) this.cache.delete(this.cache.keys().next().value!);
     return grammar;

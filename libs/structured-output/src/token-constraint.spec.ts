@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GrammarCompiler } from './grammar-compiler';
 import { GrammarMatcher } from './grammar-matcher';
+import type { MaskSource } from './mask-source';
 import { TokenConstraint } from './token-constraint';
 import { EOS_ID, syntheticVocab } from '../test/synthetic-vocab';
 
@@ -48,5 +49,26 @@ describe('TokenConstraint', () => {
     c.onToken(byte('x'));
     expect(c.isBroken).toBe(true);
     expect(c.mask()).toBeUndefined();
+  });
+
+  it('is ready while thinking and when the source has the mask; mask() never waits for a source that has not', () => {
+    let isCached = false;
+    const asked: string[] = [];
+    const source: MaskSource = {
+      maskIfReady: (m) => (asked.push(m.stateKey), isCached ? m.mask() : undefined),
+      maskNow: (m) => m.mask(),
+    };
+    const grammar = new GrammarCompiler(vocab, [EOS_ID]).compile({ kind: 'json_schema', schema: { type: 'boolean' } });
+    const c = new TokenConstraint(new GrammarMatcher(grammar), THINK, false, source);
+    expect(c.isReady()).toBe(false);
+    expect(asked.length).toBe(1); // asking started the computation
+    expect(allows(c.mask(), byte('t'))).toBe(true); // computed here rather than a wrong mask
+    expect(allows(c.mask(), byte('x'))).toBe(false);
+    c.onToken(THINK.thinkStart);
+    expect(c.isReady()).toBe(true); // free text needs no mask
+    c.onToken(THINK.thinkEnd);
+    expect(c.isReady()).toBe(false);
+    isCached = true;
+    expect(c.isReady()).toBe(true);
   });
 });

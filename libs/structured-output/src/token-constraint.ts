@@ -3,8 +3,11 @@
 // model (Seed's think tokens) the answer is constrained, the thinking is not: a reply may open
 // with `<seed:think>` (allowed beside the grammar's first tokens), is free until `</seed:think>`,
 // and is held to the grammar from there to eos — as vLLM does with a reasoning parser.
-// Tests: token-constraint.spec.ts.
+// isReady() tells the scheduler whether the next mask is known (a cache miss is computed by the
+// MaskSource meanwhile, and the sequence sits out the step). Tests: token-constraint.spec.ts.
 import type { GrammarMatcher } from './grammar-matcher';
+import { SYNC_MASK_SOURCE, type MaskSource } from './mask-source';
+import type { TokenMask } from './token-mask';
 
 export interface ThinkTokens {
   thinkStart: number;
@@ -20,6 +23,7 @@ export class TokenConstraint {
     private readonly matcher: GrammarMatcher,
     private readonly think: ThinkTokens | null = null,
     startsInReasoning = false,
+    private readonly source: MaskSource = SYNC_MASK_SOURCE,
   ) {
     this.phase = think === null ? 'answer' : startsInReasoning ? 'thinking' : 'start';
   }
@@ -29,10 +33,20 @@ export class TokenConstraint {
     return this.phase === 'broken';
   }
 
-  /** The allowed ids of the next sample, or undefined when any id may come. */
+  private get isFree(): boolean {
+    return this.phase === 'thinking' || this.phase === 'broken';
+  }
+
+  /** Whether mask() answers without computing: free text, or the state's mask is cached. A miss starts computing it. */
+  isReady(): boolean {
+    return this.isFree || this.source.maskIfReady(this.matcher) !== undefined;
+  }
+
+  /** The allowed ids of the next sample, or undefined when any id may come. Never a wrong mask: a miss is computed here. */
   mask(): Uint32Array | undefined {
-    if (this.phase === 'thinking' || this.phase === 'broken') return undefined;
-    const bits = this.matcher.mask().bits;
+    if (this.isFree) return undefined;
+    const mask: TokenMask = this.source.maskIfReady(this.matcher) ?? this.source.maskNow(this.matcher);
+    const bits = mask.bits;
     if (this.phase === 'answer' || this.think === null) return bits;
     const withThink = bits.slice();
     withThink[this.think.thinkStart >>> 5] |= 1 << (this.think.thinkStart & 31);

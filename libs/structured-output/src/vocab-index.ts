@@ -4,7 +4,10 @@
 // tokens (no quote, backslash, '<', control byte or partial UTF-8) with their code-point counts,
 // which any unconstrained string accepts without walking. Special added tokens (eos) and Seed's
 // control tags (<seed:think>, the tool-call tags) are not text: grammars name them as whole
-// symbols; other non-special added tokens are the text they decode to. Tests: token-mask.spec.ts.
+// symbols; other non-special added tokens are the text they decode to. The byte strings are cheap
+// (the coordinator's loaded tokenizer gives them, fromVocabulary); the sorted parts, which take
+// seconds on the 155K Seed vocabulary, are built on first use (prepare(): the mask thread does it,
+// mask-thread.ts, so the event loop never pays it). Tests: token-mask.spec.ts, vocab-index.spec.ts.
 import { BUDGET_REFLECT_END, BUDGET_REFLECT_START, THINK_END, THINK_START, TOOL_CALL_END, TOOL_CALL_START } from '../../chat-parsers/src/seed-tags';
 
 const SEED_CONTROL_TAGS = new Set([THINK_START, THINK_END, BUDGET_REFLECT_START, BUDGET_REFLECT_END, TOOL_CALL_START, TOOL_CALL_END]);
@@ -23,43 +26,86 @@ export interface PlainTokens {
   rest: SortedTokens;
 }
 
+/** A tokenizer's vocabulary as the index takes it (from tokenizer.json, or a loaded Tokenizer). */
+export interface Vocabulary {
+  /** The model's tokens (vocabulary strings, e.g. "Ġworld") by id. */
+  tokens: Iterable<[string, number]>;
+  added: ReadonlyArray<{ id: number; content: string; special?: boolean }>;
+  /** GPT-2 byte-level symbols (else SentencePiece-style "▁" and "<0xHH>"). */
+  isByteLevel: boolean;
+}
+
+interface SortedParts {
+  all: SortedTokens;
+  quotedPlain: PlainTokens;
+  rawPlain: PlainTokens;
+}
+
 export class VocabIndex {
   /** Bytes of each text token; null for added tokens and unused ids. */
   readonly bytes: Array<Uint8Array | null>;
-  readonly all: SortedTokens;
-  readonly quotedPlain: PlainTokens;
-  readonly rawPlain: PlainTokens;
   readonly addedTokens: ReadonlyMap<string, number>;
+  private parts: SortedParts | undefined;
 
   constructor(readonly vocabSize: number, bytes: Array<Uint8Array | null>, addedTokens: ReadonlyMap<string, number>) {
     this.bytes = bytes;
     this.addedTokens = addedTokens;
+  }
+
+  get all(): SortedTokens {
+    return this.prepare().all;
+  }
+
+  get quotedPlain(): PlainTokens {
+    return this.prepare().quotedPlain;
+  }
+
+  get rawPlain(): PlainTokens {
+    return this.prepare().rawPlain;
+  }
+
+  /** Builds the sorted parts (once; seconds on a 155K vocabulary). */
+  prepare(): SortedParts {
+    if (this.parts) return this.parts;
+    const bytes = this.bytes;
     const textIds: number[] = [];
     for (let id = 0; id < bytes.length; id++) if (bytes[id] && bytes[id]!.length > 0) textIds.push(id);
     // latin1 strings order like their bytes, and the engine's string sort is far faster than a byte comparator
-    const keys = new Map(textIds.map((id) => [id, String.fromCharCode(...bytes[id]!)]));
+    const keys: string[] = new Array(bytes.length);
+    for (const id of textIds) keys[id] = String.fromCharCode(...bytes[id]!);
     textIds.sort((a, b) => {
-      const ka = keys.get(a)!, kb = keys.get(b)!;
+      const ka = keys[a], kb = keys[b];
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
-    this.all = this.sorted(textIds);
-    this.quotedPlain = this.plain(textIds, (b) => b === 0x22 || b === 0x5c);
-    this.rawPlain = this.plain(textIds, (b) => b === 0x3c);
+    this.parts = {
+      all: this.sorted(textIds),
+      quotedPlain: this.plain(textIds, (b) => b === 0x22 || b === 0x5c),
+      rawPlain: this.plain(textIds, (b) => b === 0x3c),
+    };
+    return this.parts;
   }
 
   /** From a Hugging Face tokenizer.json (ByteLevel or byte-fallback vocabularies). */
   static fromTokenizerJson(json: Record<string, unknown>, vocabSize?: number): VocabIndex {
     const model = json.model as { vocab?: Record<string, number> } | undefined;
-    const vocab = model?.vocab ?? {};
-    const added = (json.added_tokens ?? []) as Array<{ id: number; content: string; special?: boolean }>;
+    return VocabIndex.fromVocabulary({
+      tokens: Object.entries(model?.vocab ?? {}),
+      added: (json.added_tokens ?? []) as Vocabulary['added'],
+      isByteLevel: JSON.stringify(json.decoder ?? '').includes('ByteLevel'),
+    }, vocabSize);
+  }
+
+  /** From a vocabulary (the byte strings only: the sorted parts wait for prepare()). */
+  static fromVocabulary(vocabulary: Vocabulary, vocabSize?: number): VocabIndex {
+    const { added } = vocabulary;
     const addedIds = new Set(added.map((t) => t.id));
+    const tokens = [...vocabulary.tokens];
     let size = vocabSize ?? 0;
-    for (const id of Object.values(vocab)) size = Math.max(size, id + 1);
+    for (const [, id] of tokens) size = Math.max(size, id + 1);
     for (const t of added) size = Math.max(size, t.id + 1);
-    const byteLevel = JSON.stringify(json.decoder ?? '').includes('ByteLevel');
-    const decodeSymbol = byteLevel ? byteLevelDecoder() : byteFallbackDecoder;
+    const decodeSymbol = vocabulary.isByteLevel ? byteLevelDecoder() : byteFallbackDecoder;
     const bytes: Array<Uint8Array | null> = new Array(size).fill(null);
-    for (const [token, id] of Object.entries(vocab)) if (!addedIds.has(id)) bytes[id] = decodeSymbol(token);
+    for (const [token, id] of tokens) if (!addedIds.has(id)) bytes[id] = decodeSymbol(token);
     // an added token that is not special decodes as its text, so the model may spell that text
     // with it; Seed's control tags stay symbols only (the grammar places them, never as text)
     const utf8 = new TextEncoder();

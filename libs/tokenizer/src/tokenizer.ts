@@ -56,6 +56,8 @@ export class Tokenizer {
   readonly padToken?: string;
   readonly unkToken?: string;
   private readonly cleanUpSpaces: boolean;
+  /** The decoder maps GPT-2 byte-level symbols back to bytes (else SentencePiece-style). */
+  readonly isByteLevel: boolean;
 
   constructor(tokenizerJson: Record<string, unknown>, config: Record<string, unknown> = {}) {
     const added = (tokenizerJson.added_tokens ?? []) as HfAddedToken[];
@@ -73,6 +75,7 @@ export class Tokenizer {
     this.padToken = tokenContent(config.pad_token);
     this.unkToken = tokenContent(config.unk_token);
     this.cleanUpSpaces = config.clean_up_tokenization_spaces === true;
+    this.isByteLevel = JSON.stringify(tokenizerJson.decoder ?? '').includes('ByteLevel');
   }
 
   /** Loads <dir>/tokenizer.json and, when present, <dir>/tokenizer_config.json. */
@@ -99,6 +102,11 @@ export class Tokenizer {
   /** The vocabulary string of each id (byte-level form, e.g. "Ġworld"). */
   idsToTokens(ids: readonly number[]): Array<string | undefined> {
     return ids.map((id) => this.hf.id_to_token(id));
+  }
+
+  /** The model's vocabulary strings by id, added tokens left out (e.g. "Ġworld" → 1879). */
+  modelVocabulary(): Map<string, number> {
+    return this.hf.get_vocab(false);
   }
 
   /** Id of an added token (the Seed control tags: "<seed:think>", ...), or undefined where it is none. */

@@ -22,9 +22,12 @@ export interface ProtoStepRequest {
     newBlockIds?: number[];
     sample?: boolean;
     logits?: string;
-    tokenMask?: ProtoTokenMask | null;
+    /** 1 + the index of its mask in tokenMasks (0 or absent: any id). */
+    tokenMaskRef?: number;
   }>;
   finished?: number[];
+  /** The step's distinct masks, each once. */
+  tokenMasks?: ProtoTokenMask[];
 }
 
 export interface ProtoStepResponse {
@@ -39,20 +42,35 @@ export interface ProtoStepResponse {
   sequenceFault?: { seqId?: number };
 }
 
+/** Masks are sent once per step: sequences holding the same mask (the same array) share it. */
 export function stepInputToProto(input: StepInput): ProtoStepRequest {
+  const refs = new Map<Uint32Array, number>();
+  const tokenMasks: ProtoTokenMask[] = [];
+  const refOf = (bits: Uint32Array): number => {
+    let ref = refs.get(bits);
+    if (ref === undefined) refs.set(bits, (ref = tokenMasks.push(tokenMaskToProto(bits))));
+    return ref;
+  };
   return {
     stepId: input.stepId,
     newSequences: input.newSequences.map((s) => ({ ...s, params: s.params })),
     scheduled: input.scheduled.map(({ tokenBitmask, ...s }) => ({
       ...s,
       logits: LOGITS_TO_PROTO[s.logits ?? 'none'],
-      ...(tokenBitmask ? { tokenMask: tokenMaskToProto(tokenBitmask) } : {}),
+      ...(tokenBitmask ? { tokenMaskRef: refOf(tokenBitmask) } : {}),
     })),
     finished: input.finished,
+    ...(tokenMasks.length > 0 ? { tokenMasks } : {}),
   };
 }
 
 export function stepInputFromProto(req: ProtoStepRequest): StepInput {
+  const masks = (req.tokenMasks ?? []).map(tokenMaskFromProto); // decoded once, shared by reference
+  const maskOf = (ref: number): Uint32Array => {
+    const bits = masks[ref - 1];
+    if (bits === undefined) throw new Error(`step ${req.stepId ?? 0}: token mask ref ${ref} of ${masks.length} masks`);
+    return bits;
+  };
   return {
     stepId: req.stepId ?? 0,
     newSequences: (req.newSequences ?? []).map((s) => ({
@@ -68,7 +86,7 @@ export function stepInputFromProto(req: ProtoStepRequest): StepInput {
       newBlockIds: s.newBlockIds ?? [],
       sample: s.sample ?? false,
       logits: LOGITS_FROM_PROTO[s.logits ?? 'LOGITS_NONE'] ?? 'none',
-      ...(s.tokenMask ? { tokenBitmask: tokenMaskFromProto(s.tokenMask) } : {}),
+      ...(s.tokenMaskRef ? { tokenBitmask: maskOf(s.tokenMaskRef) } : {}),
     })),
     finished: req.finished ?? [],
   };

@@ -9,14 +9,19 @@ export interface ProtoTokenMask {
   bitmask?: Buffer | Uint8Array;
 }
 
-function popcount(words: Uint32Array): number {
+/** Whether fewer than `limit` bits are set (counts word by word, stops at the limit: a free-text mask of 155K ids costs ~150 words, not 140K bit steps). */
+function hasFewerBitsThan(words: Uint32Array, limit: number): boolean {
   let n = 0;
-  for (let w of words) for (; w !== 0; w &= w - 1) n++;
-  return n;
+  for (let i = 0; i < words.length && n < limit; i++) {
+    let w = words[i] - ((words[i] >>> 1) & 0x55555555);
+    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+    n += (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  }
+  return n < limit;
 }
 
 export function tokenMaskToProto(bits: Uint32Array): ProtoTokenMask {
-  if (popcount(bits) < bits.length) {
+  if (hasFewerBitsThan(bits, bits.length)) {
     const allowed: number[] = [];
     for (let i = 0; i < bits.length; i++) {
       for (let w = bits[i]; w !== 0; w &= w - 1) allowed.push(i * 32 + (31 - Math.clz32(w & -w)));

@@ -24,6 +24,14 @@ class Backend {
   // Moves a host tensor (usually an mmapped weight view) to the device, converting to `dtype`
   // when it differs. The CPU backend returns the same view when no conversion is needed.
   virtual Tensor upload(const Tensor& host, DType dtype) = 0;
+  // Moves a quantized host weight to the device in the layout this backend's linear() reads
+  // (default: every tensor as it is; CUDA: the device layout of kernels/cuda/weight_upload.h).
+  virtual LinearWeight upload_quantized(const LinearWeight& host) {
+    LinearWeight out = host;
+    for (Tensor* t : {&out.weight, &out.scales, &out.zeros, &out.perm})
+      if (t->defined()) *t = upload(*t, t->dtype());
+    return out;
+  }
   virtual void copy_to_device(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
   // 2-D copy within the device: rows of width_bytes from src (src_pitch apart) to dst (dst_pitch apart).

@@ -31,6 +31,7 @@ struct LinearWeight {
   int64_t group_size = 0;  // Int4 only
   int64_t rows = 0;        // n (set for quantized formats; Float reads weight's shape)
   int64_t cols = 0;        // k
+  bool per_tensor_scale = false;  // every row has the same scale (set by the CUDA upload: its FP8 GEMM path)
 
   bool defined() const { return weight.defined(); }
   bool is_quantized() const { return format != WeightFormat::Float; }
@@ -54,6 +55,18 @@ LinearWeight quantize_weight(const Tensor& weight, WeightFormat format, int64_t 
 Tensor dequantize_weight(const LinearWeight& w);
 // Rows [r0, r1) dequantized into out ([r1 - r0, k] f32, row-major), natural column order.
 void dequantize_rows(const LinearWeight& w, int64_t r0, int64_t r1, float* out);
+
+// The semantic view of a quantized weight, independent of how the host packs it (what the CUDA
+// upload converts from; keep these in step with any repacking of the host layout):
+//   num_weight_groups: groups per row (Int4: k / group_size; Int8 and Fp8: 1, the whole row).
+//   quantized_codes:   rows [r0, r1) as one byte per weight, [r1 - r0, k] in stored column order:
+//                      Int8 the two's-complement byte, Fp8 the e4m3 byte, Int4 the code 0..15.
+//   quantized_params:  scales and zero points of rows [r0, r1), [r1 - r0, num_weight_groups] f32
+//                      (zeros may be nullptr; they are 0 for Int8 and Fp8), so that
+//                      W[r, c] = (code - zero[r, g]) * scale[r, g] with the code read as int8, e4m3 or uint4.
+int64_t num_weight_groups(const LinearWeight& w);
+void quantized_codes(const LinearWeight& w, int64_t r0, int64_t r1, uint8_t* out);
+void quantized_params(const LinearWeight& w, int64_t r0, int64_t r1, float* scales, float* zeros);
 
 // Tensor-parallel slices that keep each row's and group's scales with it.
 LinearWeight slice_weight_rows(const LinearWeight& w, int64_t begin, int64_t count);

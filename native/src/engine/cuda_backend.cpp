@@ -1,7 +1,8 @@
 // CudaBackend: the Backend on one NVIDIA GPU. Device memory through cudaMalloc (no managed
 // memory), one non-blocking stream that every op, copy and NCCL collective is queued on, weights
 // uploaded through pinned staging, `linear` through cuBLASLt (dlopen) with the cuda::linear
-// kernel as the fallback, every other op through the kernels/cuda launchers.
+// kernel as the fallback (quantized weights: cuda::linear_quantized, by weight format), every
+// other op through the kernels/cuda launchers.
 // With no CUDA driver or no GPU, make_cuda_backend throws "no CUDA GPU found" (static cudart
 // lets the library load anywhere). GPU tests: tests/cuda_backend_test.cpp, scripts/gpu-check.sh.
 #include "engine/cuda_backend.h"
@@ -23,6 +24,7 @@
 #include "kernels/cuda/embedding.cuh"
 #include "engine/cuda_graph_runner.h"
 #include "kernels/cuda/linear.cuh"
+#include "kernels/cuda/linear_quantized.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 #include "kernels/cuda/rope.cuh"
 #include "kernels/cuda/sample.cuh"
@@ -123,6 +125,16 @@ class CudaBackend final : public Backend {
     return out;
   }
 
+  LinearWeight upload_quantized(const LinearWeight& host) override {
+    bind();
+    if (!uploader_) uploader_ = std::make_unique<cuda::PinnedUploader>();
+    LinearWeight out = cuda::upload_quantized_weight(
+        host, *uploader_, [this](DType dtype, std::vector<int64_t> shape) { return alloc(dtype, std::move(shape)); },
+        stream_);
+    cuda::reserve_linear_quantized(out);  // before any graph capture: the prefill scratch never moves after load
+    return out;
+  }
+
   void copy_to_device(void* dst, const void* src, size_t bytes) override {
     if (bytes == 0) return;
     bind();
@@ -176,10 +188,12 @@ class CudaBackend final : public Backend {
     cuda::rms_norm(x, w, eps, rows, dim, out);
   }
   void linear(const float* x, const LinearWeight& lw, const Tensor* bias, int64_t m, float* y) override {
-    TPS_CHECK(!lw.is_quantized(), "the CUDA backend has no kernels for ", weight_format_name(lw.format),
-              " weights yet (quantized weights run on --device cpu)");
-    const Tensor& w = lw.weight;
     bind();
+    if (lw.is_quantized()) {
+      cuda::linear_quantized(x, lw, bias, m, y, blas_.get());
+      return;
+    }
+    const Tensor& w = lw.weight;
     if (blas_) {
       blas_->linear(x, w, bias, m, y, stream_);
       return;

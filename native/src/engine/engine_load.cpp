@@ -19,11 +19,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   ModelConfig config = load_model_config(options.model_dir);
   shard_geometry(config, tp);
   QuantizeOptions quantize;
-  if (options.quantization != "none") {
-    quantize.format = parse_quantization(options.quantization);
-    TPS_CHECK(options.device == "cpu", "--quantization ", options.quantization,
-              " has no CUDA kernels yet: quantized weights run on --device cpu");
-  }
+  if (options.quantization != "none") quantize.format = parse_quantization(options.quantization);
   TPS_CHECK(!options.quantize_lm_head || quantize.format != WeightFormat::Float,
             "quantize_lm_head needs a quantization (int8, int4 or fp8)");
 

@@ -21,17 +21,11 @@ Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool fo
   return backend.upload(t, target);
 }
 
-// Quantized storage and scales keep their own dtypes; float weights convert to `dtype`.
+// Float weights convert to `dtype`; quantized ones go up in the backend's own layout.
 LinearWeight upload_linear(const LinearWeight& w, Backend& backend, const DType* dtype) {
   if (!w.defined()) return w;
   if (!w.is_quantized()) return upload_one(w.weight, backend, dtype, false);
-  TPS_CHECK(backend.device().is_cpu(), "the ", backend.describe(), " backend has no kernels for ",
-            weight_format_name(w.format), " weights yet (quantized weights run on --device cpu)");
-  LinearWeight out = w;
-  out.weight = backend.upload(w.weight, w.weight.dtype());
-  for (Tensor* t : {&out.scales, &out.zeros, &out.perm})
-    if (t->defined()) *t = backend.upload(*t, t->dtype());
-  return out;
+  return backend.upload_quantized(w);
 }
 
 }  // namespace

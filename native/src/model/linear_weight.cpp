@@ -180,6 +180,37 @@ void dequantize_rows(const LinearWeight& w, int64_t r0, int64_t r1, float* out) 
   }
 }
 
+int64_t num_weight_groups(const LinearWeight& w) {
+  TPS_CHECK(w.is_quantized(), "num_weight_groups: the weight is not quantized");
+  return w.format == WeightFormat::Int4 ? w.in_features() / w.group_size : 1;
+}
+
+void quantized_codes(const LinearWeight& w, int64_t r0, int64_t r1, uint8_t* out) {
+  const int64_t k = w.in_features();
+  TPS_CHECK(w.is_quantized() && w.weight.device().is_cpu(), "quantized_codes: needs a quantized CPU weight");
+  TPS_CHECK(r0 >= 0 && r0 <= r1 && r1 <= w.out_features(), "quantized_codes: rows [", r0, ", ", r1, ") out of range");
+  const auto* q = w.weight.ptr<const uint8_t>();
+  if (w.format != WeightFormat::Int4) {
+    std::memcpy(out, q + r0 * k, static_cast<size_t>((r1 - r0) * k));
+    return;
+  }
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t c = 0; c < k; c++) {
+      const uint8_t b = q[r * (k / 2) + c / 2];
+      out[(r - r0) * k + c] = c % 2 == 0 ? (b & 0xf) : (b >> 4);
+    }
+}
+
+void quantized_params(const LinearWeight& w, int64_t r0, int64_t r1, float* scales, float* zeros) {
+  const int64_t ng = num_weight_groups(w);
+  TPS_CHECK(r0 >= 0 && r0 <= r1 && r1 <= w.out_features(), "quantized_params: rows [", r0, ", ", r1, ") out of range");
+  const size_t count = static_cast<size_t>((r1 - r0) * ng);
+  std::memcpy(scales, w.scales.ptr<const float>() + r0 * ng, count * sizeof(float));
+  if (!zeros) return;
+  if (w.format == WeightFormat::Int4) std::memcpy(zeros, w.zeros.ptr<const float>() + r0 * ng, count * sizeof(float));
+  else std::fill(zeros, zeros + count, 0.f);
+}
+
 Tensor dequantize_weight(const LinearWeight& w) {
   Tensor out = Tensor::empty_cpu(DType::F32, {w.out_features(), w.in_features()});
   dequantize_rows(w, 0, w.out_features(), out.ptr<float>());

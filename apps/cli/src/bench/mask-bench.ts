@@ -47,6 +47,7 @@ function main(): void {
   const json = JSON.parse((o.tokenizer.endsWith('.br') ? zlib.brotliDecompressSync(raw) : raw).toString('utf8')) as Record<string, unknown>;
   let started = performance.now();
   const vocab = VocabIndex.fromTokenizerJson(json);
+  vocab.prepare(); // the sorted parts (the server builds them on its mask thread)
   const indexMs = performance.now() - started;
   log(`indexed ${vocab.vocabSize} ids in ${Math.round(indexMs)} ms`);
   const eos = vocab.addedTokens.get('<seed:eos>') ?? 2;

@@ -28,7 +28,7 @@ export function addEngineOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir>', 'model directory (config.json + safetensors)')
     .addOption(new Option('--dtype <dtype>', 'weight dtype on the device').choices(['auto', 'f32', 'bf16', 'f16']).default('auto'))
-    .addOption(new Option('--quantization <method>', 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU)').choices(QUANTIZATIONS).default('none'))
+    .addOption(new Option('--quantization <method>', 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU and CUDA)').choices(QUANTIZATIONS).default('none'))
     .option('--quantize-lm-head', 'quantize the lm_head too', false)
     .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)

@@ -112,7 +112,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   model: { flags: '--model <dir>', env: 'TPSERVE_MODEL', description: 'model directory (config.json, safetensors, tokenizer.json)' },
   tp: { flags: '--tp <n>', env: 'TPSERVE_TP', description: 'tensor-parallel degree: worker ranks', defaultValue: 1, parse: integerIn(1, 64) },
   device: { flags: '--device <device>', env: 'TPSERVE_DEVICE', description: 'backend of the worker ranks', defaultValue: 'cpu', choices: ['cpu', 'cuda'] },
-  quantization: { flags: '--quantization <method>', env: 'TPSERVE_QUANTIZATION', description: 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU)', defaultValue: 'none', choices: QUANTIZATIONS },
+  quantization: { flags: '--quantization <method>', env: 'TPSERVE_QUANTIZATION', description: 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU and CUDA)', defaultValue: 'none', choices: QUANTIZATIONS },
   host: { flags: '--host <host>', env: 'TPSERVE_HOST', description: 'address to bind', defaultValue: '127.0.0.1' },
   port: { flags: '--port <port>', env: 'TPSERVE_PORT', description: 'port, 0 for any free one', defaultValue: 8000, parse: integerIn(0, 65535) },
   servedModelName: { flags: '--served-model-name <name>', env: 'TPSERVE_SERVED_MODEL_NAME', description: 'the model id clients send', defaultDescription: "the model directory's name" },

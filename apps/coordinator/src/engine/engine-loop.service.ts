@@ -72,6 +72,8 @@ export class EngineLoopService implements OnModuleDestroy {
       enablePrefixCaching: true,
       eosTokenIds: runtime.eosTokenIds,
       asyncScheduling: config.asyncScheduling,
+      // structured outputs: a sequence whose next mask is still being computed sits out the step
+      isSampleReady: (id) => this.live.get(id)?.constraint?.isReady() ?? true,
     });
     this.live = new LiveSequences(
       (id, err, request) => this.onListenerFault(id, err, request),

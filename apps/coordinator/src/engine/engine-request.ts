@@ -40,6 +40,8 @@ export interface TokenForcer {
 export interface SampleConstraint {
   /** Bitmask over the model's vocabulary (bit i of word w: id 32 * w + i); undefined: any id. */
   mask(): Uint32Array | undefined;
+  /** Whether mask() answers at once (else it is being computed: the sequence sits out the step). */
+  isReady(): boolean;
   /** Every token appended to the sequence, sampled or forced. */
   onToken(token: number): void;
 }

@@ -38,6 +38,8 @@ constexpr int kDescTransA = 3;          // cublasLtMatmulDescAttributes_t
 constexpr int kDescTransB = 4;
 constexpr int kDescEpilogue = 7;
 constexpr int kDescBiasPointer = 8;
+constexpr int kDescAScalePointer = 17;  // FP8: device float scales of cuBLASLt's A and B
+constexpr int kDescBScalePointer = 18;
 constexpr uint32_t kEpilogueDefault = 1;  // cublasLtEpilogue_t
 constexpr uint32_t kEpilogueBias = 4;
 constexpr int kPrefMaxWorkspace = 1;    // cublasLtMatmulPreferenceAttributes_t (uint64)
@@ -126,6 +128,8 @@ cudaDataType_t cuda_type(DType d) {
     case DType::BF16: return CUDA_R_16BF;
     case DType::F16: return CUDA_R_16F;
     case DType::F32: return CUDA_R_32F;
+    case DType::F8_E4M3: return CUDA_R_8F_E4M3;
+    default: break;
   }
   return CUDA_R_32F;
 }
@@ -200,10 +204,17 @@ void CublasLt::ensure_scratch(int64_t elements, cudaStream_t stream) {
   scratch_generation_++;
 }
 
-CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment) {
-  Key key{static_cast<int>(ab), m, n, k, has_bias, alignment};
+CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment,
+                               int64_t ldd) {
+  Plan* p = find_plan(ab, m, n, k, k, has_bias, alignment, ldd, true);
+  return *p;
+}
+
+CublasLt::Plan* CublasLt::find_plan(DType ab, int64_t m, int64_t n, int64_t k, int64_t ldb, bool has_bias,
+                                    int alignment, int64_t ldd, bool required) {
+  Key key{static_cast<int>(ab), m, n, k, ldb, has_bias, alignment, ldd};
   auto it = plans_.find(key);
-  if (it != plans_.end()) return *it->second;
+  if (it != plans_.end() && (it->second || !required)) return it->second.get();
   if (plans_.size() >= kMaxPlans) plans_.clear();
   const Api& api = loaded().api;
   auto p = std::make_unique<Plan>();
@@ -215,9 +226,9 @@ CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool h
   uint32_t epilogue = has_bias ? kEpilogueBias : kEpilogueDefault;
   TPS_LT_CHECK(api.desc_set(p->desc, kDescEpilogue, &epilogue, sizeof(epilogue)));
   const cudaDataType_t t = cuda_type(ab);
-  TPS_LT_CHECK(api.layout_create(&p->a, t, static_cast<uint64_t>(k), static_cast<uint64_t>(n), k));
+  TPS_LT_CHECK(api.layout_create(&p->a, t, static_cast<uint64_t>(k), static_cast<uint64_t>(n), ldb));
   TPS_LT_CHECK(api.layout_create(&p->b, t, static_cast<uint64_t>(k), static_cast<uint64_t>(m), k));
-  TPS_LT_CHECK(api.layout_create(&p->d, CUDA_R_32F, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n));
+  TPS_LT_CHECK(api.layout_create(&p->d, CUDA_R_32F, static_cast<uint64_t>(n), static_cast<uint64_t>(m), ldd));
 
   LtPref pref = nullptr;
   TPS_LT_CHECK(api.pref_create(&pref));
@@ -230,22 +241,52 @@ CublasLt::Plan& CublasLt::plan(DType ab, int64_t m, int64_t n, int64_t k, bool h
   int returned = 0;
   if (s == 0) s = api.heuristic(handle_, p->desc, p->a, p->b, p->d, p->d, pref, 4, results, &returned);
   api.pref_destroy(pref);
-  TPS_CHECK(s == 0 && returned > 0, "cuBLASLt has no algorithm for ", dtype_name(ab), " GEMM m=", m, " n=", n,
-            " k=", k, has_bias ? " with bias" : "", " at ", alignment, "-byte alignment: ", status_name(s));
   int best = 0;
   while (best < returned && (results[best].state != 0 || results[best].workspace_size > workspace_bytes_)) best++;
+  if (!required && (s != 0 || best >= returned)) {  // remembered: the caller takes another path for this shape
+    plans_[key] = nullptr;
+    return nullptr;
+  }
+  TPS_CHECK(s == 0 && returned > 0, "cuBLASLt has no algorithm for ", dtype_name(ab), " GEMM m=", m, " n=", n,
+            " k=", k, has_bias ? " with bias" : "", " at ", alignment, "-byte alignment: ", status_name(s));
   TPS_CHECK(best < returned, "cuBLASLt: no usable algorithm for GEMM m=", m, " n=", n, " k=", k);
   p->algo = results[best].algo;
   p->workspace = results[best].workspace_size;
-  return *plans_.emplace(key, std::move(p)).first->second;
+  return (plans_[key] = std::move(p)).get();
+}
+
+bool CublasLt::has_gemm_fp8(const void* x, const void* w, int64_t ldw, int64_t m, int64_t n, int64_t k,
+                            const float* d, int64_t ldd) {
+  if (m <= 0 || n <= 0 || k <= 0 || ldw < k || ldd < n) return false;
+  const int alignment = std::min({alignment_of(x), alignment_of(w), alignment_of(d)});
+  return find_plan(DType::F8_E4M3, m, n, k, ldw, false, alignment, ldd, false) != nullptr;
+}
+
+bool CublasLt::gemm_fp8(const void* x, const float* x_scale, const void* w, int64_t ldw, const float* w_scale,
+                        int64_t m, int64_t n, int64_t k, float* d, int64_t ldd, cudaStream_t stream) {
+  TPS_CHECK(m > 0 && n > 0 && k > 0 && ldw >= k && ldd >= n, "cuBLASLt FP8 GEMM: bad sizes m=", m, " n=", n,
+            " k=", k, " ldw=", ldw, " ldd=", ldd);
+  const int alignment = std::min({alignment_of(x), alignment_of(w), alignment_of(d)});
+  Plan* p = find_plan(DType::F8_E4M3, m, n, k, ldw, false, alignment, ldd, false);
+  if (!p) return false;
+  const Api& api = loaded().api;
+  // cuBLASLt's A is the weight, its B the activations (see find_plan): their scales go the same way
+  TPS_LT_CHECK(api.desc_set(p->desc, kDescAScalePointer, &w_scale, sizeof(w_scale)));
+  TPS_LT_CHECK(api.desc_set(p->desc, kDescBScalePointer, &x_scale, sizeof(x_scale)));
+  const float alpha = 1.f, beta = 0.f;
+  TPS_LT_CHECK(api.matmul(handle_, p->desc, &alpha, w, p->a, x, p->b, &beta, d, p->d, d, p->d, &p->algo, workspace_,
+                          p->workspace, stream));
+  return true;
 }
 
 void CublasLt::gemm(DType ab, const void* a, const void* b, const float* bias, int64_t m, int64_t n, int64_t k,
-                    float* d, cudaStream_t stream) {
+                    float* d, cudaStream_t stream, int64_t ldd) {
   TPS_CHECK(m > 0 && n > 0 && k > 0, "cuBLASLt GEMM needs positive sizes, got m=", m, " n=", n, " k=", k);
+  if (ldd == 0) ldd = n;
+  TPS_CHECK(ldd >= n, "cuBLASLt GEMM: row stride ", ldd, " of D is below its ", n, " columns");
   int alignment = std::min({alignment_of(a), alignment_of(b), alignment_of(d)});
   if (bias) alignment = std::min(alignment, alignment_of(bias));
-  Plan& p = plan(ab, m, n, k, bias != nullptr, alignment);
+  Plan& p = plan(ab, m, n, k, bias != nullptr, alignment, ldd);
   const Api& api = loaded().api;
   if (bias) TPS_LT_CHECK(api.desc_set(p.desc, kDescBiasPointer, &bias, sizeof(bias)));
   const float alpha = 1.f, beta = 0.f;
@@ -255,19 +296,19 @@ void CublasLt::gemm(DType ab, const void* a, const void* b, const float* bias, i
 }
 
 void CublasLt::linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y,
-                      cudaStream_t stream) {
+                      cudaStream_t stream, int64_t ldy) {
   TPS_CHECK(weight.rank() == 2, "linear: weight must be 2-D, got ", weight.shape_string());
   const int64_t n = weight.dim(0), k = weight.dim(1);
   TPS_CHECK(!bias || (bias->dtype() == DType::F32 && bias->numel() == n), "linear: bias must be f32 [", n, "]");
   if (m <= 0) return;
   const float* bias_ptr = bias ? bias->ptr<float>() : nullptr;
   if (weight.dtype() == DType::F32) {
-    gemm(DType::F32, x, weight.data(), bias_ptr, m, n, k, y, stream);
+    gemm(DType::F32, x, weight.data(), bias_ptr, m, n, k, y, stream, ldy);
     return;
   }
   ensure_scratch(m * k, stream);
   cast_f32_to_16bit(x, scratch_, m * k, weight.dtype() == DType::BF16, stream);
-  gemm(weight.dtype(), scratch_, weight.data(), bias_ptr, m, n, k, y, stream);
+  gemm(weight.dtype(), scratch_, weight.data(), bias_ptr, m, n, k, y, stream, ldy);
 }
 
 }  // namespace tpserve::cuda

@@ -41,13 +41,26 @@ class CublasLt {
   CublasLt& operator=(const CublasLt&) = delete;
 
   // y[m, n] = x[m, k] · W[n, k]^T (+ bias[n]); x, y fp32 row-major on the device; W bf16, f16
-  // or f32 ([n, k] row-major, a Tensor on the device); bias f32 [n] or nullptr.
-  void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y, cudaStream_t stream);
+  // or f32 ([n, k] row-major, a Tensor on the device); bias f32 [n] or nullptr. ldy: the row
+  // stride of y (0: n), so that a weight split in row chunks writes its columns of a wider y.
+  void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y, cudaStream_t stream,
+              int64_t ldy = 0);
 
   // The raw product: D[m, n] (fp32) = A[m, k] · B[n, k]^T (+ bias), A and B both of `ab`
-  // (BF16, F16 or F32), all row-major device pointers. Used by linear() and the benchmark.
+  // (BF16, F16 or F32), all row-major device pointers, D's rows ldd apart (0: n). Used by
+  // linear() and the benchmark.
   void gemm(DType ab, const void* a, const void* b, const float* bias, int64_t m, int64_t n, int64_t k, float* d,
-            cudaStream_t stream);
+            cudaStream_t stream, int64_t ldd = 0);
+
+  // FP8 (sm_89+): D[m, n] (fp32, rows ldd apart) = (x_scale * X[m, k]) · (w_scale * W[n, k])^T with
+  // X and W e4m3 row-major (W's rows ldw bytes apart), x_scale / w_scale one device float each
+  // (per-tensor scales). Returns false, queuing nothing, when cuBLASLt has no FP8 algorithm for
+  // the shape (older GPU or library): the caller takes another path.
+  bool gemm_fp8(const void* x, const float* x_scale, const void* w, int64_t ldw, const float* w_scale, int64_t m,
+                int64_t n, int64_t k, float* d, int64_t ldd, cudaStream_t stream);
+  // Whether gemm_fp8 has an algorithm for these operands (asks cuBLASLt once per shape).
+  bool has_gemm_fp8(const void* x, const void* w, int64_t ldw, int64_t m, int64_t n, int64_t k, const float* d,
+                    int64_t ldd);
 
   // Grows the activation scratch to hold `elements` 16-bit values now (call before capture).
   void reserve_scratch(int64_t elements);
@@ -57,9 +70,13 @@ class CublasLt {
 
  private:
   struct Plan;
-  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, int>;
+  using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, int, int64_t>;
   void ensure_scratch(int64_t elements, cudaStream_t stream);
-  Plan& plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment);
+  Plan& plan(DType ab, int64_t m, int64_t n, int64_t k, bool has_bias, int alignment, int64_t ldd);
+  // The cached plan of a shape (W's rows ldb elements apart); a shape with no algorithm throws when
+  // required, else gives (and remembers) nullptr.
+  Plan* find_plan(DType ab, int64_t m, int64_t n, int64_t k, int64_t ldb, bool has_bias, int alignment, int64_t ldd,
+                  bool required);
 
   void* handle_ = nullptr;
   void* workspace_ = nullptr;

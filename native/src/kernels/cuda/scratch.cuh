@@ -15,7 +15,7 @@
 
 namespace tpserve::cuda {
 
-enum class ScratchSlot : int { AttentionSplits = 0, Sampler = 1, TokenMask = 2, Count = 3 };
+enum class ScratchSlot : int { AttentionSplits = 0, Sampler = 1, TokenMask = 2, DequantWeight = 3, Fp8Activations = 4, Count = 5 };
 
 // At least `bytes` of device memory for current_stream() on the current device, valid until the
 // next call that grows the same slot of that stream; nullptr only while the stream is capturing
