@@ -19,6 +19,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   QuantizeOptions quantize;
   if (options.quantization != "none") {
     quantize.format = parse_quantization(options.quantization);
+    quantize.quantize_lm_head = options.quantize_lm_head;
     TPS_CHECK(options.device == "cpu", "--quantization ", options.quantization,
               " has no CUDA kernels yet: quantized weights run on --device cpu");
   }

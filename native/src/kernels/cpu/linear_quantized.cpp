@@ -5,10 +5,16 @@
 #include "kernels/cpu/linear_quantized.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
 #include <cstring>
 #include <vector>
 
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_fp8_bf16.h"
+#include "kernels/cpu/linear_vnni.h"
+#include "kernels/cpu/quantize_activation.h"
 #include "kernels/cpu/row_ranges.h"
 #include "kernels/cpu/simd_quant.h"
 
@@ -32,6 +38,11 @@ namespace tpserve::cpu::simd_portable {
 
 namespace tpserve::cpu {
 namespace {
+
+std::atomic<int>& quantized_dot_slot() {
+  static std::atomic<int> slot{-1};
+  return slot;
+}
 
 // Up to this many x rows the GEMV kernels stream W once; above it, dequantizing W into fp32 panels
 // for the float GEMM costs less than the GEMV's repeated passes.
@@ -86,6 +97,58 @@ void check_weight(const LinearWeight& w) {
     TPS_CHECK(w.perm.dtype() == DType::I32 && w.perm.numel() == k, "linear_quantized: perm must be [", k, "] I32");
 }
 
+bool use_int8_dot(const LinearWeight& w, Isa isa) {
+  if (isa != Isa::Avx512 || quantized_dot() != QuantizedDot::Low || !has_avx512_vnni()) return false;
+  return w.format == WeightFormat::Int8 || (w.format == WeightFormat::Int4 && w.group_size % kActBlock == 0);
+}
+
+// Decode on AVX-512 VNNI: x quantized to int8 per 128-column block, integer dot products.
+void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  // (a thread_local named inside the lambdas would be each pool thread's own: pass references)
+  thread_local QuantizedActivation xq_buffer;
+  QuantizedActivation& xq = xq_buffer;
+  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  if (w.format == WeightFormat::Int8) {
+    quantize_activation(x, m, k, ActLayout::Plain, xq);
+    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) { q8_vnni_rows(xq, q, s, n, bias, n0, n1, y); });
+    return;
+  }
+  quantize_activation(x, m, k, ActLayout::EvenOdd, xq);
+  const int64_t g = w.group_size, ng = k / g, per_group = g / kActBlock;
+  thread_local std::vector<float> group_sums_buffer;
+  std::vector<float>& group_sums = group_sums_buffer;
+  group_sums.assign(static_cast<size_t>(m * ng), 0.f);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t b = 0; b < xq.blocks; b++) {
+      const size_t at = static_cast<size_t>(i * xq.blocks + b);
+      group_sums[static_cast<size_t>(i * ng + b / per_group)] += xq.scales[at] * static_cast<float>(xq.sums[at]);
+    }
+  const float* z = w.zeros.ptr<const float>();
+  for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+    q4_vnni_rows(xq, group_sums.data(), q, s, z, n, g, bias, n0, n1, y);
+  });
+}
+
+bool use_bf16_dot(const LinearWeight& w, Isa isa) {
+  return isa == Isa::Avx512 && w.format == WeightFormat::Fp8 && quantized_dot() == QuantizedDot::Low &&
+         has_avx512_bf16();
+}
+
+// Decode of fp8 weights on AVX512-BF16: x rounded to bf16, bf16 dot products.
+void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  thread_local Bf16Activation xb_buffer;
+  Bf16Activation& xb = xb_buffer;
+  bf16_activation(x, m, k, xb);
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  for_row_ranges(n, 16, 2.0 * static_cast<double>(k) * static_cast<double>(m),
+                 [&](int64_t n0, int64_t n1) { fp8_bf16_rows(xb, q, s, n, bias, n0, n1, y); });
+}
+
 // Prefill: fp32 panels of W through the float GEMM, copied into y's columns.
 void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
   const int64_t n = w.out_features(), k = w.in_features();
@@ -131,6 +194,8 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
       for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
     x = gathered.data();
   }
+  if (use_int8_dot(w, isa)) return int8_dot_gemv(x, w, b, m, y);
+  if (use_bf16_dot(w, isa)) return bf16_dot_gemv(x, w, b, m, y);
   if (w.format != WeightFormat::Int4) {
     Q8Fn fn = w.format == WeightFormat::Fp8 ? q8_fn<true>(isa) : q8_fn<false>(isa);
     const auto* q = w.weight.ptr<const uint8_t>();
@@ -155,6 +220,23 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
     fn(xsp, xsump, m, w.weight.ptr<const uint8_t>(), w.scales.ptr<const float>(), w.zeros.ptr<const float>(), k, n, g,
        b, n0, n1, y);
   });
+}
+
+QuantizedDot reload_quantized_dot() {
+  const char* env = std::getenv("TPSERVE_CPU_QUANT_DOT");
+  QuantizedDot dot = QuantizedDot::Low;
+  if (env && *env) {
+    const std::string want(env);
+    TPS_CHECK(want == "float" || want == "low", "TPSERVE_CPU_QUANT_DOT='", want, "' is not one of float, low");
+    if (want == "float") dot = QuantizedDot::Float;
+  }
+  quantized_dot_slot().store(static_cast<int>(dot), std::memory_order_relaxed);
+  return dot;
+}
+
+QuantizedDot quantized_dot() {
+  const int v = quantized_dot_slot().load(std::memory_order_relaxed);
+  return v < 0 ? reload_quantized_dot() : static_cast<QuantizedDot>(v);
 }
 
 void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) {

@@ -1,0 +1,200 @@
+// AVX-512 VNNI quantized GEMV kernels (see linear_vnni.h). R weight rows times M activation rows
+// per pass, each weight vector loaded once per pass; int32 dot products per 128-column block,
+// scaled into fp32 accumulators.
+#include "kernels/cpu/linear_vnni.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/cpu/simd.h"
+
+namespace tpserve::cpu {
+
+bool has_avx512_vnni() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+namespace {
+
+constexpr int64_t kPrefetchBytes = 512;
+
+// (simd.h's sum avoids GCC 12's false -Wuninitialized inside _mm512_reduce_add_ps)
+inline float hsum(__m512 v) { return simd_avx512::S::hsum(v); }
+
+inline __m512i load_bytes(const uint8_t* p, __mmask64 mask) { return _mm512_maskz_loadu_epi8(mask, p); }
+
+inline __mmask64 tail_mask(int64_t left) {
+  return left >= 64 ? ~__mmask64{0} : left <= 0 ? __mmask64{0} : ((__mmask64{1} << left) - 1);
+}
+
+// part[i * R + j] = sum_b sx[i, b] * dot(xq[i, b], w[j, b]) for R weight rows, M activation rows.
+template <int R, int M>
+inline void q8_block(const QuantizedActivation& x, int64_t i0, const uint8_t* const* wrow, float* part) {
+  const int64_t k = x.k;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc[M][R];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < R; j++) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < x.blocks; b++) {
+    const int64_t c0 = b * kActBlock;
+    const __mmask64 m0 = tail_mask(k - c0), m1 = tail_mask(k - c0 - 64);
+    __m512i w0[R], w1[R];
+    for (int j = 0; j < R; j++) {
+      _mm_prefetch(reinterpret_cast<const char*>(wrow[j] + c0 + kPrefetchBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(wrow[j] + c0 + kPrefetchBytes + 64), _MM_HINT_T0);
+      w0[j] = _mm512_xor_si512(load_bytes(wrow[j] + c0, m0), flip);
+      w1[j] = _mm512_xor_si512(load_bytes(wrow[j] + c0 + 64, m1), flip);
+    }
+    for (int i = 0; i < M; i++) {
+      const int8_t* xr = x.row(i0 + i) + c0;
+      const __m512i xa = _mm512_loadu_si512(xr), xb = _mm512_loadu_si512(xr + 64);
+      const size_t at = static_cast<size_t>((i0 + i) * x.blocks + b);
+      // lane 0 starts at -128 * sum(xq): the flip's +128 on every weight cancels exactly
+      const __m512i init = _mm512_maskz_set1_epi32(1, -128 * x.sums[at]);
+      const __m512 sx = _mm512_set1_ps(x.scales[at]);
+      for (int j = 0; j < R; j++) {
+        __m512i d = _mm512_dpbusd_epi32(init, w0[j], xa);
+        d = _mm512_dpbusd_epi32(d, w1[j], xb);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, d), sx, acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
+}
+
+// part[i * R + j] = sum_b sx[i, b] * s[j, g(b)] * dot(xq[i, b], q[j, b]) (zero points not yet).
+template <int R, int M>
+inline void q4_block(const QuantizedActivation& x, int64_t i0, const uint8_t* const* wrow, const float* const* s,
+                     int64_t g, float* part) {
+  const __m512i low = _mm512_set1_epi8(0x0f);
+  const int64_t blocks_per_group = g / kActBlock;
+  __m512 acc[M][R];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < R; j++) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < x.blocks; b++) {
+    __m512i lo[R], hi[R];
+    for (int j = 0; j < R; j++) {
+      const uint8_t* p = wrow[j] + b * 64;
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
+      const __m512i v = _mm512_loadu_si512(p);
+      lo[j] = _mm512_and_si512(v, low);
+      hi[j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+    }
+    const int64_t gi = b / blocks_per_group;
+    for (int i = 0; i < M; i++) {
+      const int8_t* xr = x.row(i0 + i) + b * kActBlock;
+      const __m512i xe = _mm512_loadu_si512(xr), xo = _mm512_loadu_si512(xr + 64);
+      const float sx = x.scales[static_cast<size_t>((i0 + i) * x.blocks + b)];
+      for (int j = 0; j < R; j++) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[j], xe);
+        d = _mm512_dpbusd_epi32(d, hi[j], xo);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, d), _mm512_set1_ps(sx * s[j][gi]), acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
+}
+
+// sum_g s[g] * z[g] * a[g] over ng groups.
+inline float zero_correction(const float* s, const float* z, const float* a, int64_t ng) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t g0 = 0; g0 < ng; g0 += 16) {
+    const __mmask16 mk = ng - g0 >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (ng - g0)) - 1u);
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, s + g0), _mm512_maskz_loadu_ps(mk, z + g0)),
+                          _mm512_maskz_loadu_ps(mk, a + g0), acc);
+  }
+  return hsum(acc);
+}
+
+// Picks the largest M' <= M with M' == mi (the tail of the activation rows).
+template <int R, int M, typename Block>
+inline void by_rows(int mi, const Block& block) {
+  if constexpr (M > 1) {
+    if (mi < M) return by_rows<R, M - 1>(mi, block);
+  }
+  block(std::integral_constant<int, M>{});
+}
+
+template <int R, int M>
+void q8_rows_rm(const QuantizedActivation& x, const uint8_t* w, const float* scales, int64_t n, const float* bias,
+                int64_t n0, int64_t n1, float* y) {
+  float part[M * R];
+  const int64_t k = x.k;
+  for (int64_t row = n0; row < n1;) {
+    const int rows = n1 - row >= R ? R : 1;
+    const uint8_t* wrow[R];
+    for (int j = 0; j < rows; j++) wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k);
+    for (int64_t i0 = 0; i0 < x.m; i0 += M) {
+      const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
+      by_rows<R, M>(mi, [&](auto mc) {
+        if (rows == R) q8_block<R, decltype(mc)::value>(x, i0, wrow, part);
+        else q8_block<1, decltype(mc)::value>(x, i0, wrow, part);
+      });
+      for (int i = 0; i < mi; i++)
+        for (int j = 0; j < rows; j++)
+          y[(i0 + i) * n + row + j] = part[i * rows + j] * scales[row + j] + (bias ? bias[row + j] : 0.f);
+    }
+    row += rows;
+  }
+}
+
+template <int R, int M>
+void q4_rows_rm(const QuantizedActivation& x, const float* act_group_sums, const uint8_t* w, const float* scales,
+                const float* zeros, int64_t n, int64_t g, const float* bias, int64_t n0, int64_t n1, float* y) {
+  const int64_t k = x.k, ng = k / g;
+  float part[M * R];
+  for (int64_t row = n0; row < n1;) {
+    const int rows = n1 - row >= R ? R : 1;
+    const uint8_t* wrow[R];
+    const float* s[R];
+    for (int j = 0; j < rows; j++) {
+      wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k / 2);
+      s[j] = scales + (row + j) * ng;
+    }
+    for (int64_t i0 = 0; i0 < x.m; i0 += M) {
+      const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
+      by_rows<R, M>(mi, [&](auto mc) {
+        if (rows == R) q4_block<R, decltype(mc)::value>(x, i0, wrow, s, g, part);
+        else q4_block<1, decltype(mc)::value>(x, i0, wrow, s, g, part);
+      });
+      for (int i = 0; i < mi; i++)
+        for (int j = 0; j < rows; j++) {
+          const int64_t r = row + j;
+          const float corr = zero_correction(scales + r * ng, zeros + r * ng, act_group_sums + (i0 + i) * ng, ng);
+          y[(i0 + i) * n + r] = part[i * rows + j] - corr + (bias ? bias[r] : 0.f);
+        }
+    }
+    row += rows;
+  }
+}
+
+}  // namespace
+
+void q8_vnni_rows(const QuantizedActivation& x, const uint8_t* w, const float* scales, int64_t n, const float* bias,
+                  int64_t n0, int64_t n1, float* y) {
+  if (x.m == 1) q8_rows_rm<8, 1>(x, w, scales, n, bias, n0, n1, y);
+  else q8_rows_rm<4, 4>(x, w, scales, n, bias, n0, n1, y);
+}
+
+void q4_vnni_rows(const QuantizedActivation& x, const float* act_group_sums, const uint8_t* w, const float* scales,
+                  const float* zeros, int64_t n, int64_t g, const float* bias, int64_t n0, int64_t n1, float* y) {
+  if (x.m == 1) q4_rows_rm<8, 1>(x, act_group_sums, w, scales, zeros, n, g, bias, n0, n1, y);
+  else q4_rows_rm<4, 4>(x, act_group_sums, w, scales, zeros, n, g, bias, n0, n1, y);
+}
+#pragma GCC pop_options
+
+}  // namespace tpserve::cpu
