@@ -3,7 +3,9 @@
 // each quantized format and decode path (int8 dot products / fp32 dequantization), m = 1 GB/s of
 // weight bytes against the read bandwidth measured in the same run, and m = 8 / 32 / 128 ms.
 // Prints one JSON object on stdout, progress on stderr.
-// Run: native/build/quant_gemv_bench [--quick]
+// --in-cache: one copy of each weight, so that it stays in the caches: the kernels' compute
+// ceiling (GB/s they could stream if memory kept up).
+// Run: native/build/quant_gemv_bench [--quick] [--in-cache] [--threads N]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -64,7 +66,12 @@ struct Shape {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, in_cache = false;
+  for (int a = 1; a < argc; a++) {
+    quick = quick || std::string(argv[a]) == "--quick";
+    in_cache = in_cache || std::string(argv[a]) == "--in-cache";
+    if (std::string(argv[a]) == "--threads" && a + 1 < argc) set_num_threads(std::atoi(argv[++a]));
+  }
   std::fprintf(stderr, "quant_gemv_bench: isa=%s threads=%d\n", cpu::linear_isa(), default_pool().num_threads());
   const double bw = read_bandwidth(quick ? (size_t(256) << 20) : (size_t(1) << 30));
   std::fprintf(stderr, "read bandwidth %.1f GB/s\n", bw);
@@ -84,7 +91,8 @@ int main(int argc, char** argv) {
   std::string json;
   for (const Shape& s : shapes) {
     // enough copies in rotation that each pass streams from memory, not the last-level cache
-    const int copies = static_cast<int>(std::clamp<int64_t>(int64_t{256} * 1024 * 1024 / (s.n * s.k * 2), 1, 64));
+    const int copies =
+        in_cache ? 1 : static_cast<int>(std::clamp<int64_t>(int64_t{256} * 1024 * 1024 / (s.n * s.k * 2), 1, 64));
     std::vector<Tensor> bf16;
     for (int c = 0; c < copies; c++) bf16.push_back(random_bf16(s.n, s.k, 7 + c));
     std::string shape_json;
@@ -110,7 +118,7 @@ int main(int argc, char** argv) {
     json += std::string(json.empty() ? "" : ", ") + "\"" + s.name + "\": {" + shape_json + "}";
   }
   unsetenv("TPSERVE_CPU_QUANT_DOT");
-  std::printf("{\"isa\": \"%s\", \"threads\": %d, \"bandwidth_gb_per_s\": %.2f, \"shapes\": {%s}}\n", cpu::linear_isa(),
-              default_pool().num_threads(), bw, json.c_str());
+  std::printf("{\"isa\": \"%s\", \"threads\": %d, \"in_cache\": %s, \"bandwidth_gb_per_s\": %.2f, \"shapes\": {%s}}\n",
+              cpu::linear_isa(), default_pool().num_threads(), in_cache ? "true" : "false", bw, json.c_str());
   return 0;
 }

@@ -181,9 +181,11 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   }
   const float* b = bias ? bias_f32.data() : nullptr;
   if (m == 0 || n == 0) return;
+  const Isa isa = active_isa();
+  // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
+  const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
   if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y);
 
-  const Isa isa = active_isa();
   const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   // act-order: gather x into the stored column order once for all output rows
   thread_local std::vector<float> gathered;
@@ -194,8 +196,8 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
       for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
     x = gathered.data();
   }
-  if (use_int8_dot(w, isa)) return int8_dot_gemv(x, w, b, m, y);
-  if (use_bf16_dot(w, isa)) return bf16_dot_gemv(x, w, b, m, y);
+  if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
+  if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
   if (w.format != WeightFormat::Int4) {
     Q8Fn fn = w.format == WeightFormat::Fp8 ? q8_fn<true>(isa) : q8_fn<false>(isa);
     const auto* q = w.weight.ptr<const uint8_t>();

@@ -76,32 +76,52 @@ inline void q8_block(const QuantizedActivation& x, int64_t i0, const uint8_t* co
 }
 
 // part[i * R + j] = sum_b sx[i, b] * s[j, g(b)] * dot(xq[i, b], q[j, b]) (zero points not yet).
+// The factors sx * s of 16 blocks at a time are multiplied as vectors into f, so that each block
+// costs one conversion and one fma with a broadcast operand per (row, activation row).
 template <int R, int M>
 inline void q4_block(const QuantizedActivation& x, int64_t i0, const uint8_t* const* wrow, const float* const* s,
                      int64_t g, float* part) {
   const __m512i low = _mm512_set1_epi8(0x0f);
-  const int64_t blocks_per_group = g / kActBlock;
+  const int64_t per_group = g / kActBlock;
+  alignas(64) float f[M][R][16];
   __m512 acc[M][R];
   for (int i = 0; i < M; i++)
     for (int j = 0; j < R; j++) acc[i][j] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < x.blocks; b++) {
-    __m512i lo[R], hi[R];
-    for (int j = 0; j < R; j++) {
-      const uint8_t* p = wrow[j] + b * 64;
-      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
-      const __m512i v = _mm512_loadu_si512(p);
-      lo[j] = _mm512_and_si512(v, low);
-      hi[j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-    }
-    const int64_t gi = b / blocks_per_group;
+  for (int64_t b0 = 0; b0 < x.blocks; b0 += 16) {
+    const int64_t nb = std::min<int64_t>(16, x.blocks - b0);
+    const __mmask16 mk = static_cast<__mmask16>((1u << nb) - 1u);
     for (int i = 0; i < M; i++) {
-      const int8_t* xr = x.row(i0 + i) + b * kActBlock;
-      const __m512i xe = _mm512_loadu_si512(xr), xo = _mm512_loadu_si512(xr + 64);
-      const float sx = x.scales[static_cast<size_t>((i0 + i) * x.blocks + b)];
+      const __m512 sx = _mm512_maskz_loadu_ps(mk, x.scales.data() + (i0 + i) * x.blocks + b0);
       for (int j = 0; j < R; j++) {
-        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[j], xe);
-        d = _mm512_dpbusd_epi32(d, hi[j], xo);
-        acc[i][j] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, d), _mm512_set1_ps(sx * s[j][gi]), acc[i][j]);
+        __m512 sv;
+        if (per_group == 1) {
+          sv = _mm512_maskz_loadu_ps(mk, s[j] + b0);
+        } else {  // groups of several blocks: each block's group scale
+          alignas(64) float tmp[16] = {};
+          for (int64_t t = 0; t < nb; t++) tmp[t] = s[j][(b0 + t) / per_group];
+          sv = _mm512_load_ps(tmp);
+        }
+        _mm512_store_ps(f[i][j], _mm512_mul_ps(sx, sv));
+      }
+    }
+    for (int64_t t = 0; t < nb; t++) {
+      const int64_t b = b0 + t;
+      __m512i lo[R], hi[R];
+      for (int j = 0; j < R; j++) {
+        const uint8_t* p = wrow[j] + b * 64;
+        if constexpr (kPrefetchBytes > 0) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes), _MM_HINT_T0);
+        const __m512i v = _mm512_loadu_si512(p);
+        lo[j] = _mm512_and_si512(v, low);
+        hi[j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+      }
+      for (int i = 0; i < M; i++) {
+        const int8_t* xr = x.row(i0 + i) + b * kActBlock;
+        const __m512i xe = _mm512_loadu_si512(xr), xo = _mm512_loadu_si512(xr + 64);
+        for (int j = 0; j < R; j++) {
+          __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[j], xe);
+          d = _mm512_dpbusd_epi32(d, hi[j], xo);
+          acc[i][j] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, d), _mm512_set1_ps(f[i][j][t]), acc[i][j]);
+        }
       }
     }
   }
