@@ -73,6 +73,42 @@ Q4Fn q4_fn(Isa isa) {
   return simd_portable::q4_rows;
 }
 
+using Q8PanelFn = void (*)(const uint8_t*, const float*, int64_t, int64_t, int64_t, float*);
+using Q4PanelFn = void (*)(const uint8_t*, const float*, const float*, int64_t, int64_t, int64_t, int64_t, float*);
+
+template <bool F8>
+Q8PanelFn q8_panel_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q8_panel<F8>;
+    case Isa::Avx2: return simd_avx2::q8_panel<F8>;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q8_panel<F8>;
+}
+
+Q4PanelFn q4_panel_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q4_panel;
+    case Isa::Avx2: return simd_avx2::q4_panel;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q4_panel;
+}
+
+// Each row of x ([m, k]) as its k / 2 even columns, then its k / 2 odd ones.
+void split_even_odd(const float* x, int64_t m, int64_t k, std::vector<float>& xs) {
+  const int64_t half = k / 2;
+  xs.resize(static_cast<size_t>(m * k));
+  for (int64_t i = 0; i < m; i++) {
+    const float* xr = x + i * k;
+    float* o = xs.data() + i * k;
+    for (int64_t c = 0; c < half; c++) {
+      o[c] = xr[2 * c];
+      o[half + c] = xr[2 * c + 1];
+    }
+  }
+}
+
 void check_weight(const LinearWeight& w) {
   const int64_t n = w.out_features(), k = w.in_features();
   TPS_CHECK(w.weight.device().is_cpu(), "linear_quantized: weight is not on the CPU");
@@ -149,15 +185,29 @@ void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
                  [&](int64_t n0, int64_t n1) { fp8_bf16_rows(xb, q, s, n, bias, n0, n1, y); });
 }
 
-// Prefill: fp32 panels of W through the float GEMM, copied into y's columns.
-void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+// Prefill: fp32 panels of W (dequantized with SIMD, in parallel) through the float GEMM, copied into
+// y's columns. x is in the stored column order (act-order gathered).
+void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y, Isa isa) {
   const int64_t n = w.out_features(), k = w.in_features();
+  const bool int4 = w.format == WeightFormat::Int4;
+  thread_local std::vector<float> xs_buffer;
+  std::vector<float>& xs = xs_buffer;
+  if (int4) {
+    split_even_odd(x, m, k, xs);
+    x = xs.data();
+  }
   std::vector<float> panel(static_cast<size_t>(std::min(n, kDequantPanelRows) * k));
   std::vector<float> out(static_cast<size_t>(m * std::min(n, kDequantPanelRows)));
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  const Q8PanelFn q8 = w.format == WeightFormat::Fp8 ? q8_panel_fn<true>(isa) : q8_panel_fn<false>(isa);
+  const Q4PanelFn q4 = q4_panel_fn(isa);
   for (int64_t r0 = 0; r0 < n; r0 += kDequantPanelRows) {
     const int64_t rows = std::min(kDequantPanelRows, n - r0);
+    float* p = panel.data();
     for_row_ranges(rows, 16, static_cast<double>(k), [&](int64_t a, int64_t b) {
-      dequantize_rows(w, r0 + a, r0 + b, panel.data() + a * k);
+      if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0 + a, r0 + b, p + a * k);
+      else q8(q, s, k, r0 + a, r0 + b, p + a * k);
     });
     linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
     for (int64_t i = 0; i < m; i++)
@@ -182,11 +232,6 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   const float* b = bias ? bias_f32.data() : nullptr;
   if (m == 0 || n == 0) return;
   const Isa isa = active_isa();
-  // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
-  const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
-  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y);
-
-  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   // act-order: gather x into the stored column order once for all output rows
   thread_local std::vector<float> gathered;
   if (w.perm.defined()) {
@@ -196,6 +241,10 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
       for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
     x = gathered.data();
   }
+  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y, isa);
+  // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
+  const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
+  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
   if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
   if (w.format != WeightFormat::Int4) {
@@ -206,15 +255,13 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
     return;
   }
   // int4: x split into even / odd columns and summed per group, once for all output rows
-  const int64_t g = w.group_size, ng = k / g, half = k / 2;
+  const int64_t g = w.group_size, ng = k / g;
   thread_local std::vector<float> xs, xsum;
-  xs.resize(static_cast<size_t>(m * k));
+  split_even_odd(x, m, k, xs);
   xsum.assign(static_cast<size_t>(m * ng), 0.f);
   for (int64_t i = 0; i < m; i++)
-    for (int64_t c = 0; c < k; c++) {
-      xs[i * k + (c % 2 == 0 ? c / 2 : half + c / 2)] = x[i * k + c];
-      xsum[i * ng + c / g] += x[i * k + c];
-    }
+    for (int64_t gi = 0; gi < ng; gi++)
+      for (int64_t c = gi * g; c < (gi + 1) * g; c++) xsum[i * ng + gi] += x[i * k + c];
   Q4Fn fn = q4_fn(isa);
   const float* xsp = xs.data();
   const float* xsump = xsum.data();
