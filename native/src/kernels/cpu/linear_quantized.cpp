@@ -47,7 +47,7 @@ std::atomic<int>& quantized_dot_slot() {
 // Up to this many x rows the GEMV kernels stream W once; above it, dequantizing W into fp32 panels
 // for the float GEMM costs less than the GEMV's repeated passes.
 constexpr int64_t kQuantGemvMaxRows = 40;
-constexpr int64_t kDequantPanelRows = 256;
+constexpr int64_t kDequantPanelRows = 64;  // a [64, k] fp32 panel stays in L2
 
 using Q8Fn = void (*)(const float*, int64_t, const uint8_t*, const float*, int64_t, int64_t, const float*, int64_t,
                       int64_t, float*);
@@ -196,23 +196,24 @@ void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, 
     split_even_odd(x, m, k, xs);
     x = xs.data();
   }
-  std::vector<float> panel(static_cast<size_t>(std::min(n, kDequantPanelRows) * k));
-  std::vector<float> out(static_cast<size_t>(m * std::min(n, kDequantPanelRows)));
   const auto* q = w.weight.ptr<const uint8_t>();
   const float* s = w.scales.ptr<const float>();
   const Q8PanelFn q8 = w.format == WeightFormat::Fp8 ? q8_panel_fn<true>(isa) : q8_panel_fn<false>(isa);
   const Q4PanelFn q4 = q4_panel_fn(isa);
-  for (int64_t r0 = 0; r0 < n; r0 += kDequantPanelRows) {
-    const int64_t rows = std::min(kDequantPanelRows, n - r0);
-    float* p = panel.data();
-    for_row_ranges(rows, 16, static_cast<double>(k), [&](int64_t a, int64_t b) {
-      if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0 + a, r0 + b, p + a * k);
-      else q8(q, s, k, r0 + a, r0 + b, p + a * k);
-    });
-    linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
-  }
+  // each pool thread dequantizes its own L2-sized panels and runs the GEMM on them inline
+  for_row_ranges(n, kDequantPanelRows, 2.0 * static_cast<double>(k) * static_cast<double>(m), [&](int64_t a, int64_t e) {
+    thread_local std::vector<float> panel, out;
+    panel.resize(static_cast<size_t>(kDequantPanelRows * k));
+    out.resize(static_cast<size_t>(m * kDequantPanelRows));
+    for (int64_t r0 = a; r0 < e; r0 += kDequantPanelRows) {
+      const int64_t rows = std::min(kDequantPanelRows, e - r0);
+      if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0, r0 + rows, panel.data());
+      else q8(q, s, k, r0, r0 + rows, panel.data());
+      linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
+    }
+  });
 }
 
 }  // namespace

@@ -81,12 +81,14 @@ inline void q8_block(const QuantizedActivation& x, int64_t i0, const uint8_t* co
     for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
 }
 
-// part[i * R + j] = sum_b sx[i, b] * s[j, g(b)] * dot(xq[i, b], q[j, b]) (zero points not yet).
-// The factors sx * s of 16 blocks at a time are multiplied as vectors into f, so that each block
+// part[i * R + j] = sum_b sx[i, b] * s[j, g(b)] * dot(xq[i, b], q[j, b])
+//                   - sum_g s[j, g] * z[j, g] * act_group_sums[i, g].
+// The zero-point term is subtracted lane-wise (lane = group) from the accumulator before its one
+// horizontal sum. The factors sx * s of 16 blocks at a time are multiplied as vectors into f, so that each block
 // costs one conversion and one fma with a broadcast operand per (row, activation row).
 template <int R, int M>
 inline void q4_block(const QuantizedActivation& x, int64_t i0, const uint8_t* const* wrow, const float* const* s,
-                     int64_t g, int64_t ahead, float* part) {
+                     const float* const* z, const float* act_group_sums, int64_t g, int64_t ahead, float* part) {
   const __m512i low = _mm512_set1_epi8(0x0f);
   const int64_t per_group = g / kActBlock;
   alignas(64) float f[M][R][16];
@@ -131,19 +133,17 @@ inline void q4_block(const QuantizedActivation& x, int64_t i0, const uint8_t* co
       }
     }
   }
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
-}
-
-// sum_g s[g] * z[g] * a[g] over ng groups.
-inline float zero_correction(const float* s, const float* z, const float* a, int64_t ng) {
-  __m512 acc = _mm512_setzero_ps();
+  const int64_t ng = x.k / g;
   for (int64_t g0 = 0; g0 < ng; g0 += 16) {
     const __mmask16 mk = ng - g0 >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (ng - g0)) - 1u);
-    acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, s + g0), _mm512_maskz_loadu_ps(mk, z + g0)),
-                          _mm512_maskz_loadu_ps(mk, a + g0), acc);
+    for (int j = 0; j < R; j++) {
+      const __m512 sz = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, s[j] + g0), _mm512_maskz_loadu_ps(mk, z[j] + g0));
+      for (int i = 0; i < M; i++)
+        acc[i][j] = _mm512_fnmadd_ps(sz, _mm512_maskz_loadu_ps(mk, act_group_sums + (i0 + i) * ng + g0), acc[i][j]);
+    }
   }
-  return hsum(acc);
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
 }
 
 // Picks the largest M' <= M with M' == mi (the tail of the activation rows).
@@ -189,22 +189,20 @@ void q4_rows_rm(const QuantizedActivation& x, const float* act_group_sums, const
     const int rows = n1 - row >= R ? R : 1;
     const uint8_t* wrow[R];
     const float* s[R];
+    const float* z[R];
     for (int j = 0; j < rows; j++) {
       wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k / 2);
       s[j] = scales + (row + j) * ng;
+      z[j] = zeros + (row + j) * ng;
     }
     for (int64_t i0 = 0; i0 < x.m; i0 += M) {
       const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
       by_rows<R, M>(mi, [&](auto mc) {
-        if (rows == R) q4_block<R, decltype(mc)::value>(x, i0, wrow, s, g, ahead, part);
-        else q4_block<1, decltype(mc)::value>(x, i0, wrow, s, g, ahead, part);
+        if (rows == R) q4_block<R, decltype(mc)::value>(x, i0, wrow, s, z, act_group_sums, g, ahead, part);
+        else q4_block<1, decltype(mc)::value>(x, i0, wrow, s, z, act_group_sums, g, ahead, part);
       });
       for (int i = 0; i < mi; i++)
-        for (int j = 0; j < rows; j++) {
-          const int64_t r = row + j;
-          const float corr = zero_correction(scales + r * ng, zeros + r * ng, act_group_sums + (i0 + i) * ng, ng);
-          y[(i0 + i) * n + r] = part[i * rows + j] - corr + (bias ? bias[r] : 0.f);
-        }
+        for (int j = 0; j < rows; j++) y[(i0 + i) * n + row + j] = part[i * rows + j] + (bias ? bias[row + j] : 0.f);
     }
     row += rows;
   }
