@@ -17,7 +17,7 @@
 
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/linear_quantized.h"
-#include "kernels/cpu/simd.h"
+#include "tpserve/bandwidth.h"
 #include "tpserve/thread_pool.h"
 
 using namespace tpserve;
@@ -45,19 +45,6 @@ Tensor random_bf16(int64_t n, int64_t k, uint32_t seed) {
   return w;
 }
 
-double read_bandwidth(size_t bytes) {
-  const int64_t n = static_cast<int64_t>(bytes / 4);
-  std::vector<float> buf(static_cast<size_t>(n), 1.0f);
-  const cpu::VecOps& ops = cpu::vec_ops();
-  std::vector<double> partial(64);
-  const double t = time_best(5, [&](int) {
-    default_pool().parallel_for(n, [&](int64_t b, int64_t e) {
-      partial[static_cast<size_t>(b * 16 / n)] += ops.sum_squares(buf.data() + b, e - b);
-    });
-  });
-  return static_cast<double>(bytes) / t / 1e9;
-}
-
 struct Shape {
   const char* name;
   int64_t n, k;
@@ -73,7 +60,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[a]) == "--threads" && a + 1 < argc) set_num_threads(std::atoi(argv[++a]));
   }
   std::fprintf(stderr, "quant_gemv_bench: isa=%s threads=%d\n", cpu::linear_isa(), default_pool().num_threads());
-  const double bw = read_bandwidth(quick ? (size_t(256) << 20) : (size_t(1) << 30));
+  const double bw = measure_read_bandwidth_gbps(quick ? (size_t(256) << 20) : (size_t(1) << 30));
   std::fprintf(stderr, "read bandwidth %.1f GB/s\n", bw);
   const Shape shapes[] = {{"q_o", 1024, 1024}, {"k_v", 256, 1024}, {"gate_up", 2816, 1024}, {"down", 1024, 2816},
                           {"lm_head", 32000, 1024}};

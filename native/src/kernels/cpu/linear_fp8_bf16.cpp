@@ -63,8 +63,13 @@ void bf16_activation(const float* x, int64_t m, int64_t k, Bf16Activation& out) 
       }
 }
 
+}  // namespace tpserve::cpu
+
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512bf16,avx2,fma")
+#include "kernels/cpu/quant_row_passes.h"
+
+namespace tpserve::cpu {
 namespace {
 
 constexpr int64_t kPrefetchPasses = 2;  // weight rows prefetched two passes of R rows ahead (linear_vnni.cpp)
@@ -105,31 +110,13 @@ inline void fp8_block(const Bf16Activation& x, int64_t i0, const uint8_t* const*
 }
 
 template <int R, int M>
-inline void fp8_block_m(int mi, const Bf16Activation& x, int64_t i0, const uint8_t* const* wrow, float* part) {
-  if constexpr (M > 1) {
-    if (mi < M) return fp8_block_m<R, M - 1>(mi, x, i0, wrow, part);
-  }
-  fp8_block<R, M>(x, i0, wrow, part);
-}
-
-template <int R, int M>
 void fp8_rows_rm(const Bf16Activation& x, const uint8_t* w, const float* scales, int64_t n, const float* bias,
                  int64_t n0, int64_t n1, float* y) {
-  float part[M * R];
-  for (int64_t row = n0; row < n1;) {
-    const int rows = n1 - row >= R ? R : 1;
-    const uint8_t* wrow[R];
-    for (int j = 0; j < rows; j++) wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(x.k);
-    for (int64_t i0 = 0; i0 < x.m; i0 += M) {
-      const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
-      if (rows == R) fp8_block_m<R, M>(mi, x, i0, wrow, part);
-      else fp8_block_m<1, M>(mi, x, i0, wrow, part);
-      for (int i = 0; i < mi; i++)
-        for (int j = 0; j < rows; j++)
-          y[(i0 + i) * n + row + j] = part[i * rows + j] * scales[row + j] + (bias ? bias[row + j] : 0.f);
-    }
-    row += rows;
-  }
+  quant_rows::for_row_passes<R, M>(x.m, n, n0, n1, scales, bias, y, [&](auto rc, auto mc, int64_t row, int64_t i0, float* part) {
+    const uint8_t* wrow[decltype(rc)::value];
+    for (int j = 0; j < decltype(rc)::value; j++) wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(x.k);
+    fp8_block<decltype(rc)::value, decltype(mc)::value>(x, i0, wrow, part);
+  });
 }
 
 }  // namespace

@@ -24,8 +24,13 @@ bool has_avx512_vnni() {
 #endif
 }
 
+}  // namespace tpserve::cpu
+
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+#include "kernels/cpu/quant_row_passes.h"
+
+namespace tpserve::cpu {
 namespace {
 
 // Software prefetch of the weight bytes two passes of R rows ahead (rows are contiguous, so a
@@ -146,66 +151,33 @@ inline void q4_block(const QuantizedActivation& x, int64_t i0, const uint8_t* co
     for (int j = 0; j < R; j++) part[i * R + j] = hsum(acc[i][j]);
 }
 
-// Picks the largest M' <= M with M' == mi (the tail of the activation rows).
-template <int R, int M, typename Block>
-inline void by_rows(int mi, const Block& block) {
-  if constexpr (M > 1) {
-    if (mi < M) return by_rows<R, M - 1>(mi, block);
-  }
-  block(std::integral_constant<int, M>{});
-}
-
 template <int R, int M>
 void q8_rows_rm(const QuantizedActivation& x, const uint8_t* w, const float* scales, int64_t n, const float* bias,
                 int64_t n0, int64_t n1, float* y) {
-  float part[M * R];
-  const int64_t k = x.k;
-  const int64_t ahead = prefetch_ahead(R, k);
-  for (int64_t row = n0; row < n1;) {
-    const int rows = n1 - row >= R ? R : 1;
-    const uint8_t* wrow[R];
-    for (int j = 0; j < rows; j++) wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k);
-    for (int64_t i0 = 0; i0 < x.m; i0 += M) {
-      const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
-      by_rows<R, M>(mi, [&](auto mc) {
-        if (rows == R) q8_block<R, decltype(mc)::value>(x, i0, wrow, ahead, part);
-        else q8_block<1, decltype(mc)::value>(x, i0, wrow, ahead, part);
-      });
-      for (int i = 0; i < mi; i++)
-        for (int j = 0; j < rows; j++)
-          y[(i0 + i) * n + row + j] = part[i * rows + j] * scales[row + j] + (bias ? bias[row + j] : 0.f);
-    }
-    row += rows;
-  }
+  const int64_t k = x.k, ahead = prefetch_ahead(R, k);
+  quant_rows::for_row_passes<R, M>(x.m, n, n0, n1, scales, bias, y, [&](auto rc, auto mc, int64_t row, int64_t i0, float* part) {
+    const uint8_t* wrow[decltype(rc)::value];
+    for (int j = 0; j < decltype(rc)::value; j++) wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k);
+    q8_block<decltype(rc)::value, decltype(mc)::value>(x, i0, wrow, ahead, part);
+  });
 }
 
 template <int R, int M>
 void q4_rows_rm(const QuantizedActivation& x, const float* act_group_sums, const uint8_t* w, const float* scales,
                 const float* zeros, int64_t n, int64_t g, const float* bias, int64_t n0, int64_t n1, float* y) {
-  const int64_t k = x.k, ng = k / g;
-  const int64_t ahead = prefetch_ahead(R, k / 2);
-  float part[M * R];
-  for (int64_t row = n0; row < n1;) {
-    const int rows = n1 - row >= R ? R : 1;
-    const uint8_t* wrow[R];
-    const float* s[R];
-    const float* z[R];
+  const int64_t k = x.k, ng = k / g, ahead = prefetch_ahead(R, k / 2);
+  quant_rows::for_row_passes<R, M>(x.m, n, n0, n1, nullptr, bias, y, [&](auto rc, auto mc, int64_t row, int64_t i0, float* part) {
+    constexpr int rows = decltype(rc)::value;
+    const uint8_t* wrow[rows];
+    const float* s[rows];
+    const float* z[rows];
     for (int j = 0; j < rows; j++) {
       wrow[j] = w + static_cast<size_t>(row + j) * static_cast<size_t>(k / 2);
       s[j] = scales + (row + j) * ng;
       z[j] = zeros + (row + j) * ng;
     }
-    for (int64_t i0 = 0; i0 < x.m; i0 += M) {
-      const int mi = static_cast<int>(std::min<int64_t>(M, x.m - i0));
-      by_rows<R, M>(mi, [&](auto mc) {
-        if (rows == R) q4_block<R, decltype(mc)::value>(x, i0, wrow, s, z, act_group_sums, g, ahead, part);
-        else q4_block<1, decltype(mc)::value>(x, i0, wrow, s, z, act_group_sums, g, ahead, part);
-      });
-      for (int i = 0; i < mi; i++)
-        for (int j = 0; j < rows; j++) y[(i0 + i) * n + row + j] = part[i * rows + j] + (bias ? bias[row + j] : 0.f);
-    }
-    row += rows;
-  }
+    q4_block<rows, decltype(mc)::value>(x, i0, wrow, s, z, act_group_sums, g, ahead, part);
+  });
 }
 
 }  // namespace
