@@ -11,6 +11,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "quant_dot_scope.h"
 #include "test_util.h"
 
 namespace tpserve {
@@ -162,7 +163,9 @@ void check(WeightFormat f, const Shape& s, bool with_perm, uint32_t seed) {
 
 TEST(LinearQuantized, MatchesReferenceOnEveryPath) {
   // m = 1 (decode), small batches, and 64 > the GEMV cut-off (dequantized-panel GEMM); n with tails.
+  // (the int8 dot products of AVX-512 VNNI quantize x too: tests/linear_vnni_test.cpp)
   const Shape shapes[] = {{1, 37, 128}, {1, 64, 256}, {3, 19, 128}, {8, 33, 192}, {33, 20, 128}, {64, 300, 128}};
+  test::QuantDotScope dot("float");
   for (cpu::Isa isa : test::available_isas()) {
     test::IsaScope scope(isa);
     for (const Shape& s : shapes)

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "kernels/cpu/linear_quantized.h"
+#include "quant_dot_scope.h"
 #include "safetensors_writer.h"
 #include "tpserve/model_weights.h"
 
@@ -161,7 +162,9 @@ void expect_matches(const ModelWeights& mw, const Reference& ref, WeightFormat f
     ASSERT_EQ(lw.format, format) << l.name;
     Tensor d = dequantize_weight(lw);
     for (int64_t i = 0; i < l.n * l.k; i++) ASSERT_NEAR(d.ptr<float>()[i], W[i], 1e-6 + 1e-6 * std::fabs(W[i])) << l.name << " " << i;
-    // the CPU kernel over the loaded weight (act-order gather included) against the reference dot
+    // the CPU kernel over the loaded weight (act-order gather included) against the reference dot,
+    // x kept in fp32 (the int8 / bf16 activation paths: linear_vnni_test, linear_fp8_bf16_test)
+    test::QuantDotScope dot("float");
     std::vector<float> x(l.k), y(l.n);
     for (int64_t c = 0; c < l.k; c++) x[c] = std::sin(0.37f * static_cast<float>(c));
     cpu::linear_any(x.data(), lw, nullptr, 1, y.data());

@@ -27,6 +27,7 @@ const SPEC: CheckpointSpec = {
 };
 const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
 const NUM_TOKENS = 48;
+const DECODE_PROMPT = 8; // prompt of the decode test, then one token per step (the m = 1 kernels)
 
 let dir = '';
 let checkpoint: RandomCheckpoint;
@@ -67,6 +68,20 @@ describe.each<[QuantMethod, number]>([
     expectLogitsClose(rows, want, 1e-3, method);
     // and it is not the unquantized model: the quantization changed the logits
     expect(compareLogits(rows, bf16Rows).maxDiff).toBeGreaterThan(0);
+  });
+
+  it('decodes (x rounded to int8 / bf16 for the dot products) with the top-1 token of that reference', async () => {
+    const dequantized = checkpoint.tensors.map((t) =>
+      LINEAR.test(t.name) ? { ...t, dtype: 'F32' as const, data: Float32Array.from(quantizeDequantize(t.data, t.shape[0], t.shape[1], method)) } : t,
+    );
+    const want = referenceLogits(checkpoint.config, lookupOf(dequantized), tokens).slice(DECODE_PROMPT - 1);
+    const engine = await loadEngine(dir, { quantization: method });
+    const rows = await new EngineDriver(engine).runDecode(tokens.slice(0, DECODE_PROMPT), tokens.slice(DECODE_PROMPT)).finally(() => engine.dispose());
+    const agree = rows.filter((row, i) => argmax(row) === argmax(want[i])).length / rows.length;
+    const diff = compareLogits(rows, want);
+    console.log(`${method} decode vs its dequantized reference over ${rows.length} steps: top-1 agreement ${(agree * 100).toFixed(1)} %, max |diff| / max |logit| ${diff.relative.toExponential(2)}`);
+    expect(agree).toBeGreaterThanOrEqual(0.9);
+    expect(diff.relative).toBeLessThanOrEqual(5e-2);
   });
 
   it('keeps the top-1 token of the bf16 model at most positions', async () => {

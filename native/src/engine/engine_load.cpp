@@ -22,6 +22,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   if (options.quantization != "none") quantize.format = parse_quantization(options.quantization);
   TPS_CHECK(!options.quantize_lm_head || quantize.format != WeightFormat::Float,
             "quantize_lm_head needs a quantization (int8, int4 or fp8)");
+  quantize.quantize_lm_head = options.quantize_lm_head;
 
   backend_ = options.device == "cuda" ? make_cuda_backend(options.device_index) : make_cpu_backend(options.num_threads);
   if (options.tp_size == 1) {

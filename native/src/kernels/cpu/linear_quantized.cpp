@@ -1,14 +1,24 @@
-// CPU quantized linear: shape checks, the act-order gather of x, the even/odd split and group sums
-// int4 needs, the choice of GEMV (decode) or dequantized-panel GEMM (prefill), and the split of
-// output rows over the thread pool. Kernel bodies: linear_quantized_kernels.inc.
-// Tests: tests/linear_quantized_test.cpp (every SIMD path against a scalar dequantize-then-dot).
+// CPU quantized linear: shape checks, the act-order gather of x, the choice of kernel, the even/odd
+// split and group sums int4 needs, and the split of output rows over the thread pool.
+//   decode (m <= 40): dot-product kernels on AVX-512 (linear_vnni.h for int8 / int4 with int8
+//     activations, linear_fp8_bf16.h for fp8 with bf16 activations) unless TPSERVE_CPU_QUANT_DOT=float
+//     or the CPU lacks them; otherwise fp32 GEMV kernels that dequantize in registers;
+//   prefill: SIMD-dequantized fp32 panels through the float GEMM (x stays fp32).
+// fp32 kernel bodies: linear_quantized_kernels.inc. Tests: tests/linear_quantized_test.cpp (every
+// SIMD path against a scalar dequantize-then-dot), linear_vnni_test.cpp, linear_fp8_bf16_test.cpp.
 #include "kernels/cpu/linear_quantized.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
 #include <cstring>
 #include <vector>
 
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_fp8_bf16.h"
+#include "kernels/cpu/linear_vnni.h"
+#include "kernels/cpu/quantize_activation.h"
 #include "kernels/cpu/row_ranges.h"
 #include "kernels/cpu/simd_quant.h"
 
@@ -33,10 +43,15 @@ namespace tpserve::cpu::simd_portable {
 namespace tpserve::cpu {
 namespace {
 
+std::atomic<int>& quantized_dot_slot() {
+  static std::atomic<int> slot{-1};
+  return slot;
+}
+
 // Up to this many x rows the GEMV kernels stream W once; above it, dequantizing W into fp32 panels
 // for the float GEMM costs less than the GEMV's repeated passes.
 constexpr int64_t kQuantGemvMaxRows = 40;
-constexpr int64_t kDequantPanelRows = 256;
+constexpr int64_t kDequantPanelRows = 64;  // a [64, k] fp32 panel stays in L2
 
 using Q8Fn = void (*)(const float*, int64_t, const uint8_t*, const float*, int64_t, int64_t, const float*, int64_t,
                       int64_t, float*);
@@ -60,6 +75,42 @@ Q4Fn q4_fn(Isa isa) {
     case Isa::Portable: break;
   }
   return simd_portable::q4_rows;
+}
+
+using Q8PanelFn = void (*)(const uint8_t*, const float*, int64_t, int64_t, int64_t, float*);
+using Q4PanelFn = void (*)(const uint8_t*, const float*, const float*, int64_t, int64_t, int64_t, int64_t, float*);
+
+template <bool F8>
+Q8PanelFn q8_panel_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q8_panel<F8>;
+    case Isa::Avx2: return simd_avx2::q8_panel<F8>;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q8_panel<F8>;
+}
+
+Q4PanelFn q4_panel_fn(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return simd_avx512::q4_panel;
+    case Isa::Avx2: return simd_avx2::q4_panel;
+    case Isa::Portable: break;
+  }
+  return simd_portable::q4_panel;
+}
+
+// Each row of x ([m, k]) as its k / 2 even columns, then its k / 2 odd ones.
+void split_even_odd(const float* x, int64_t m, int64_t k, std::vector<float>& xs) {
+  const int64_t half = k / 2;
+  xs.resize(static_cast<size_t>(m * k));
+  for (int64_t i = 0; i < m; i++) {
+    const float* xr = x + i * k;
+    float* o = xs.data() + i * k;
+    for (int64_t c = 0; c < half; c++) {
+      o[c] = xr[2 * c];
+      o[half + c] = xr[2 * c + 1];
+    }
+  }
 }
 
 void check_weight(const LinearWeight& w) {
@@ -86,20 +137,87 @@ void check_weight(const LinearWeight& w) {
     TPS_CHECK(w.perm.dtype() == DType::I32 && w.perm.numel() == k, "linear_quantized: perm must be [", k, "] I32");
 }
 
-// Prefill: fp32 panels of W through the float GEMM, copied into y's columns.
-void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+bool use_int8_dot(const LinearWeight& w, Isa isa) {
+  if (isa != Isa::Avx512 || quantized_dot() != QuantizedDot::Low || !has_avx512_vnni()) return false;
+  return w.format == WeightFormat::Int8 || (w.format == WeightFormat::Int4 && w.group_size % kActBlock == 0);
+}
+
+// Decode on AVX-512 VNNI: x quantized to int8 per 128-column block, integer dot products.
+void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
   const int64_t n = w.out_features(), k = w.in_features();
-  std::vector<float> panel(static_cast<size_t>(std::min(n, kDequantPanelRows) * k));
-  std::vector<float> out(static_cast<size_t>(m * std::min(n, kDequantPanelRows)));
-  for (int64_t r0 = 0; r0 < n; r0 += kDequantPanelRows) {
-    const int64_t rows = std::min(kDequantPanelRows, n - r0);
-    for_row_ranges(rows, 16, static_cast<double>(k), [&](int64_t a, int64_t b) {
-      dequantize_rows(w, r0 + a, r0 + b, panel.data() + a * k);
-    });
-    linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
+  // (a thread_local named inside the lambdas would be each pool thread's own: pass references)
+  thread_local QuantizedActivation xq_buffer;
+  QuantizedActivation& xq = xq_buffer;
+  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  if (w.format == WeightFormat::Int8) {
+    quantize_activation(x, m, k, ActLayout::Plain, xq);
+    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) { q8_vnni_rows(xq, q, s, n, bias, n0, n1, y); });
+    return;
   }
+  quantize_activation(x, m, k, ActLayout::EvenOdd, xq);
+  const int64_t g = w.group_size, ng = k / g, per_group = g / kActBlock;
+  thread_local std::vector<float> group_sums_buffer;
+  std::vector<float>& group_sums = group_sums_buffer;
+  group_sums.assign(static_cast<size_t>(m * ng), 0.f);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t b = 0; b < xq.blocks; b++) {
+      const size_t at = static_cast<size_t>(i * xq.blocks + b);
+      group_sums[static_cast<size_t>(i * ng + b / per_group)] += xq.scales[at] * static_cast<float>(xq.sums[at]);
+    }
+  const float* z = w.zeros.ptr<const float>();
+  for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+    q4_vnni_rows(xq, group_sums.data(), q, s, z, n, g, bias, n0, n1, y);
+  });
+}
+
+bool use_bf16_dot(const LinearWeight& w, Isa isa) {
+  return isa == Isa::Avx512 && w.format == WeightFormat::Fp8 && quantized_dot() == QuantizedDot::Low &&
+         has_avx512_bf16();
+}
+
+// Decode of fp8 weights on AVX512-BF16: x rounded to bf16, bf16 dot products.
+void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  thread_local Bf16Activation xb_buffer;
+  Bf16Activation& xb = xb_buffer;
+  bf16_activation(x, m, k, xb);
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  for_row_ranges(n, 16, 2.0 * static_cast<double>(k) * static_cast<double>(m),
+                 [&](int64_t n0, int64_t n1) { fp8_bf16_rows(xb, q, s, n, bias, n0, n1, y); });
+}
+
+// Prefill: fp32 panels of W (dequantized with SIMD, in parallel) through the float GEMM, copied into
+// y's columns. x is in the stored column order (act-order gathered).
+void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y, Isa isa) {
+  const int64_t n = w.out_features(), k = w.in_features();
+  const bool int4 = w.format == WeightFormat::Int4;
+  thread_local std::vector<float> xs_buffer;
+  std::vector<float>& xs = xs_buffer;
+  if (int4) {
+    split_even_odd(x, m, k, xs);
+    x = xs.data();
+  }
+  const auto* q = w.weight.ptr<const uint8_t>();
+  const float* s = w.scales.ptr<const float>();
+  const Q8PanelFn q8 = w.format == WeightFormat::Fp8 ? q8_panel_fn<true>(isa) : q8_panel_fn<false>(isa);
+  const Q4PanelFn q4 = q4_panel_fn(isa);
+  // each pool thread dequantizes its own L2-sized panels and runs the GEMM on them inline
+  for_row_ranges(n, kDequantPanelRows, 2.0 * static_cast<double>(k) * static_cast<double>(m), [&](int64_t a, int64_t e) {
+    thread_local std::vector<float> panel, out;
+    panel.resize(static_cast<size_t>(kDequantPanelRows * k));
+    out.resize(static_cast<size_t>(m * kDequantPanelRows));
+    for (int64_t r0 = a; r0 < e; r0 += kDequantPanelRows) {
+      const int64_t rows = std::min(kDequantPanelRows, e - r0);
+      if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0, r0 + rows, panel.data());
+      else q8(q, s, k, r0, r0 + rows, panel.data());
+      linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
+    }
+  });
 }
 
 }  // namespace
@@ -118,10 +236,7 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   }
   const float* b = bias ? bias_f32.data() : nullptr;
   if (m == 0 || n == 0) return;
-  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y);
-
   const Isa isa = active_isa();
-  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   // act-order: gather x into the stored column order once for all output rows
   thread_local std::vector<float> gathered;
   if (w.perm.defined()) {
@@ -131,6 +246,12 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
       for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
     x = gathered.data();
   }
+  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y, isa);
+  // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
+  const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
+  const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
+  if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
+  if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
   if (w.format != WeightFormat::Int4) {
     Q8Fn fn = w.format == WeightFormat::Fp8 ? q8_fn<true>(isa) : q8_fn<false>(isa);
     const auto* q = w.weight.ptr<const uint8_t>();
@@ -139,15 +260,13 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
     return;
   }
   // int4: x split into even / odd columns and summed per group, once for all output rows
-  const int64_t g = w.group_size, ng = k / g, half = k / 2;
+  const int64_t g = w.group_size, ng = k / g;
   thread_local std::vector<float> xs, xsum;
-  xs.resize(static_cast<size_t>(m * k));
+  split_even_odd(x, m, k, xs);
   xsum.assign(static_cast<size_t>(m * ng), 0.f);
   for (int64_t i = 0; i < m; i++)
-    for (int64_t c = 0; c < k; c++) {
-      xs[i * k + (c % 2 == 0 ? c / 2 : half + c / 2)] = x[i * k + c];
-      xsum[i * ng + c / g] += x[i * k + c];
-    }
+    for (int64_t gi = 0; gi < ng; gi++)
+      for (int64_t c = gi * g; c < (gi + 1) * g; c++) xsum[i * ng + gi] += x[i * k + c];
   Q4Fn fn = q4_fn(isa);
   const float* xsp = xs.data();
   const float* xsump = xsum.data();
@@ -155,6 +274,23 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
     fn(xsp, xsump, m, w.weight.ptr<const uint8_t>(), w.scales.ptr<const float>(), w.zeros.ptr<const float>(), k, n, g,
        b, n0, n1, y);
   });
+}
+
+QuantizedDot reload_quantized_dot() {
+  const char* env = std::getenv("TPSERVE_CPU_QUANT_DOT");
+  QuantizedDot dot = QuantizedDot::Low;
+  if (env && *env) {
+    const std::string want(env);
+    TPS_CHECK(want == "float" || want == "low", "TPSERVE_CPU_QUANT_DOT='", want, "' is not one of float, low");
+    if (want == "float") dot = QuantizedDot::Float;
+  }
+  quantized_dot_slot().store(static_cast<int>(dot), std::memory_order_relaxed);
+  return dot;
+}
+
+QuantizedDot quantized_dot() {
+  const int v = quantized_dot_slot().load(std::memory_order_relaxed);
+  return v < 0 ? reload_quantized_dot() : static_cast<QuantizedDot>(v);
 }
 
 void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) {

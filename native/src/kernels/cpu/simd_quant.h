@@ -8,24 +8,25 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
 namespace tpserve::cpu::simd_avx512 {
+// (maskz forms: see simd.h, GCC 12's false -Wuninitialized)
 struct Q {
   static inline __m512i bytes(const uint8_t* p) {
-    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm512_maskz_cvtepu8_epi32(0xffff, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
   static inline __m512 i8(const uint8_t* p) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepi8_epi32(0xffff, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
   }
   // e4m3 -> f32: the 7 magnitude bits placed at f32's exponent/mantissa boundary give the value
   // times 2^-120 (subnormals included), then the sign bit.
   static inline __m512 fp8(const uint8_t* p) {
     __m512i v = bytes(p);
-    __m512i mag = _mm512_slli_epi32(_mm512_and_si512(v, _mm512_set1_epi32(0x7f)), 20);
-    __m512i sign = _mm512_slli_epi32(_mm512_and_si512(v, _mm512_set1_epi32(0x80)), 24);
+    __m512i mag = _mm512_maskz_slli_epi32(0xffff, _mm512_and_si512(v, _mm512_set1_epi32(0x7f)), 20);
+    __m512i sign = _mm512_maskz_slli_epi32(0xffff, _mm512_and_si512(v, _mm512_set1_epi32(0x80)), 24);
     __m512 f = _mm512_mul_ps(_mm512_castsi512_ps(mag), _mm512_set1_ps(0x1p120f));
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(f), sign));
   }
-  static inline __m512 lo4(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_and_si512(bytes(p), _mm512_set1_epi32(0xf))); }
-  static inline __m512 hi4(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_srli_epi32(bytes(p), 4)); }
+  static inline __m512 lo4(const uint8_t* p) { return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_and_si512(bytes(p), _mm512_set1_epi32(0xf))); }
+  static inline __m512 hi4(const uint8_t* p) { return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_srli_epi32(0xffff, bytes(p), 4)); }
 };
 }  // namespace tpserve::cpu::simd_avx512
 #pragma GCC pop_options
