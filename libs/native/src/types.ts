@@ -89,6 +89,11 @@ export interface StepInput {
   scheduled: ScheduledSequence[];
   /** Sequences to forget (finished, aborted or preempted). */
   finished: number[];
+  /**
+   * Async scheduling: rank 0 broadcasts this step's sampled ids to every rank, so the next step
+   * may be sent before this one's reply with PLACEHOLDER_TOKEN (-1) for them.
+   */
+  shareSamples?: boolean;
 }
 
 export interface SampledToken {
@@ -110,6 +115,8 @@ export interface StepTimings {
   forwardUs: number;
   collectiveUs: number;
   samplingUs: number;
+  /** Worker-measured (not the engine's): idle time before this step on the rank that waited longest. */
+  waitUs?: number;
 }
 
 export interface StepOutput {

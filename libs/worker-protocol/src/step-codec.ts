@@ -25,6 +25,7 @@ export interface ProtoStepRequest {
     tokenMask?: ProtoTokenMask | null;
   }>;
   finished?: number[];
+  shareSamples?: boolean;
 }
 
 export interface ProtoStepResponse {
@@ -32,7 +33,7 @@ export interface ProtoStepResponse {
   rank?: number;
   samples?: Array<{ seqId?: number; token?: number; logprob?: number; topLogprobs?: Array<{ token?: number; logprob?: number }> }>;
   logits?: Array<{ seqId?: number; numRows?: number; data?: Buffer | Uint8Array }>;
-  timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number };
+  timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number; waitUs?: number };
   /** StepStream only: the engine's error for this step. */
   error?: string;
   /** StepStream only, with error: the one sequence the step was rejected for. */
@@ -49,6 +50,7 @@ export function stepInputToProto(input: StepInput): ProtoStepRequest {
       ...(tokenBitmask ? { tokenMask: tokenMaskToProto(tokenBitmask) } : {}),
     })),
     finished: input.finished,
+    shareSamples: input.shareSamples ?? false,
   };
 }
 
@@ -71,10 +73,12 @@ export function stepInputFromProto(req: ProtoStepRequest): StepInput {
       ...(s.tokenMask ? { tokenBitmask: tokenMaskFromProto(s.tokenMask) } : {}),
     })),
     finished: req.finished ?? [],
+    shareSamples: req.shareSamples ?? false,
   };
 }
 
-export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: number): ProtoStepResponse {
+/** `waitUs`: how long the rank sat idle before this step (the worker measures it, not the engine). */
+export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: number, waitUs = 0): ProtoStepResponse {
   return {
     stepId: out.stepId,
     rank,
@@ -89,7 +93,7 @@ export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: numb
       numRows: l.numRows,
       data: Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength),
     })),
-    timings: { ...out.timings, handlerUs },
+    timings: { ...out.timings, handlerUs, waitUs },
   };
 }
 
@@ -113,6 +117,7 @@ export function stepOutputFromProto(res: ProtoStepResponse): StepOutput & { rank
       forwardUs: res.timings?.forwardUs ?? 0,
       collectiveUs: res.timings?.collectiveUs ?? 0,
       samplingUs: res.timings?.samplingUs ?? 0,
+      waitUs: res.timings?.waitUs ?? 0,
     },
     handlerUs: res.timings?.handlerUs ?? 0,
   };
