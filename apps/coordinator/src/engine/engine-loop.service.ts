@@ -21,7 +21,8 @@ import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group
 import { MetricsService } from '../metrics/metrics.service';
 import type { SequenceRequest } from './engine-request';
 import { ForcedTokens } from './forced-token-delivery';
-import { finishQuietly, LiveSequences } from './live-sequences';
+import { ListenerFaults } from './listener-faults';
+import { LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
 import { type SentStep, SentStepPipeline } from './sent-step-pipeline';
@@ -75,19 +76,14 @@ export class EngineLoopService implements OnModuleDestroy {
       eosTokenIds: runtime.eosTokenIds,
       asyncScheduling: config.asyncScheduling,
     });
-    this.live = new LiveSequences(
-      (id, err, request) => this.onListenerFault(id, err, request),
-      (id, err) => this.logListenerError(id, err),
-    );
-    this.forced = new ForcedTokens(
-      this.scheduler,
-      this.live,
-      (id, err, request) => this.onListenerFault(id, err, request),
-      (id, err) => this.logListenerError(id, err),
-    );
-    this.report = new StepReport(this.scheduler, this.live, this.forced, (id, err, request) => this.onListenerFault(id, err, request));
+    const faults = new ListenerFaults(this.scheduler, () => this.live, this.logger, () => this.kick());
+    const onFault = (id: number, err: unknown, request?: SequenceRequest): void => faults.end(id, err, request);
+    const onFinishError = (id: number, err: unknown): void => faults.log(id, err);
+    this.live = new LiveSequences(onFault, onFinishError);
+    this.forced = new ForcedTokens(this.scheduler, this.live, onFault, onFinishError);
+    this.report = new StepReport(this.scheduler, this.live, this.forced, onFault);
     this.pipeline = new SentStepPipeline(() => runtime.executor);
-    this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, (id, err) => this.logListenerError(id, err));
+    this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, onFinishError);
     this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
     this.setWorkersUp(undefined);
     runtime.executor.onFailure((err) => {
@@ -297,20 +293,6 @@ export class EngineLoopService implements OnModuleDestroy {
     for (const id of this.live.ids()) this.scheduler.abortRequest(id);
     this.live.finishAll({ reason: 'error', error: this.broken });
     for (let rank = 0; rank < this.runtime.executor.size; rank++) this.metrics.setWorkerUp(rank, false);
-  }
-
-  /** A listener threw: end that request alone with a 500, logged with its id. */
-  private onListenerFault(requestId: number, err: unknown, request?: SequenceRequest): void {
-    this.logListenerError(requestId, err);
-    this.scheduler.abortRequest(requestId);
-    const error = new OpenAiError(500, `Internal error while producing this response: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
-    const seq = request ?? this.live.delete(requestId);
-    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
-    this.kick();
-  }
-
-  private logListenerError(requestId: number, err: unknown): void {
-    this.logger.error(`request ${requestId}: its response handler threw, ending it alone: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   private setWorkersUp(downRank: number | undefined): void {
