@@ -33,7 +33,7 @@ export class NativeEngine {
     return this.modelInfo;
   }
 
-  /** Runs one step on a worker thread. One step at a time per engine. */
+  /** Runs one step on a worker thread; a step called while others run queues behind them (call order). */
   step(input: StepInput): Promise<StepOutput> {
     if (this.disposed) return Promise.reject(new Error('the engine was disposed'));
     try {

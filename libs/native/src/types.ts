@@ -115,7 +115,7 @@ export interface StepTimings {
   forwardUs: number;
   collectiveUs: number;
   samplingUs: number;
-  /** Worker-measured (not the engine's): idle time before this step on the rank that waited longest. */
+  /** How long the engine sat idle before this step, µs (the addon measures it; a group reports its slowest rank). */
   waitUs?: number;
 }
 
