@@ -204,18 +204,11 @@ export class EngineLoopService implements OnModuleDestroy {
   /**
    * One scheduler iteration; false when there is nothing left to do. Fills the pipeline (one
    * step synchronously, two with async scheduling: the second is sent before the first
-   * reported), then applies the oldest reply, settles the step behind it, and runs the
-   * listeners, while the workers compute.
+   * reported), applies the oldest reply, settles the step behind it, refills the pipeline, and
+   * only then runs the listeners, while the workers compute.
    */
   private async runStep(): Promise<boolean> {
-    const depth = this.scheduler.config.asyncScheduling === true ? 2 : 1;
-    while (this.pipeline.length < depth) {
-      const out = this.scheduler.schedule(Date.now());
-      this.send(out);
-      for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
-      this.report.finish(out.finishedRequests);
-      if (out.scheduled.length === 0) break; // nothing more to plan before a reply
-    }
+    this.fillPipeline();
     if (this.pipeline.length === 0) {
       this.metrics.recordSchedulerStats(this.scheduler.getStats());
       if (this.scheduler.numUnfinishedRequests === 0) return false;
@@ -224,9 +217,22 @@ export class EngineLoopService implements OnModuleDestroy {
       return true;
     }
     const deliveries = await this.applyOldest();
+    this.fillPipeline(); // the next step goes out before the listeners run
     for (const deliver of deliveries) deliver();
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
     return true;
+  }
+
+  /** Schedules and sends until the workers hold one step (two with async scheduling). */
+  private fillPipeline(): void {
+    const depth = this.scheduler.config.asyncScheduling === true ? 2 : 1;
+    while (this.pipeline.length < depth && this.pendingFault === undefined) {
+      const out = this.scheduler.schedule(Date.now());
+      this.send(out);
+      for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
+      this.report.finish(out.finishedRequests);
+      if (out.scheduled.length === 0) break; // nothing more to plan before a reply
+    }
   }
 
   /** Sends the step `out` describes (or only its forget ids); nothing when it is empty. */

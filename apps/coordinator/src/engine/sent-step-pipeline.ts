@@ -3,7 +3,8 @@
 // right behind it (placeholders for the first one's tokens, which the workers fill), so a worker
 // starts step N+1 the moment it finishes N. Each reply's rejection is observed here (a fault is
 // handled where the reply is awaited), and the pipeline knows which steps were sent while the
-// engine had work: only for those is the workers' wait (StepTimings.waitUs) a time between steps.
+// engine had work: only for those is the workers' wait (StepTimings.waitUs) a time between steps
+// (not after an idle pause, and not around a forget-only step: the batch had run dry).
 import type { SamplingParams, StepInput, StepOutput } from '../../../../libs/native/src/types';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
 import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
@@ -13,7 +14,7 @@ export interface SentStep {
   readonly reply: Promise<StepOutput>;
   /** performance.now() when sent. */
   readonly sentAt: number;
-  /** Sent while the engine had work (no idle pause since the previous reply). */
+  /** Sent while the engine had work: no idle pause since the previous reply, and it and the step before it compute something. */
   readonly isBackToBack: boolean;
 }
 
@@ -28,6 +29,7 @@ export interface StepTiming {
 export class SentStepPipeline {
   private readonly steps: SentStep[] = [];
   private isIdle = true;
+  private hasLastSentWork = false;
   private lastReplyAt = 0;
 
   constructor(private readonly executor: () => StepExecutor) {}
@@ -50,7 +52,10 @@ export class SentStepPipeline {
   send(out: SchedulerOutput<SamplingParams>, input: StepInput): void {
     const reply = this.executor().step(input);
     reply.catch(() => undefined); // observed where it is awaited; a fault is recovered there
-    this.steps.push({ out, reply, sentAt: performance.now(), isBackToBack: !this.isIdle });
+    const hasWork = out.scheduled.length > 0;
+    this.steps.push({ out, reply, sentAt: performance.now(), isBackToBack: !this.isIdle && hasWork && this.hasLastSentWork });
+    this.hasLastSentWork = hasWork;
+    this.isIdle = false;
   }
 
   /** Awaits the oldest step's reply and removes it; rejects with the step's fault. */
@@ -60,7 +65,6 @@ export class SentStepPipeline {
     const now = performance.now();
     const seconds = (now - Math.max(step.sentAt, this.lastReplyAt)) / 1000;
     this.lastReplyAt = now;
-    this.isIdle = false;
     const waitUs = result.timings.waitUs;
     return { step, result, timing: { seconds, waitSeconds: step.isBackToBack && waitUs !== undefined ? waitUs / 1e6 : undefined } };
   }
@@ -73,11 +77,12 @@ export class SentStepPipeline {
   /** The loop paused with nothing to run: the next step's wait is not a gap between steps. */
   markIdle(): void {
     this.isIdle = true;
+    this.hasLastSentWork = false;
   }
 
   /** A recovery: every step sent is void (its sequences recompute on the new group). */
   clear(): void {
     this.steps.length = 0;
-    this.isIdle = true;
+    this.markIdle();
   }
 }
