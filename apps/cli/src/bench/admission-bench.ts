@@ -78,7 +78,10 @@ async function main(o: Options): Promise<void> {
   const abortLong = new AbortController();
   const sentAt = performance.now();
   const long = streamRequest({ ...target, ignoreEos: false }, longPrompt, 1, { signal: abortLong.signal });
-  const chunkAt = (await firstPrefillChunk(baseUrl, computedBefore, long)) ?? performance.now();
+  const firstChunkAt = await firstPrefillChunk(baseUrl, computedBefore, long);
+  const hasChunk = firstChunkAt !== undefined;
+  if (!hasChunk) log(`the long request ended before its prefill: ${(await long).error ?? 'no error'}`);
+  const chunkAt = firstChunkAt ?? performance.now();
   log(`first prefill chunk after ${r2(chunkAt - sentAt)} ms; measuring ${o.prefillWindowS} s of its prefill`);
   await Promise.race([sleep(o.prefillWindowS * 1000), long]);
   const prefillTo = performance.now();
@@ -101,7 +104,7 @@ async function main(o: Options): Promise<void> {
 
   process.stdout.write(`${JSON.stringify({
     streams: o.streams,
-    longPrompt: { words: o.longPromptWords, admissionMs: r2(chunkAt - sentAt), prefillWindowMs: r2(prefillTo - chunkAt), finishedBeforeAbort: longResult.isSuccess },
+    longPrompt: { words: o.longPromptWords, admissionMs: r2(chunkAt - sentAt), prefillWindowMs: r2(prefillTo - chunkAt), finishedBeforeAbort: longResult.isSuccess, error: hasChunk ? undefined : longResult.error },
     itl: {
       baseline: itl(baseline, baseP99),
       // (a) HTTP body, JSON, template, tokenization: up to the first prefill chunk
