@@ -121,6 +121,7 @@ StepInput to_step_input(const Napi::Object& o) {
   Napi::Array fin = array_at(o, "finished");
   for (uint32_t i = 0; i < fin.Length(); i++)
     in.finished.push_back(static_cast<uint64_t>(fin.Get(i).As<Napi::Number>().DoubleValue()));
+  in.share_samples = o.Has("shareSamples") && o.Get("shareSamples").ToBoolean().Value();
   return in;
 }
 

@@ -1,6 +1,8 @@
 // EngineWrap and its AsyncWorkers (load, step). Every Execute() catches every exception and
 // turns it into a rejected Promise carrying the core's message (with file:line); a step's
-// SequenceError also puts the sequence id on the error (seqId).
+// SequenceError also puts the sequence id on the error (seqId). Steps may be called while one
+// runs: they run in call order (OrderedTurns), each starting the moment the one before it ends,
+// and report how long the engine sat idle before them (timings.waitUs).
 #include "binding/engine_wrap.h"
 
 #include <optional>
@@ -18,13 +20,19 @@ Napi::FunctionReference& constructor() {
 
 class StepWorker : public Napi::AsyncWorker {
  public:
-  StepWorker(Napi::Env env, EngineWrap* owner, Napi::Object owner_obj, StepInput input)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), input_(std::move(input)) {
+  StepWorker(Napi::Env env, EngineWrap* owner, Napi::Object owner_obj, StepInput input, uint64_t ticket)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), input_(std::move(input)),
+        ticket_(ticket) {
     owner_ref_ = Napi::Persistent(owner_obj);  // keep the engine alive while the step runs
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    wait_us_ = owner_->turns().begin(ticket_);
+    struct EndTurn {
+      OrderedTurns& turns;
+      ~EndTurn() { turns.end(); }
+    } end_turn{owner_->turns()};
     try {
       output_ = owner_->engine()->step(input_);
     } catch (const SequenceError& e) {
@@ -37,11 +45,13 @@ class StepWorker : public Napi::AsyncWorker {
     }
   }
   void OnOK() override {
-    owner_->set_busy(false);
-    deferred_.Resolve(from_step_output(Env(), output_));
+    owner_->step_done();
+    Napi::Object out = from_step_output(Env(), output_);
+    out.Get("timings").As<Napi::Object>().Set("waitUs", Napi::Number::New(Env(), wait_us_));
+    deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& e) override {
-    owner_->set_busy(false);
+    owner_->step_done();
     // a per-sequence validation error names its sequence: err.seqId
     if (failed_seq_id_) e.Value().Set("seqId", Napi::Number::New(Env(), static_cast<double>(*failed_seq_id_)));
     deferred_.Reject(e.Value());
@@ -52,6 +62,8 @@ class StepWorker : public Napi::AsyncWorker {
   EngineWrap* owner_;
   Napi::ObjectReference owner_ref_;
   StepInput input_;
+  uint64_t ticket_;
+  double wait_us_ = 0;
   StepOutput output_;
   std::optional<uint64_t> failed_seq_id_;
 };
@@ -139,10 +151,9 @@ Napi::Value EngineWrap::step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!engine_) throw Napi::Error::New(env, "the engine was disposed");
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "step(input) needs an object");
-  if (busy_) throw Napi::Error::New(env, "a step is already running on this engine");
   StepInput input = to_step_input(info[0].As<Napi::Object>());
-  busy_ = true;
-  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(input));
+  num_steps_++;
+  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(input), turns_.take_ticket());
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;
@@ -154,7 +165,7 @@ Napi::Value EngineWrap::info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EngineWrap::dispose(const Napi::CallbackInfo& info) {
-  if (busy_) throw Napi::Error::New(info.Env(), "cannot dispose the engine while a step is running");
+  if (num_steps_ > 0) throw Napi::Error::New(info.Env(), "cannot dispose the engine while a step is running");
   engine_.reset();
   return info.Env().Undefined();
 }

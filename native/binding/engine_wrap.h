@@ -1,11 +1,13 @@
 // EngineWrap: the JS Engine object (ObjectWrap) around tpserve::Engine; step() runs on a worker
-// thread and returns a Promise. One step at a time per engine; dispose() frees it explicitly.
+// thread and returns a Promise. Steps run one at a time, in call order (a step called while
+// another runs waits on its thread); dispose() frees the engine explicitly.
 #pragma once
 #include <napi.h>
 
 #include <atomic>
 #include <memory>
 
+#include "core/ordered_turns.h"
 #include "tpserve/engine.h"
 
 namespace tpserve::binding {
@@ -17,7 +19,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   explicit EngineWrap(const Napi::CallbackInfo& info);
 
   Engine* engine() const { return engine_.get(); }
-  void set_busy(bool busy) { busy_ = busy; }
+  OrderedTurns& turns() { return turns_; }
+  // JS thread: a step's promise settled.
+  void step_done() { num_steps_--; }
 
  private:
   Napi::Value step(const Napi::CallbackInfo& info);
@@ -25,7 +29,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Engine> engine_;
-  std::atomic<bool> busy_{false};
+  OrderedTurns turns_;
+  int num_steps_ = 0;  // called and not settled; only the JS thread touches it
 };
 
 // loadEngine(options, onProgress?) → Promise<Engine>

@@ -3,13 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { NativeEngine } from '../../../libs/native/src/native-engine';
 import type { Device, Quantization } from '../../../libs/native/src/types';
-import {
-  modelInfoToProto,
-  stepInputFromProto,
-  stepOutputToProto,
-  type ProtoStepRequest,
-  type ProtoStepResponse,
-} from '../../../libs/worker-protocol/src/step-codec';
+import { modelInfoToProto, type ProtoStepRequest, type ProtoStepResponse } from '../../../libs/worker-protocol/src/step-codec';
+import { StepRunner } from './step-runner';
 
 interface CommState {
   commId: string;
@@ -37,9 +32,8 @@ type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.s
 export class WorkerHandlers {
   private engine: NativeEngine | undefined;
   private comm: CommState = { commId: '', rank: 0, size: 1 };
-  private lastStepId = 0;
   private loading = false;
-  private isStepping = false;
+  private readonly steps = new StepRunner(() => this.engine, () => this.comm.rank, (m) => this.log(m));
 
   constructor(
     private readonly identity: WorkerIdentity,
@@ -61,7 +55,7 @@ export class WorkerHandlers {
       })),
       health: this.unary(async () => ({
         modelLoaded: this.engine !== undefined,
-        lastStepId: this.lastStepId,
+        lastStepId: this.steps.lastStepId,
       })),
       createCommId: this.unary(async (req: { device?: string; backend?: string; host?: string }) => {
         const backend = req.backend || 'shm';
@@ -82,8 +76,8 @@ export class WorkerHandlers {
         return {};
       }),
       loadModel: this.unary(async (req: Record<string, unknown>) => this.loadModel(req)),
-      step: this.unary((req: ProtoStepRequest) => this.runStep(req)),
-      stepStream: (call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>) => this.serveStepStream(call),
+      step: this.unary((req: ProtoStepRequest) => this.steps.run(req)),
+      stepStream: (call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>) => this.steps.serve(call),
       shutdown: this.unary(async (req: { keepProcess?: boolean }) => {
         if (req.keepProcess && !this.isBusy) this.releaseEngine('the coordinator released the group');
         else setImmediate(() => this.onShutdown());
@@ -92,39 +86,9 @@ export class WorkerHandlers {
     };
   }
 
-  private async runStep(req: ProtoStepRequest): Promise<ProtoStepResponse> {
-    if (!this.engine) throw new Error('Step before LoadModel');
-    const started = process.hrtime.bigint();
-    this.isStepping = true;
-    const out = await this.engine.step(stepInputFromProto(req)).finally(() => {
-      this.isStepping = false;
-    });
-    this.lastStepId = out.stepId;
-    return stepOutputToProto(out, this.comm.rank, Number(process.hrtime.bigint() - started) / 1000);
-  }
-
-  /** StepStream: steps run one after another in arrival order; each gets one response. */
-  private serveStepStream(call: grpc.ServerDuplexStream<ProtoStepRequest, ProtoStepResponse>): void {
-    let queue: Promise<void> = Promise.resolve();
-    call.on('data', (req: ProtoStepRequest) => {
-      queue = queue.then(async () => {
-        const res = await this.runStep(req).catch((err: unknown): ProtoStepResponse => {
-          const message = err instanceof Error ? err.message : String(err);
-          this.log(`rank ${this.comm.rank}: ${message}`);
-          const seqId = (err as { seqId?: unknown } | undefined)?.seqId;
-          const fault = typeof seqId === 'number' ? { sequenceFault: { seqId } } : {};
-          return { stepId: req.stepId, rank: this.comm.rank, error: message, ...fault };
-        });
-        call.write(res);
-      });
-    });
-    call.on('end', () => void queue.then(() => call.end()));
-    call.on('error', () => undefined);  // the client went away; nothing to answer
-  }
-
   /** True while a step or a model load runs on a libuv thread. */
   get isBusy(): boolean {
-    return this.isStepping || this.loading;
+    return this.steps.isStepping || this.loading;
   }
 
   /** A standalone rank outlives its coordinator: it drops the old group's engine to join a new one. */
@@ -133,12 +97,12 @@ export class WorkerHandlers {
     this.log(`rank ${this.comm.rank}: releasing the loaded model (${why})`);
     this.engine.dispose();
     this.engine = undefined;
-    this.lastStepId = 0;
+    this.steps.reset();
   }
 
   /** Frees the engine, unless a step still runs on it (the process is exiting then anyway). */
   dispose(): void {
-    if (!this.isStepping) this.engine?.dispose();
+    if (!this.steps.isStepping) this.engine?.dispose();
     this.engine = undefined;
   }
 

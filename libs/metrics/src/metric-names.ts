@@ -17,6 +17,7 @@ export const METRIC = {
   numPreemptionsTotal: 'tpserve_num_preemptions_total',
   stepDurationSeconds: 'tpserve_step_duration_seconds',
   stepBatchedTokens: 'tpserve_step_batched_tokens',
+  stepWaitSeconds: 'tpserve_step_wait_seconds',
   workerUp: 'tpserve_worker_up',
   workerRestartsTotal: 'tpserve_worker_restarts_total',
   recoveryDurationSeconds: 'tpserve_recovery_duration_seconds',

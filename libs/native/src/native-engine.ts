@@ -33,7 +33,7 @@ export class NativeEngine {
     return this.modelInfo;
   }
 
-  /** Runs one step on a worker thread. One step at a time per engine. */
+  /** Runs one step on a worker thread; a step called while others run queues behind them (call order). */
   step(input: StepInput): Promise<StepOutput> {
     if (this.disposed) return Promise.reject(new Error('the engine was disposed'));
     try {
@@ -69,7 +69,8 @@ function validateStep(input: StepInput): void {
   for (const seq of input.scheduled) {
     if (!isNonNegativeInt(seq.seqId)) throw new Error(`scheduled seqId must be a non-negative integer, got ${seq.seqId}`);
     if (!isNonNegativeInt(seq.startPos)) throw new Error(`sequence ${seq.seqId}: startPos must be a non-negative integer`);
-    if (!seq.tokens.every(isNonNegativeInt)) throw new Error(`sequence ${seq.seqId}: tokens must be non-negative integers`);
+    // -1: a placeholder for the token the engine sampled for it last step (async scheduling)
+    if (!seq.tokens.every((t) => t === -1 || isNonNegativeInt(t))) throw new Error(`sequence ${seq.seqId}: tokens must be non-negative integers (or -1, a placeholder)`);
     if (!seq.newBlockIds.every(isNonNegativeInt)) throw new Error(`sequence ${seq.seqId}: newBlockIds must be non-negative integers`);
   }
   for (const seq of input.newSequences) {

@@ -89,6 +89,11 @@ export interface StepInput {
   scheduled: ScheduledSequence[];
   /** Sequences to forget (finished, aborted or preempted). */
   finished: number[];
+  /**
+   * Async scheduling: rank 0 broadcasts this step's sampled ids to every rank, so the next step
+   * may be sent before this one's reply with PLACEHOLDER_TOKEN (-1) for them.
+   */
+  shareSamples?: boolean;
 }
 
 export interface SampledToken {
@@ -110,6 +115,8 @@ export interface StepTimings {
   forwardUs: number;
   collectiveUs: number;
   samplingUs: number;
+  /** How long the engine sat idle before this step, µs (the addon measures it; a group reports its slowest rank). */
+  waitUs?: number;
 }
 
 export interface StepOutput {

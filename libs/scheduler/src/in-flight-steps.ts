@@ -1,8 +1,8 @@
 // The steps scheduled but not yet reported (one synchronously, two with async scheduling), each
 // with the preemption epoch of every scheduled request, and the reconciliation of an async step
-// once the step before it reported: placeholders become the sampled tokens, and an entry that no
-// longer applies is rolled back (vLLM's async scheduler discards the speculative token the same
-// way when a stop or EOS shows up late). Used by Scheduler only; tests: scheduler-async.spec.ts.
+// once the step before it reported: placeholders become the sampled tokens, and the speculative
+// token of a request that stopped late is discarded (as vLLM's async scheduler does). Used by
+// Scheduler only; tests: scheduler-async.spec.ts.
 
 import type { Request } from './request';
 import type { RequestRegistry } from './request-registry';
@@ -43,42 +43,30 @@ export class InFlightSteps<P> {
 }
 
 /** Whether the entry still describes the request's next work, given every token known now. */
-function stillApplies<P>(e: ScheduledRequest, req: Request<P> | undefined, epoch: number): boolean {
-  if (req === undefined || req.isAbortRequested || req.status !== 'RUNNING' || req.numPreemptions !== epoch) return false;
+function stillApplies<P>(e: ScheduledRequest, req: Request<P>, epoch: number): boolean {
+  if (req.status !== 'RUNNING' || req.numPreemptions !== epoch) return false;
   const end = e.startPos + e.tokens.length;
   // a sampling chunk must end at the last token: a late stop, or forced tokens, change that
   return e.sample ? end === req.numTokens : end < req.numTokens;
 }
 
 /**
- * Reconciles `step` (scheduled while the step before it ran, which has now reported): fills its
- * placeholders and drops the entries that no longer apply, rolling back their accounting. The
- * block ids a dropped entry appended are handed to the request's next entry. A sampling entry
- * of a request whose sample `isSampleReady` says is not ready is dropped too (it sits out this
- * step), unless the step admitted the request (schedule() checked it then).
+ * Settles `step` (sent while the step before it ran, which has now reported): fills its
+ * placeholders with the sampled tokens. An entry of a request that ended or was aborted
+ * meanwhile stays as it is (its result is dropped when the step reports). An entry of a request
+ * still running that no longer matches its tokens would mean the workers computed a wrong
+ * token: the scheduler never speculates where that can happen (isSpeculationAllowed), so it
+ * throws.
  */
-export function reconcileStep<P>(step: InFlightStep<P>, registry: RequestRegistry<P>, isSampleReady?: (requestId: number) => boolean): void {
-  const { out } = step;
-  const kept: ScheduledRequest[] = [];
-  const keptEpochs: number[] = [];
-  const admitted = isSampleReady === undefined ? undefined : new Set(out.newRequests.map((r) => r.requestId));
-  const isReady = (e: ScheduledRequest): boolean => !e.sample || admitted === undefined || admitted.has(e.requestId) || isSampleReady!(e.requestId);
-  out.scheduled.forEach((e, i) => {
+export function reconcileStep<P>(step: InFlightStep<P>, registry: RequestRegistry<P>): void {
+  step.out.scheduled.forEach((e, i) => {
     const req = registry.get(e.requestId);
-    if (req !== undefined && stillApplies(e, req, step.epochs[i]) && isReady(e)) {
-      for (let j = 0; j < e.tokens.length; j++) {
-        if (e.tokens[j] === PLACEHOLDER_TOKEN) e.tokens[j] = req.allTokens[e.startPos + j];
-      }
-      kept.push(e);
-      keptEpochs.push(step.epochs[i]);
-      return;
+    if (req === undefined || req.isAbortRequested) return; // ended meanwhile: its token is dropped
+    if (!stillApplies(e, req, step.epochs[i])) {
+      throw new Error(`step ${step.out.stepId} was sent ahead for request ${e.requestId}, whose tokens changed since (positions ${e.startPos}..${e.startPos + e.tokens.length - 1}, ${req.numTokens} tokens now)`);
     }
-    out.numBatchedTokens -= e.tokens.length;
-    if (req === undefined || req.numPreemptions !== step.epochs[i]) return; // gone or reset already
-    req.numInFlightTokens -= e.tokens.length;
-    if (e.sample) req.numPendingSamples--;
-    req.unsentBlockIds.unshift(...e.newBlockIds);
+    for (let j = 0; j < e.tokens.length; j++) {
+      if (e.tokens[j] === PLACEHOLDER_TOKEN) e.tokens[j] = req.allTokens[e.startPos + j];
+    }
   });
-  out.scheduled = kept;
-  step.epochs = keptEpochs;
 }

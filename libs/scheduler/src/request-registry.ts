@@ -74,7 +74,6 @@ export class RequestRegistry<P> {
     const wasRunning = this.running.removeWhere(() => true);
     for (const req of this.requests.values()) {
       req.blockIds.length = 0;
-      req.unsentBlockIds.length = 0;
       req.numComputedTokens = 0;
       req.numInFlightTokens = 0;
       req.numPendingSamples = 0;
@@ -121,7 +120,6 @@ export class RequestRegistry<P> {
   private releaseBlocks(req: Request<P>): void {
     this.kvCache.free(req.requestId);
     req.blockIds.length = 0;
-    req.unsentBlockIds.length = 0;
     if (req.isKnownToWorker) this.forgetIds.push(req.requestId);
     req.isKnownToWorker = false;
   }

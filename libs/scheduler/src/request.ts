@@ -44,6 +44,12 @@ export interface RequestInit<P> {
   arrivalTimeMs?: number;
   /** Absolute deadline on the caller's clock; compared with the `now` given to schedule(). */
   deadlineMs?: number;
+  /**
+   * Async scheduling may plan its next decode before its last token is known (default true).
+   * False when the caller decides its next input from each token (forced thinking-budget tokens,
+   * a structured-output mask): it is then scheduled only once its pending token reported.
+   */
+  isSpeculationAllowed?: boolean;
 }
 
 export class Request<P = unknown> implements KvCacheRequest {
@@ -55,8 +61,6 @@ export class Request<P = unknown> implements KvCacheRequest {
   readonly blockHashes: BlockHash[] = [];
   /** Mirror of this request's block table in the BlockManager (empty while not running). */
   readonly blockIds: number[] = [];
-  /** Async scheduling: block ids of a dropped entry, not yet sent to the workers (go with the next one). */
-  readonly unsentBlockIds: number[] = [];
   readonly samplingParams: P;
   readonly maxTokens: number;
   readonly minTokens: number;
@@ -65,6 +69,7 @@ export class Request<P = unknown> implements KvCacheRequest {
   readonly priority: number;
   readonly arrivalTimeMs: number;
   readonly deadlineMs: number | undefined;
+  readonly isSpeculationAllowed: boolean;
   status: RequestStatus = 'WAITING';
   /** Tokens whose KV a reported step wrote (prefix hits included). */
   numComputedTokens = 0;
@@ -98,6 +103,7 @@ export class Request<P = unknown> implements KvCacheRequest {
     this.priority = init.priority ?? 0;
     this.arrivalTimeMs = init.arrivalTimeMs ?? 0;
     this.deadlineMs = init.deadlineMs;
+    this.isSpeculationAllowed = init.isSpeculationAllowed ?? true;
   }
 
   get numTokens(): number {

@@ -1,7 +1,9 @@
-// Table tests of async scheduling: step N+1 is planned while N is unreported, decodes carry a
-// placeholder that resolvePlaceholders() fills, a stop found late rolls the speculative token back,
-// forced tokens void the speculative decode, preemption of a request in flight, and greedy outputs
-// equal the synchronous scheduler's. The harness drives it as the engine loop does.
+// Table tests of async scheduling: step N+1 is planned and sent while N is unreported, decodes
+// carry a placeholder that the worker fills with its own sample (and resolvePlaceholders() in the
+// coordinator's copy), a stop or abort found late discards the speculative token and leaks no
+// block, a request whose inputs the caller decides is not speculated, preemption of a request in
+// flight, and greedy outputs equal the synchronous scheduler's. The harness drives it as the
+// engine loop does.
 import { describe, expect, it } from 'vitest';
 import { appendForcedTokens } from './forced-tokens';
 import { Scheduler } from './scheduler';
@@ -42,52 +44,60 @@ describe('Scheduler: async scheduling', () => {
     expect(h.outputs.get(1)).toEqual(referenceOutput([1, 2, 3], 2));
   });
 
-  it('rolls back the speculative decode when the previous token was an EOS', () => {
+  it('discards the speculative decode when the previous token was an EOS, and frees its blocks', () => {
     const eos = nextToken(3, VOCAB_SIZE); // the first sampled token
     const h = asyncHarness({ eosTokenIds: [eos] });
     h.add(1, [1, 2, 3], { maxTokens: 8 });
     h.add(2, [5, 6], { maxTokens: 8 });
     h.step();
-    const decisions = h.step(); // planned with both decoding; request 1 stopped meanwhile
-    expect(decisions).toEqual<Decision[]>([[2, 2, 1, true]]);
-    expect(h.lastOutput?.numBatchedTokens).toBe(1);
+    const decisions = h.step(); // sent with both decoding; request 1 stopped meanwhile
+    expect(decisions).toEqual<Decision[]>([[1, 3, 1, true], [2, 2, 1, true]]);
     expect(h.finished.get(1)).toMatchObject({ reason: 'stop', stopTokenId: eos });
+    h.step(); // the speculative token of request 1 reports and is dropped
     expect(h.outputs.get(1)).toEqual([eos]);
+    expect(h.scheduler.getRequest(1)).toBeUndefined();
     h.runToCompletion();
     expect(h.worker.numSequences).toBe(0);
     expect(h.scheduler.kvCache.numFreeBlocks).toBe(BASE_CONFIG.numBlocks);
   });
 
-  it('drops the speculative decode of a request that got forced tokens and computes them next', () => {
+  it('discards the speculative decode of a request aborted while it was sent, and frees its blocks', () => {
     const h = asyncHarness();
-    h.add(1, [1, 2, 3], { maxTokens: 10 });
-    h.step(); // prefill (unreported)
-    const s = h.scheduler;
-    const planned = s.schedule(); // decode with a placeholder
-    h.report(); // the prefill reports t0
-    appendForcedTokens(s, 1, [40, 41]);
-    expect(s.resolvePlaceholders(planned).scheduled).toEqual([]);
-    const t0 = h.outputs.get(1)![0];
-    const next = s.schedule();
-    expect(next.scheduled).toMatchObject([{ requestId: 1, tokens: [t0, 40, 41], startPos: 3, sample: true }]);
-    s.updateFromOutput(next, h.worker.step(next));
-    checkInvariants(s, [1], next);
+    h.add(1, [1, 2, 3], { maxTokens: 8 });
+    h.step(); // prefill
+    h.step(); // decode sent ahead
+    h.scheduler.abortRequest(1);
+    const numOutputs = h.outputs.get(1)?.length ?? 0;
+    h.runToCompletion();
+    expect(h.finished.get(1)?.reason).toBe('abort');
+    expect(h.outputs.get(1)?.length ?? 0).toBeLessThanOrEqual(numOutputs + 1); // the one reported before the abort took effect
+    expect(h.worker.numSequences).toBe(0);
+    expect(h.scheduler.kvCache.numFreeBlocks).toBe(BASE_CONFIG.numBlocks);
   });
 
-  it('hands the block ids of a dropped entry to the next one', () => {
-    const h = asyncHarness({ blockSize: 4 });
-    h.add(1, [1, 2, 3, 4], { maxTokens: 10 });
-    h.step(); // prefill fills block 0 exactly
-    const s = h.scheduler;
-    const planned = s.schedule(); // decode at position 4 needs a new block
-    expect(planned.scheduled[0].newBlockIds).toHaveLength(1);
-    const block = planned.scheduled[0].newBlockIds[0];
-    h.report();
-    appendForcedTokens(s, 1, [40]);
-    s.resolvePlaceholders(planned);
+  it('does not speculate a request whose next input the caller decides, and computes its forced tokens next', () => {
+    const s = new Scheduler({ ...BASE_CONFIG, asyncScheduling: true });
+    s.addRequest({ requestId: 1, promptTokens: [1, 2, 3], samplingParams: {}, maxTokens: 10, isSpeculationAllowed: false });
+    s.addRequest({ requestId: 2, promptTokens: [7, 8], samplingParams: {}, maxTokens: 10 });
+    const prefill = s.schedule();
+    const ahead = s.schedule(); // planned while the prefill is unreported
+    expect(ahead.scheduled.map((e) => e.requestId)).toEqual([2]);
+    s.updateFromOutput(prefill, [{ requestId: 1, token: 30 }, { requestId: 2, token: 31 }]);
+    appendForcedTokens(s, 1, [40, 41]);
+    s.resolvePlaceholders(ahead);
+    expect(ahead.scheduled[0].tokens).toEqual([31]);
     const next = s.schedule();
-    expect(next.scheduled[0]).toMatchObject({ startPos: 4, newBlockIds: [block] });
-    s.updateFromOutput(next, h.worker.step(next)); // the fake worker checks the block table
+    expect(next.scheduled).toMatchObject([{ requestId: 1, tokens: [30, 40, 41], startPos: 3, sample: true }, { requestId: 2, tokens: [PLACEHOLDER_TOKEN] }]);
+  });
+
+  it('refuses to settle a sent-ahead entry whose request got other tokens meanwhile', () => {
+    const s = new Scheduler({ ...BASE_CONFIG, asyncScheduling: true });
+    s.addRequest({ requestId: 1, promptTokens: [1, 2, 3], samplingParams: {}, maxTokens: 10 });
+    const prefill = s.schedule();
+    const ahead = s.schedule();
+    s.updateFromOutput(prefill, [{ requestId: 1, token: 30 }]);
+    appendForcedTokens(s, 1, [40]); // what isSpeculationAllowed: false exists to prevent
+    expect(() => s.resolvePlaceholders(ahead)).toThrow(/sent ahead for request 1/);
   });
 
   it('keeps the token sampled by a step whose request was preempted meanwhile', () => {

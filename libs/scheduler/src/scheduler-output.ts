@@ -14,7 +14,8 @@ export interface NewRequestData<P> {
 
 /**
  * Async scheduling: a token the step before this one samples, unknown when this step was
- * scheduled; Scheduler.resolvePlaceholders() fills it in before the step is sent.
+ * scheduled and sent. The workers put in the token they sampled for that sequence at that
+ * position; Scheduler.resolvePlaceholders() fills the coordinator's copy once that step reported.
  */
 export const PLACEHOLDER_TOKEN = -1;
 

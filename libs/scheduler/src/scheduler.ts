@@ -20,8 +20,9 @@ import { checkStop } from './stop-check';
 /**
  * Rules: one step in flight (schedule, run it, updateFromOutput, repeat; an output with nothing
  * scheduled needs no update but its finishedIds must still reach the workers). With
- * asyncScheduling, schedule() may run once more while a step is unreported; that step is sent
- * after the unreported one reported and resolvePlaceholders() filled it in. A request id is the
+ * asyncScheduling, schedule() may run once more while a step is unreported, and that step is
+ * sent at once: the workers run steps in order and fill its placeholders with the tokens they
+ * sampled; after the unreported one reported, resolvePlaceholders() settles it here. A request id is the
  * workers' seqId and must stay unique until the workers were told to forget it.
  */
 export class Scheduler<P = unknown> {
@@ -128,17 +129,18 @@ export class Scheduler<P = unknown> {
   }
 
   /**
-   * Async scheduling: call once the step before `out` reported (updateFromOutput), before sending
-   * `out`. Fills its placeholders with the sampled tokens and drops the entries that no longer
-   * apply (a late stop / EOS, an abort, forced tokens): their speculative token is rolled back.
-   * A no-op for a step that was not scheduled ahead.
+   * Async scheduling: call once the step before `out` reported (updateFromOutput); `out` went to
+   * the workers before that, with placeholders the workers fill themselves. Fills them in here
+   * too. An entry whose request ended meanwhile (a late stop / EOS, an abort) stays: the workers
+   * compute its speculative token, updateFromOutput drops it, and the blocks it wrote are freed
+   * (the forget goes with a later step, which the workers run after this one). A no-op for a
+   * step that was not scheduled ahead.
    */
   resolvePlaceholders(out: SchedulerOutput<P>): SchedulerOutput<P> {
     const step = this.inFlight.find(out);
     if (step === undefined) return out;
     if (step !== this.inFlight.head) throw new Error('resolvePlaceholders() before the step ahead of it reported');
-    reconcileStep(step, this.registry, this.config.isSampleReady);
-    if (out.scheduled.length === 0) this.inFlight.shift(); // nothing left to report
+    reconcileStep(step, this.registry);
     return out;
   }
 
@@ -205,15 +207,20 @@ export class Scheduler<P = unknown> {
    * blocks), and the caller sends `forgetIds` (every id the workers still know: the rejected
    * step's finished ids, those queued to forget since, the running ones it did not newly admit)
    * as a step of its own before the next schedule().
+   * Async scheduling: `planned`, the step sent after the rejected one, ran on the workers after
+   * it or was rejected too (`hasPlannedRun` says which, from its reply): what it admitted is
+   * known to the workers only if it ran, and what it forgot is forgotten only if it ran.
    */
-  resetAfterRejectedStep(rejected: SchedulerOutput<P>, planned?: SchedulerOutput<P>): { resumed: number[]; forgetIds: number[] } {
-    // async scheduling: the step planned after the rejected one was never sent either; what it
-    // admitted is as unknown to the workers, and what it meant to forget is still known to them
-    const admittedByIt = new Set([...rejected.newRequests, ...(planned?.newRequests ?? [])].map((r) => r.requestId));
-    const known = new Set([...rejected.finishedIds, ...(planned?.finishedIds ?? [])]);
+  resetAfterRejectedStep(rejected: SchedulerOutput<P>, planned?: SchedulerOutput<P>, hasPlannedRun = false): { resumed: number[]; forgetIds: number[] } {
+    const ran = hasPlannedRun ? planned : undefined;
+    const notRun = hasPlannedRun ? undefined : planned;
+    const unknown = new Set([...rejected.newRequests, ...(notRun?.newRequests ?? [])].map((r) => r.requestId));
+    const forgotten = new Set(ran?.finishedIds ?? []);
+    const known = new Set([...rejected.finishedIds, ...(planned?.finishedIds ?? [])].filter((id) => !forgotten.has(id)));
     for (const id of [...this.registry.takeForgetIds(), ...this.registry.knownToWorkerIds()]) {
-      if (!admittedByIt.has(id)) known.add(id);
+      if (!unknown.has(id) && !forgotten.has(id)) known.add(id);
     }
+    for (const r of ran?.newRequests ?? []) known.add(r.requestId);
     return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
   }
 
@@ -249,12 +256,14 @@ export class Scheduler<P = unknown> {
   // it is the request's last allowed one (then it ends with it: nothing to speculate).
   private numToSchedule(req: Request<P>): number {
     const pending = req.numPendingSamples;
+    if (pending > 0 && !req.isSpeculationAllowed) return 0; // its next input waits for its token
     if (pending > 0 && (req.numOutputTokens + pending >= req.maxTokens || req.numTokens + pending >= this.config.maxModelLen)) return 0;
     return this.capChunk(req.numTokens + pending - req.numScheduledTokens);
   }
 
   // n tokens from `start`, one fewer when they would end in a sample that is not ready (see
-  // isSampleReady); async: a request with a token still being sampled is checked at reconcile
+  // isSampleReady); a request whose sample can be unready is never speculated (isSpeculationAllowed
+  // false), so it has no token still being sampled when this runs
   private capUnreadySample(req: Request<P>, start: number, n: number): number {
     const isReady = this.config.isSampleReady;
     if (isReady === undefined || n === 0 || req.numPendingSamples > 0 || start + n !== req.numTokens) return n;
@@ -291,8 +300,7 @@ export class Scheduler<P = unknown> {
   private emit(req: Request<P>, n: number, newBlockIds: number[], out: SchedulerOutput<P>): void {
     req.blockIds.push(...newBlockIds);
     const start = req.numScheduledTokens;
-    const blockIds = req.unsentBlockIds.length > 0 ? [...req.unsentBlockIds.splice(0), ...newBlockIds] : newBlockIds;
-    addScheduled(out, req.requestId, req.allTokens, start, n, blockIds, req.numPendingSamples);
+    addScheduled(out, req.requestId, req.allTokens, start, n, newBlockIds, req.numPendingSamples);
     this.numPromptTokensComputed += Math.max(0, Math.min(start + n, req.numPromptTokens) - start);
     req.numInFlightTokens += n;
     if (start + n === req.numTokens + req.numPendingSamples) req.numPendingSamples++;

@@ -1,7 +1,9 @@
 // StepStream: one long-lived StepStream call to a rank, so a step costs one message each way
 // instead of a new HTTP/2 stream per call (about 3 ms saved per step on CPU). Responses come
-// back in request order; each pending step has its own deadline. A broken stream rejects every
-// pending step with a WorkerRpcError naming the rank.
+// back in request order; each pending step has its own deadline, counted from when the rank can
+// start it (async scheduling sends a step while the one before it still runs: its deadline
+// starts when that one answers). A broken stream rejects every pending step with a
+// WorkerRpcError naming the rank.
 import * as grpc from '@grpc/grpc-js';
 import type { ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { WorkerRpcError } from './worker-rpc-error';
@@ -9,7 +11,8 @@ import { WorkerRpcError } from './worker-rpc-error';
 interface Pending {
   resolve: (res: ProtoStepResponse) => void;
   reject: (err: WorkerRpcError) => void;
-  timer: NodeJS.Timeout;
+  timeoutMs: number;
+  timer?: NodeJS.Timeout;
 }
 
 export class StepStream {
@@ -26,12 +29,17 @@ export class StepStream {
   send(request: Buffer, timeoutMs: number): Promise<ProtoStepResponse> {
     const call = this.call ?? this.start();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.broken(grpc.status.DEADLINE_EXCEEDED, `did not answer Step within ${timeoutMs} ms`);
-      }, timeoutMs);
-      this.pending.push({ resolve, reject, timer });
+      const p: Pending = { resolve, reject, timeoutMs };
+      this.pending.push(p);
+      if (this.pending.length === 1) this.startDeadline(p);
       call.write(request);
     });
+  }
+
+  private startDeadline(p: Pending): void {
+    p.timer = setTimeout(() => {
+      this.broken(grpc.status.DEADLINE_EXCEEDED, `did not answer Step within ${p.timeoutMs} ms`);
+    }, p.timeoutMs);
   }
 
   close(): void {
@@ -45,6 +53,7 @@ export class StepStream {
       const p = this.pending.shift();
       if (!p) return;
       clearTimeout(p.timer);
+      if (this.pending.length > 0) this.startDeadline(this.pending[0]);
       if (res.error) p.reject(this.error(grpc.status.INTERNAL, `failed step: ${res.error}`, res.sequenceFault?.seqId));
       else p.resolve(res);
     });

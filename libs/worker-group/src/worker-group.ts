@@ -173,6 +173,8 @@ export class WorkerGroup implements StepExecutor {
     }
     const first = (results[0] as PromiseFulfilledResult<ProtoStepResponse>).value;
     const out = stepOutputFromProto(first);
+    // in lockstep the rank that waited longest held every rank back
+    out.timings.waitUs = Math.max(...results.map((r) => (r as PromiseFulfilledResult<ProtoStepResponse>).value.timings?.waitUs ?? 0));
     const totalUs = Number(process.hrtime.bigint() - sent) / 1000;
     this.numTimedSteps++;
     this.totalOverheadUs += Math.max(0, totalUs - out.handlerUs);

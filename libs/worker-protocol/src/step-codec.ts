@@ -28,6 +28,7 @@ export interface ProtoStepRequest {
   finished?: number[];
   /** The step's distinct masks, each once. */
   tokenMasks?: ProtoTokenMask[];
+  shareSamples?: boolean;
 }
 
 export interface ProtoStepResponse {
@@ -35,7 +36,7 @@ export interface ProtoStepResponse {
   rank?: number;
   samples?: Array<{ seqId?: number; token?: number; logprob?: number; topLogprobs?: Array<{ token?: number; logprob?: number }> }>;
   logits?: Array<{ seqId?: number; numRows?: number; data?: Buffer | Uint8Array }>;
-  timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number };
+  timings?: { forwardUs?: number; collectiveUs?: number; samplingUs?: number; handlerUs?: number; waitUs?: number };
   /** StepStream only: the engine's error for this step. */
   error?: string;
   /** StepStream only, with error: the one sequence the step was rejected for. */
@@ -61,6 +62,7 @@ export function stepInputToProto(input: StepInput): ProtoStepRequest {
     })),
     finished: input.finished,
     ...(tokenMasks.length > 0 ? { tokenMasks } : {}),
+    shareSamples: input.shareSamples ?? false,
   };
 }
 
@@ -89,10 +91,12 @@ export function stepInputFromProto(req: ProtoStepRequest): StepInput {
       ...(s.tokenMaskRef ? { tokenBitmask: maskOf(s.tokenMaskRef) } : {}),
     })),
     finished: req.finished ?? [],
+    shareSamples: req.shareSamples ?? false,
   };
 }
 
-export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: number): ProtoStepResponse {
+/** `waitUs`: how long the rank sat idle before this step (the worker measures it, not the engine). */
+export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: number, waitUs = 0): ProtoStepResponse {
   return {
     stepId: out.stepId,
     rank,
@@ -107,7 +111,7 @@ export function stepOutputToProto(out: StepOutput, rank: number, handlerUs: numb
       numRows: l.numRows,
       data: Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength),
     })),
-    timings: { ...out.timings, handlerUs },
+    timings: { ...out.timings, handlerUs, waitUs },
   };
 }
 
@@ -131,6 +135,7 @@ export function stepOutputFromProto(res: ProtoStepResponse): StepOutput & { rank
       forwardUs: res.timings?.forwardUs ?? 0,
       collectiveUs: res.timings?.collectiveUs ?? 0,
       samplingUs: res.timings?.samplingUs ?? 0,
+      waitUs: res.timings?.waitUs ?? 0,
     },
     handlerUs: res.timings?.handlerUs ?? 0,
   };

@@ -47,7 +47,7 @@ enum class LogitsMode : int32_t { None = 0, Last = 1, All = 2 };
 
 struct ScheduledSequence {
   uint64_t seq_id = 0;
-  std::vector<int32_t> tokens;         // prefill chunk or one decode token
+  std::vector<int32_t> tokens;         // prefill chunk or one decode token (kPlaceholderToken: the last sampled one)
   int64_t start_pos = 0;               // position of tokens[0]
   std::vector<int32_t> new_block_ids;  // appended to the block table before this step
   bool sample = false;
@@ -61,6 +61,9 @@ struct StepInput {
   std::vector<NewSequence> new_sequences;
   std::vector<ScheduledSequence> scheduled;
   std::vector<uint64_t> finished;
+  // Rank 0 broadcasts this step's sampled ids to every rank, so a step sent before this one's
+  // reply may carry placeholders (kPlaceholderToken, -1) for them.
+  bool share_samples = false;
 };
 
 struct SampledToken {

@@ -25,6 +25,7 @@ class EngineImpl final : public Engine {
   void validate(const StepInput& in) const;
   void sample(const StepInput& in, const float* logits, StepOutput& out);
   void apply_token_masks(const StepInput& in, const float* logits);
+  void share_samples(const StepInput& in, StepOutput& out);
 
   EngineInfo info_;
   std::unique_ptr<Backend> backend_;
@@ -33,6 +34,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Decoder> decoder_;
   std::unordered_map<uint64_t, SequenceState> seqs_;
   bool is_driver_ = true;
+  Tensor shared_ids_;  // (max sampled seqs) int32 on the device: share_samples' staging buffer
   std::mt19937_64 seed_source_{std::random_device{}()};
 };
 

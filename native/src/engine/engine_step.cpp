@@ -1,11 +1,14 @@
-// Engine::step: validate the step, update per-sequence state, build the ForwardBatch, run the
-// decoder, then (rank 0) sample and copy requested logits to the host. A per-sequence problem
-// found by validate() is a SequenceError naming that sequence (the step then touched nothing).
+// Engine::step: validate the step, update per-sequence state, build the ForwardBatch (placeholders
+// of a pipelined step become the tokens sampled last step), run the decoder, then (rank 0) sample,
+// share the sampled ids with every rank when the step asks, and copy requested logits to the
+// host. A per-sequence problem found by validate() is a SequenceError naming that sequence (the
+// step then touched nothing).
 #include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
 #include "engine/engine_impl.h"
+#include "engine/placeholder_tokens.h"
 #include "tpserve/sequence_error.h"
 
 namespace tpserve {
@@ -38,9 +41,9 @@ void EngineImpl::validate(const StepInput& in) const {
     TPS_CHECK_SEQ(is_new || (it != seqs_.end() && !forgotten.count(s.seq_id)), s.seq_id, "step ", in.step_id,
               ": unknown sequence ", s.seq_id);
     TPS_CHECK_SEQ(!s.tokens.empty(), s.seq_id, "step ", in.step_id, ": sequence ", s.seq_id, " scheduled with no tokens");
-    for (int32_t t : s.tokens)
-      TPS_CHECK_SEQ(t >= 0 && t < vocab, s.seq_id, "sequence ", s.seq_id, ": token ", t, " outside the vocabulary [0, ", vocab, ")");
     const SequenceState* st = is_new ? nullptr : &it->second;
+    for (size_t j = 0; j < s.tokens.size(); j++)
+      check_step_token(s.seq_id, st, s.start_pos + static_cast<int64_t>(j), s.tokens[j], vocab);
     int64_t cached = st ? st->num_cached : 0;
     // A sequence's first chunk may start past 0: a prefix-cache hit (those blocks hold its KV).
     TPS_CHECK_SEQ(s.start_pos >= 0 && (s.start_pos == cached || (st == nullptr || cached == 0)), s.seq_id, "sequence ", s.seq_id,
@@ -82,10 +85,11 @@ StepOutput EngineImpl::step(const StepInput& in) {
     batch.query_start.push_back(static_cast<int32_t>(batch.token_ids.size()));
     for (size_t j = 0; j < s.tokens.size(); j++) {
       int64_t pos = s.start_pos + static_cast<int64_t>(j);
-      batch.token_ids.push_back(s.tokens[j]);
+      const int32_t token = resolve_step_token(st, s.tokens[j]);
+      batch.token_ids.push_back(token);
       batch.positions.push_back(static_cast<int32_t>(pos));
       batch.slots.push_back(static_cast<int32_t>(st.block_table[pos / bs] * bs + pos % bs));
-      st.register_token(pos, s.tokens[j]);
+      st.register_token(pos, token);
     }
     st.num_cached = s.start_pos + static_cast<int64_t>(s.tokens.size());
     batch.context_lens.push_back(static_cast<int32_t>(st.num_cached));
@@ -112,8 +116,9 @@ StepOutput EngineImpl::step(const StepInput& in) {
   const float* logits = decoder_->forward(batch, &timings);
   out.forward_us = timings.forward_us;
   out.collective_us = timings.collective_us;
+  if (is_driver_) sample(in, logits, out);
+  if (in.share_samples) share_samples(in, out);
   if (!is_driver_) return out;
-  sample(in, logits, out);
 
   const int64_t vocab = info_.config.vocab_size;
   size_t row = sample_rows.size();
@@ -190,9 +195,43 @@ void EngineImpl::sample(const StepInput& in, const float* logits, StepOutput& ou
   for (size_t i = 0; i < results.size(); i++) {
     SequenceState& st = seqs_.at(seq_ids[i]);
     st.register_token(st.num_cached, results[i].token);  // generated: counts for penalties
+    st.sampled_pos = st.num_cached;
+    st.sampled_token = results[i].token;
     out.samples.push_back({seq_ids[i], std::move(results[i])});
   }
   out.sampling_us = elapsed_us(start);
+}
+
+// Rank 0's sampled ids go to every rank (one broadcast of an int32 per sampled sequence, in
+// the order of the scheduled entries), so that each rank can fill the placeholders of a step
+// sent before this one's reply. A no-op on one rank; the other ranks learn the tokens (their
+// penalty history too: it follows rank 0's, which is what a later recompute would see).
+void EngineImpl::share_samples(const StepInput& in, StepOutput& out) {
+  if (comm_->size() == 1) return;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<uint64_t> seq_ids;
+  for (const ScheduledSequence& s : in.scheduled)
+    if (s.sample) seq_ids.push_back(s.seq_id);
+  if (seq_ids.empty()) return;
+  std::vector<int32_t> ids(seq_ids.size(), 0);
+  if (is_driver_)
+    for (size_t i = 0; i < out.samples.size(); i++) ids[i] = out.samples[i].result.token;
+  const size_t bytes = ids.size() * sizeof(int32_t);
+  // the collective reads device memory: stage the ids in a buffer kept across steps
+  if (shared_ids_.data() == nullptr || shared_ids_.numel() < static_cast<int64_t>(ids.size()))
+    shared_ids_ = backend_->alloc(DType::I32, {std::max<int64_t>(256, static_cast<int64_t>(ids.size()))});
+  backend_->copy_to_device(shared_ids_.data(), ids.data(), bytes);
+  comm_->broadcast(shared_ids_.data(), static_cast<int64_t>(bytes), 0);
+  backend_->copy_to_host(ids.data(), shared_ids_.data(), bytes);
+  if (!is_driver_) {
+    for (size_t i = 0; i < seq_ids.size(); i++) {
+      SequenceState& st = seqs_.at(seq_ids[i]);
+      st.register_token(st.num_cached, ids[i]);
+      st.sampled_pos = st.num_cached;
+      st.sampled_token = ids[i];
+    }
+  }
+  out.collective_us += elapsed_us(start);
 }
 
 }  // namespace tpserve

@@ -1,5 +1,5 @@
 // SequenceState: what a rank remembers about one sequence between steps: its KV block table,
-// how many tokens are cached, its sampling parameters and the penalty history.
+// how many tokens are cached, its sampling parameters, the penalty history and its last sampled token.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -17,6 +17,10 @@ struct SequenceState {
   // Penalty history: token → (times generated, occurs in prompt).
   std::map<int32_t, std::pair<int32_t, bool>> history;
   int64_t num_registered = 0;       // positions whose tokens are in `history`
+  // The last token sampled for this sequence and its position (-1: none known on this rank):
+  // what a placeholder of the next pipelined step stands for (placeholder_tokens.h).
+  int64_t sampled_pos = -1;
+  int32_t sampled_token = -1;
 
   // Records the token at `position` (prompt or output) unless already recorded.
   void register_token(int64_t position, int32_t token) {

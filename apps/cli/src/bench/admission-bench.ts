@@ -1,11 +1,14 @@
 // Long-prompt admission benchmark (issue 13): does a huge prompt stall the streams already
 // running? Against a running tpserve (or any OpenAI-compatible server): N streams decode; their
 // inter-token latencies are measured for a window without admission (baseline), then while one
-// long prompt (~100K tokens, max_tokens 1) is admitted (tokenized, prefilled in chunks). Also an
-// n = 4 request's prompt tokens computed (tpserve_prompt_tokens_computed_total delta) against its
-// prompt length. Prints JSON; progress on stderr.
+// long prompt (~100K tokens) is admitted, in two windows: (a) admission, from sending it to its
+// first prefill chunk (HTTP body, JSON, chat template, tokenization: the coordinator's part; the
+// first chunk shows as a rise of tpserve_prompt_tokens_computed_total, polled), and (b) a fixed
+// window of its prefill (the compute shared with the decodes: --long-prefill-token-threshold
+// caps its chunk per step), after which the long request is aborted. Also an n = 4 request's
+// prompt tokens computed against its prompt length. Prints JSON; progress on stderr.
 //   node dist/apps/cli/src/bench/admission-bench.js --url http://127.0.0.1:8000 [--streams 8]
-//     [--long-prompt-words 100000] [--baseline-s 5] [--stream-tokens 8000] [--model NAME]
+//     [--long-prompt-words 100000] [--baseline-s 5] [--prefill-window-s 5] [--stream-tokens 8000]
 // The server needs --max-model-len above the long prompt's tokens.
 import { Command } from 'commander';
 import { METRIC } from '../../../../libs/metrics/src/metric-names';
@@ -18,6 +21,7 @@ interface Options {
   streams: number;
   longPromptWords: number;
   baselineS: number;
+  prefillWindowS: number;
   streamTokens: number;
   model?: string;
 }
@@ -25,6 +29,24 @@ interface Options {
 const log = (m: string): void => void process.stderr.write(`[admission-bench] ${m}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** p99 and mean of some gaps, and the p99 against the baseline's. */
+function itl(gaps: number[], baselineP99: number): { p99Ms: number; meanMs: number; ratioP99: number; numGaps: number } {
+  const p99 = percentile(gaps, 99);
+  return { p99Ms: r2(p99), meanMs: r2(gaps.reduce((a, b) => a + b, 0) / gaps.length), ratioP99: r2(p99 / baselineP99), numGaps: gaps.length };
+}
+
+/** Resolves with performance.now() once the server has computed prompt tokens beyond `from` (polled). */
+async function firstPrefillChunk(baseUrl: string, from: number, until: Promise<unknown>): Promise<number | undefined> {
+  let isOver = false;
+  void until.finally(() => (isOver = true));
+  while (!isOver) {
+    const m = await scrapeMetrics(baseUrl);
+    if ((m?.get(METRIC.promptTokensComputedTotal) ?? from) > from) return performance.now();
+    await sleep(20);
+  }
+  return undefined;
+}
 
 /** Gaps between consecutive chunks of each stream whose later chunk arrived in [from, to). */
 function gapsIn(times: number[][], from: number, to: number): number[] {
@@ -52,13 +74,24 @@ async function main(o: Options): Promise<void> {
   const baseTo = performance.now();
   log(`admitting a ${o.longPromptWords}-word prompt`);
   const longPrompt = Array.from({ length: o.longPromptWords }, (_, i) => `w${i % 997}`).join(' ');
-  const long = await streamRequest({ ...target, ignoreEos: false }, longPrompt, 1);
-  const admitTo = performance.now();
+  const computedBefore = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? 0;
+  const abortLong = new AbortController();
+  const sentAt = performance.now();
+  const long = streamRequest({ ...target, ignoreEos: false }, longPrompt, 1, { signal: abortLong.signal });
+  const firstChunkAt = await firstPrefillChunk(baseUrl, computedBefore, long);
+  const hasChunk = firstChunkAt !== undefined;
+  if (!hasChunk) log(`the long request ended before its prefill: ${(await long).error ?? 'no error'}`);
+  const chunkAt = firstChunkAt ?? performance.now();
+  log(`first prefill chunk after ${r2(chunkAt - sentAt)} ms; measuring ${o.prefillWindowS} s of its prefill`);
+  await Promise.race([sleep(o.prefillWindowS * 1000), long]);
+  const prefillTo = performance.now();
+  abortLong.abort();
+  const longResult = await long;
   await sleep(200);
   stop.abort();
   await Promise.all(streams);
   const baseline = gapsIn(times, baseFrom, baseTo);
-  const during = gapsIn(times, baseTo, admitTo);
+  const baseP99 = percentile(baseline, 99);
 
   log('n = 4 shared prefill');
   const before = await scrapeMetrics(baseUrl);
@@ -71,10 +104,14 @@ async function main(o: Options): Promise<void> {
 
   process.stdout.write(`${JSON.stringify({
     streams: o.streams,
-    longPrompt: { words: o.longPromptWords, promptTokens: long.inputTokens, isSuccess: long.isSuccess, error: long.error, admissionMs: r2(admitTo - baseTo) },
-    itlP99Ms: { baseline: r2(percentile(baseline, 99)), duringAdmission: r2(percentile(during, 99)), ratio: r2(percentile(during, 99) / percentile(baseline, 99)) },
-    itlMeanMs: { baseline: r2(baseline.reduce((a, b) => a + b, 0) / baseline.length), duringAdmission: r2(during.reduce((a, b) => a + b, 0) / during.length) },
-    numGaps: { baseline: baseline.length, duringAdmission: during.length },
+    longPrompt: { words: o.longPromptWords, admissionMs: r2(chunkAt - sentAt), prefillWindowMs: r2(prefillTo - chunkAt), finishedBeforeAbort: longResult.isSuccess, error: hasChunk ? undefined : longResult.error },
+    itl: {
+      baseline: itl(baseline, baseP99),
+      // (a) HTTP body, JSON, template, tokenization: up to the first prefill chunk
+      admission: itl(gapsIn(times, sentAt, chunkAt), baseP99),
+      // (b) the first seconds of its prefill, sharing the steps with the decodes
+      prefill: itl(gapsIn(times, chunkAt, prefillTo), baseP99),
+    },
     nEquals4: { promptTokens: shared.usage?.prompt_tokens, promptTokensComputed: computed },
   }, null, 2)}\n`);
 }
@@ -84,6 +121,7 @@ const cmd = new Command('admission-bench')
   .option('--streams <n>', 'running streams', parseIntOption('--streams', 1, 1024), 8)
   .option('--long-prompt-words <n>', 'words of the long prompt (about one token each)', parseIntOption('--long-prompt-words', 1), 100_000)
   .option('--baseline-s <s>', 'seconds of ITL measured before the admission', parseIntOption('--baseline-s', 1, 3600), 5)
+  .option('--prefill-window-s <s>', 'seconds of ITL measured during the long prompt\'s prefill (then it is aborted)', parseIntOption('--prefill-window-s', 1, 3600), 5)
   .option('--stream-tokens <n>', 'max_tokens of each running stream (they are stopped at the end)', parseIntOption('--stream-tokens', 1), 8000)
   .option('--model <name>', 'model id (default: the first of /v1/models)');
 cmd.parse();

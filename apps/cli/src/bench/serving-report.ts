@@ -112,7 +112,8 @@ export function formatTable(result: ServingBenchResult): string {
     title(' Server steps (/metrics) ');
     row('Steps', v.numSteps);
     row('Mean step, executor.step (ms)', v.stepMs);
-    row('Time between steps (ms per step)', v.gapMsPerStep);
+    row('Time between steps (worker-measured, mean ms)', v.gapMsPerStep);
+    row('Outside steps (ms per step)', v.outsideStepsMsPerStep);
     row('Step busy fraction', v.stepBusyFraction);
     row('Output tokens per step', v.outputTokensPerStep);
   }

@@ -1,7 +1,9 @@
 // Where the server's time went during a `tpserve bench` run, from two scrapes of its /metrics:
-// the step histogram (tpserve_step_duration_seconds: the wall time of executor.step, i.e. gRPC
-// fan-out + the workers' forward) against the run's wall time. What is not inside a step is the
-// coordinator's own work between steps (scheduling, detokenization, SSE writes, HTTP) or idle.
+// the step histogram (tpserve_step_duration_seconds: the time each step held the workers) against
+// the run's wall time, and the time between steps as the workers measure it
+// (tpserve_step_wait_seconds: how long a rank sat idle before a step it had to wait for; with
+// async scheduling the next step is usually queued already). Run time minus summed step times
+// is kept as the coordinator's share per step (it also counts idle time with no request).
 import { METRIC } from '../../../../libs/metrics/src/metric-names';
 
 export interface ServerStepStats {
@@ -10,8 +12,10 @@ export interface ServerStepStats {
   stepMs: number;
   /** Sum of step times / run duration: 1 means the engine never waited for the coordinator. */
   stepBusyFraction: number;
-  /** (duration - time in steps) / steps: coordinator time (or idle) per step (ms). */
+  /** Mean time the workers waited between two steps, as they measured it (ms). */
   gapMsPerStep: number;
+  /** (duration - time in steps) / steps: coordinator time (or idle) per step (ms). */
+  outsideStepsMsPerStep: number;
   batchedTokensPerStep: number;
   /** Output tokens / steps: the batch size actually decoded. */
   outputTokensPerStep: number;
@@ -32,12 +36,13 @@ export function serverStepStats(
   const numSteps = delta(before, after, `${METRIC.stepDurationSeconds}_count`);
   if (!(numSteps > 0)) return undefined;
   const stepS = delta(before, after, `${METRIC.stepDurationSeconds}_sum`);
-  const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+  const r3 = (x: number): number => Math.round(x * 10000) / 10000;
   return {
     numSteps,
     stepMs: r3((stepS * 1000) / numSteps),
     stepBusyFraction: r3(stepS / durationS),
-    gapMsPerStep: r3(((durationS - stepS) * 1000) / numSteps),
+    gapMsPerStep: r3((delta(before, after, `${METRIC.stepWaitSeconds}_sum`) * 1000) / Math.max(1, delta(before, after, `${METRIC.stepWaitSeconds}_count`))),
+    outsideStepsMsPerStep: r3(((durationS - stepS) * 1000) / numSteps),
     batchedTokensPerStep: r3(delta(before, after, `${METRIC.stepBatchedTokens}_sum`) / numSteps),
     outputTokensPerStep: r3(totalOutputTokens / numSteps),
   };

@@ -24,6 +24,8 @@ export interface ServerConfig extends WorkerGroupConfig {
   port: number;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
+  /** Cap on one prompt's prefill chunk per step so running decodes keep short steps (0: none). */
+  longPrefillTokenThreshold: number;
   /** 0: the model's max_position_embeddings. */
   maxModelLen: number;
   maxWaiting: number;
@@ -118,6 +120,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   servedModelName: { flags: '--served-model-name <name>', env: 'TPSERVE_SERVED_MODEL_NAME', description: 'the model id clients send', defaultDescription: "the model directory's name" },
   maxNumSeqs: { flags: '--max-num-seqs <n>', env: 'TPSERVE_MAX_NUM_SEQS', description: 'most sequences running at once', defaultValue: 64, parse: integerIn(1, 4096) },
   maxNumBatchedTokens: { flags: '--max-num-batched-tokens <n>', env: 'TPSERVE_MAX_NUM_BATCHED_TOKENS', description: 'token budget of one step', defaultValue: 2048, parse: integerIn(1, 1 << 20) },
+  longPrefillTokenThreshold: { flags: '--long-prefill-token-threshold <n>', env: 'TPSERVE_LONG_PREFILL_TOKEN_THRESHOLD', description: 'most prompt tokens of one request computed per step (chunked prefill), so the running streams keep short steps; 0 for only the step budget', defaultValue: 0, parse: integerIn(0, 1 << 20) },
   maxModelLen: { flags: '--max-model-len <n>', env: 'TPSERVE_MAX_MODEL_LEN', description: 'context length, 0 for the model\'s', defaultValue: 0, parse: integerIn(0, 1 << 24) },
   maxWaiting: { flags: '--max-waiting <n>', env: 'TPSERVE_MAX_WAITING', description: 'waiting-queue bound; beyond it 429', defaultValue: 1024, parse: integerIn(1, 1 << 20) },
   kvCacheBytes: { flags: '--kv-cache-bytes <n>', env: 'TPSERVE_KV_CACHE_BYTES', description: 'KV cache bytes per rank, 0 for the engine default', defaultValue: 0, parse: integerIn(0, Number.MAX_SAFE_INTEGER) },
@@ -222,6 +225,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     port: option('port'),
     maxNumSeqs: option('maxNumSeqs'),
     maxNumBatchedTokens: option('maxNumBatchedTokens'),
+    longPrefillTokenThreshold: option('longPrefillTokenThreshold'),
     maxModelLen: option('maxModelLen'),
     maxWaiting: option('maxWaiting'),
     kvCacheBytes: option('kvCacheBytes'),

@@ -1,37 +1,38 @@
 // EngineLoopService: owns the Scheduler and the StepExecutor (the supervised worker group) and
 // runs the one step loop of the replica: schedule() → StepInput → step() on every rank →
-// updateFromOutput → each sequence's listener gets its new token (and forced tokens, see
-// TokenForcer). One step on the workers at a time; the next is planned while it runs (async
-// scheduling) and listeners run after it was sent. The loop runs while there is work.
+// updateFromOutput (StepReport) → each sequence's listener gets its new token (and forced
+// tokens, see TokenForcer). Async scheduling (vLLM's): step N+1 is scheduled and sent while N
+// runs (SentStepPipeline), its decodes carrying placeholders the workers fill with the tokens
+// they sampled, so a worker starts N+1 the moment it finishes N; N's reply is applied, then N+2
+// is sent, and only then do listeners run, while the workers compute. The loop runs while there
+// is work.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
-// streams pause and continue. A step the workers rejected for one sequence ends that request
-// alone (500) and the others recompute on the same workers (blameSequence). Past the restart
-// budget the engine is broken for good (/health 503). A throwing listener ends its own request
-// only (LiveSequences). drain() serves SIGTERM.
+// streams pause and continue; every sent step is void. A step the workers rejected for one
+// sequence ends that request alone (500) and the others recompute on the same workers
+// (SequenceBlame). Past the restart budget the engine is broken for good (/health 503). A
+// throwing listener ends its own request only (LiveSequences). drain() serves SIGTERM.
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { SamplingParams, StepOutput } from '../../../../libs/native/src/types';
+import type { SamplingParams } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
-import type { FinishedRequest, SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
+import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
-import type { SequenceRequest, TokenEvent } from './engine-request';
+import type { SequenceRequest } from './engine-request';
 import { ForcedTokens } from './forced-token-delivery';
-import { finishQuietly, LiveSequences } from './live-sequences';
+import { ListenerFaults } from './listener-faults';
+import { LiveSequences } from './live-sequences';
 import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
+import { type SentStep, SentStepPipeline } from './sent-step-pipeline';
+import { SequenceBlame } from './sequence-blame';
 import { buildStepInput } from './step-input-builder';
+import { StepReport } from './step-report';
 import { WorkerRecovery } from './worker-recovery';
 
 const IDLE_POLL_MS = 2;
 const DRAIN_POLL_MS = 50;
-
-interface SentStep {
-  out: SchedulerOutput<SamplingParams>;
-  reply: Promise<StepOutput>;
-  started: number;
-}
 
 @Injectable()
 export class EngineLoopService implements OnModuleDestroy {
@@ -40,12 +41,13 @@ export class EngineLoopService implements OnModuleDestroy {
   private readonly live: LiveSequences;
   private readonly recovery: WorkerRecovery;
   private readonly forced: ForcedTokens;
+  private readonly report: StepReport;
+  private readonly pipeline: SentStepPipeline;
+  private readonly sequenceBlame: SequenceBlame;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
   private broken: OpenAiError | undefined;
-  /** The step on the workers whose result is not applied yet. */
-  private sent: SentStep | undefined;
   /** The fault the loop must recover from before its next step. */
   private pendingFault: WorkerGroupError | undefined;
   private isClosing = false;
@@ -66,6 +68,7 @@ export class EngineLoopService implements OnModuleDestroy {
       maxNumSeqs: config.maxNumSeqs,
       maxWaiting: config.maxWaiting,
       enableChunkedPrefill: true,
+      longPrefillTokenThreshold: config.longPrefillTokenThreshold > 0 ? config.longPrefillTokenThreshold : undefined,
       blockSize: info.kvBlockSize,
       numBlocks: info.numKvBlocks,
       maxModelLen: runtime.maxModelLen,
@@ -75,16 +78,14 @@ export class EngineLoopService implements OnModuleDestroy {
       // structured outputs: a sequence whose next mask is still being computed sits out the step
       isSampleReady: (id) => this.live.get(id)?.constraint?.isReady() ?? true,
     });
-    this.live = new LiveSequences(
-      (id, err, request) => this.onListenerFault(id, err, request),
-      (id, err) => this.logListenerError(id, err),
-    );
-    this.forced = new ForcedTokens(
-      this.scheduler,
-      this.live,
-      (id, err, request) => this.onListenerFault(id, err, request),
-      (id, err) => this.logListenerError(id, err),
-    );
+    const faults = new ListenerFaults(this.scheduler, () => this.live, this.logger, () => this.kick());
+    const onFault = (id: number, err: unknown, request?: SequenceRequest): void => faults.end(id, err, request);
+    const onFinishError = (id: number, err: unknown): void => faults.log(id, err);
+    this.live = new LiveSequences(onFault, onFinishError);
+    this.forced = new ForcedTokens(this.scheduler, this.live, onFault, onFinishError);
+    this.report = new StepReport(this.scheduler, this.live, this.forced, onFault);
+    this.pipeline = new SentStepPipeline(() => runtime.executor);
+    this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, onFinishError);
     this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
     this.setWorkersUp(undefined);
     runtime.executor.onFailure((err) => {
@@ -133,6 +134,8 @@ export class EngineLoopService implements OnModuleDestroy {
         priority: request.priority,
         arrivalTimeMs: Date.now(),
         deadlineMs: request.deadlineMs,
+        // forced tokens and masks are decided from each token: never planned before it is known
+        isSpeculationAllowed: request.forcer === undefined && request.constraint === undefined,
       });
     } catch (err) {
       throw schedulerErrorToOpenAi(err);
@@ -185,6 +188,7 @@ export class EngineLoopService implements OnModuleDestroy {
   }
 
   private async run(): Promise<void> {
+    this.pipeline.markIdle();
     while (!this.broken && !this.isClosing) {
       if (this.pendingFault !== undefined) {
         await this.recover();
@@ -200,119 +204,78 @@ export class EngineLoopService implements OnModuleDestroy {
   }
 
   /**
-   * One scheduler iteration; false when there is nothing left to do. Pipelined: the next step is
-   * planned while the sent one runs (async scheduling), the sent one is reported, the next one
-   * reconciled and sent at once, and only then do listeners (detokenizer, parsers, SSE) get the
-   * reported tokens, while the workers compute. The workers wait for updateFromOutput, the
-   * forcer, reconciliation and one encoding only.
+   * One scheduler iteration; false when there is nothing left to do. Fills the pipeline (one
+   * step synchronously, two with async scheduling: the second is sent before the first
+   * reported), applies the oldest reply, settles the step behind it, refills the pipeline, and
+   * only then runs the listeners, while the workers compute.
    */
   private async runStep(): Promise<boolean> {
-    const isAsync = this.scheduler.config.asyncScheduling === true;
-    let deliveries: Array<() => void> = [];
-    if (!isAsync && this.sent) {
-      const reported = await this.reportSentOrBlame();
-      if (reported === undefined) return true;
-      deliveries = reported;
+    this.fillPipeline();
+    if (this.pipeline.length === 0) {
+      this.metrics.recordSchedulerStats(this.scheduler.getStats());
+      if (this.scheduler.numUnfinishedRequests === 0) return false;
+      this.pipeline.markIdle();
+      await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
+      return true;
     }
-    const out = this.scheduler.schedule(Date.now());
-    if (isAsync && this.sent) {
-      const reported = await this.reportSentOrBlame(out);
-      if (reported === undefined) return true;
-      deliveries = reported;
-    }
-    this.scheduler.resolvePlaceholders(out);
-    if (out.scheduled.length > 0) {
-      const reply = this.runtime.executor.step(buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask()));
-      reply.catch(() => undefined); // observed by reportSent(); a fault is recovered there
-      this.sent = { out, reply, started: performance.now() };
-    } else if (out.finishedIds.length > 0) {
-      await this.runtime.executor.step({ stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
-    }
-    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
-    this.reportFinished(out.finishedRequests);
+    const deliveries = await this.applyOldest();
+    this.fillPipeline(); // the next step goes out before the listeners run
     for (const deliver of deliveries) deliver();
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
-    if (this.sent === undefined) {
-      if (this.scheduler.numUnfinishedRequests === 0) return false;
-      await new Promise((r) => setTimeout(r, IDLE_POLL_MS)); // nothing schedulable right now
-    }
     return true;
   }
 
+  /** Schedules and sends until the workers hold one step (two with async scheduling). */
+  private fillPipeline(): void {
+    const depth = this.scheduler.config.asyncScheduling === true ? 2 : 1;
+    while (this.pipeline.length < depth && this.pendingFault === undefined) {
+      const out = this.scheduler.schedule(Date.now());
+      this.send(out);
+      for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
+      this.report.finish(out.finishedRequests);
+      if (out.scheduled.length === 0) break; // nothing more to plan before a reply
+    }
+  }
+
+  /** Sends the step `out` describes (or only its forget ids); nothing when it is empty. */
+  private send(out: SchedulerOutput<SamplingParams>): void {
+    if (out.scheduled.length > 0) {
+      const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
+      this.pipeline.send(out, { ...input, shareSamples: this.scheduler.config.asyncScheduling === true });
+    } else if (out.finishedIds.length > 0) {
+      this.pipeline.send(out, { stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
+    }
+  }
+
   /**
-   * reportSent(), or, when every rank rejected the sent step for one sequence, blameSequence()
-   * and undefined: the step `planned` meanwhile (async scheduling) is dropped with the reset,
-   * but the requests it finished still get their finish.
+   * Waits for the oldest sent step and applies it, forced tokens included, then settles the step
+   * sent behind it (placeholders). Returns the listener deliveries, in order; none when every
+   * rank rejected the step for one sequence (SequenceBlame handled it).
    */
-  private async reportSentOrBlame(planned?: SchedulerOutput<SamplingParams>): Promise<Array<() => void> | undefined> {
-    const rejected = (this.sent as SentStep).out;
+  private async applyOldest(): Promise<Array<() => void>> {
+    const oldest = this.pipeline.oldest as SentStep;
+    let taken;
     try {
-      return await this.reportSent();
+      taken = await this.pipeline.takeOldest();
     } catch (err) {
       if (!(err instanceof WorkerGroupError) || err.kind !== 'sequence') throw err;
-      await this.blameSequence(err, rejected, planned);
-      if (planned !== undefined) this.reportFinished(planned.finishedRequests);
-      return undefined;
+      await this.sequenceBlame.blame(err, oldest);
+      return [];
     }
-  }
-
-  /**
-   * Waits for the sent step and applies it to the scheduler, forced tokens included (the next
-   * step must see them before it is reconciled). Returns the listener deliveries, in order.
-   */
-  private async reportSent(): Promise<Array<() => void>> {
-    const { out, reply, started } = this.sent as SentStep;
-    this.sent = undefined;
-    const result = await reply;
+    const { step, result, timing } = taken;
     this.lastProgressAt = Date.now();
-    this.metrics.recordStep((performance.now() - started) / 1000, out.numBatchedTokens);
-    const samples = new Map(result.samples.map((s) => [s.seqId, s]));
-    const updates = this.scheduler.updateFromOutput(out, result.samples.map((s) => ({ requestId: s.seqId, token: s.token })));
-    const deliveries: Array<() => void> = [];
-    for (const update of updates) {
-      const id = update.requestId;
-      const seq = this.live.get(id);
-      if (seq === undefined) continue;
-      const sample = samples.get(id);
-      const event: TokenEvent = { token: update.token, logprob: sample?.logprob ?? 0, topLogprobs: sample?.topLogprobs ?? [], isForced: false };
-      // the constraint hears the token now, before the next step (sent right after this) asks for its mask
-      seq.constraint?.onToken(update.token);
-      const forced = update.finished === undefined ? this.forced.next(id, seq, update.token) : [];
-      const deliverForced = forced.length > 0 ? this.forced.append(id, forced) : undefined;
-      const isEndedByForce = deliverForced !== undefined && !this.live.has(id); // forced tokens filled max tokens
-      deliveries.push(() => {
-        if (isEndedByForce) {
-          try {
-            seq.listener.onToken(event);
-          } catch (err) {
-            return this.onListenerFault(id, err, seq);
-          }
-        } else if (!this.live.token(id, event)) {
-          return; // aborted meanwhile (stop string, client gone) or its listener failed
-        }
-        if (update.finished !== undefined) this.reportFinished([update.finished]);
-        deliverForced?.();
-      });
-    }
+    this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds);
+    const deliveries = this.report.apply(step.out, result);
+    const next = this.pipeline.oldest;
+    if (next !== undefined) this.scheduler.resolvePlaceholders(next.out);
     return deliveries;
-  }
-
-  private reportFinished(finished: readonly FinishedRequest[]): void {
-    for (const f of finished) {
-      if (f.reason === 'error') {
-        const error = OpenAiError.invalid(f.detail ?? 'the request cannot be served', null, 'request_too_large');
-        this.live.finish(f.requestId, { reason: 'error', detail: f.detail, error });
-      } else {
-        this.live.finish(f.requestId, { reason: f.reason, detail: f.detail });
-      }
-    }
   }
 
   /** Replaces the worker group and re-admits every running sequence as a recompute. */
   private async recover(): Promise<void> {
     const fault = this.pendingFault as WorkerGroupError;
     this.pendingFault = undefined;
-    this.sent = undefined; // its sequences recompute on the new group
+    this.pipeline.clear(); // their sequences recompute on the new group
     this.isRecovering = true;
     const started = performance.now();
     try {
@@ -331,25 +294,6 @@ export class EngineLoopService implements OnModuleDestroy {
     }
   }
 
-  /**
-   * Every rank rejected the step for one sequence before changing any state: end that request
-   * alone with a 500 naming the problem; the others recompute (Scheduler.resetAfterRejectedStep)
-   * on the same workers: no restart, nothing taken from the restart budget.
-   */
-  private async blameSequence(fault: WorkerGroupError, rejected: SchedulerOutput<SamplingParams>, planned?: SchedulerOutput<SamplingParams>): Promise<void> {
-    const requestId = fault.seqId as number;
-    this.logger.error(`request ${requestId}: the workers rejected its step, ending it alone: ${fault.message}`);
-    this.scheduler.abortRequest(requestId);
-    const { resumed, forgetIds } = this.scheduler.resetAfterRejectedStep(rejected, planned);
-    const error = new OpenAiError(500, `Internal error: the model workers rejected this request: ${fault.message}`, null, 'internal_error');
-    const seq = this.live.delete(requestId);
-    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
-    this.logger.warn(`${resumed.filter((id) => id !== requestId).length} other running request(s) resume by recompute`);
-    this.metrics.recordSchedulerStats(this.scheduler.getStats());
-    // the rejected step ran nowhere: its id is free for this forget-only step
-    if (forgetIds.length > 0) await this.runtime.executor.step({ stepId: rejected.stepId, newSequences: [], scheduled: [], finished: forgetIds });
-  }
-
   /** The restart budget is spent: every live and future request gets a 503 naming why. */
   private breakDown(reason: string): void {
     this.logger.error(`giving up: ${reason}`);
@@ -357,20 +301,6 @@ export class EngineLoopService implements OnModuleDestroy {
     for (const id of this.live.ids()) this.scheduler.abortRequest(id);
     this.live.finishAll({ reason: 'error', error: this.broken });
     for (let rank = 0; rank < this.runtime.executor.size; rank++) this.metrics.setWorkerUp(rank, false);
-  }
-
-  /** A listener threw: end that request alone with a 500, logged with its id. */
-  private onListenerFault(requestId: number, err: unknown, request?: SequenceRequest): void {
-    this.logListenerError(requestId, err);
-    this.scheduler.abortRequest(requestId);
-    const error = new OpenAiError(500, `Internal error while producing this response: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
-    const seq = request ?? this.live.delete(requestId);
-    if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));
-    this.kick();
-  }
-
-  private logListenerError(requestId: number, err: unknown): void {
-    this.logger.error(`request ${requestId}: its response handler threw, ending it alone: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   private setWorkersUp(downRank: number | undefined): void {

@@ -27,6 +27,7 @@ export class MetricsService {
   private readonly prefixHit = new Gauge({ name: METRIC.prefixCacheHitRatio, help: 'Prefix cache hits / queries, in tokens', registers: [this.registry] });
   private readonly preemptions = new Counter({ name: METRIC.numPreemptionsTotal, help: 'Recompute preemptions', registers: [this.registry] });
   private readonly stepDuration = new Histogram({ name: METRIC.stepDurationSeconds, help: 'Duration of one engine step (all ranks)', buckets: STEP_BUCKETS, registers: [this.registry] });
+  private readonly stepWait = new Histogram({ name: METRIC.stepWaitSeconds, help: 'Time the workers waited for a step after finishing the one before it, measured by the workers (steps sent while the engine had work)', buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
   private readonly stepTokens = new Histogram({ name: METRIC.stepBatchedTokens, help: 'Tokens computed per engine step', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], registers: [this.registry] });
   private readonly workerUp = new Gauge({ name: METRIC.workerUp, help: '1 while the worker rank is healthy', labelNames: METRIC_LABELS.workerUp, registers: [this.registry] });
   private readonly restarts = new Counter({ name: METRIC.workerRestartsTotal, help: 'Worker-group restarts after a fault, by cause (exit, hang, step_error, load)', labelNames: METRIC_LABELS.workerRestartsTotal, registers: [this.registry] });
@@ -77,9 +78,11 @@ export class MetricsService {
     this.vllm.generationTokens.inc(this.vllm.modelLabels, n);
   }
 
-  recordStep(seconds: number, numBatchedTokens: number): void {
+  /** `waitSeconds`: the workers' idle time before the step (undefined when the engine had been idle). */
+  recordStep(seconds: number, numBatchedTokens: number, waitSeconds?: number): void {
     this.stepDuration.observe(seconds);
     this.stepTokens.observe(numBatchedTokens);
+    if (waitSeconds !== undefined) this.stepWait.observe(waitSeconds);
   }
 
   recordSchedulerStats(stats: SchedulerStats): void {

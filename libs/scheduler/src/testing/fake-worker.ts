@@ -1,9 +1,12 @@
 // Test support only: a fake worker that applies SchedulerOutputs the way a real rank would
 // (sequence set, block tables, a paged "KV cache" that stores token ids per slot) and a fake
-// model whose next token depends on the last one. It throws on any contract violation: unknown
-// or duplicate sequences, an id both forgotten and new, gaps before startPos, missing blocks, or KV slots holding wrong tokens.
+// model whose next token depends on the last one. Like a real rank it remembers the last token it
+// sampled for each sequence and puts it in place of a placeholder (async scheduling sends step
+// N+1 before N's reply). It throws on any contract violation: unknown or duplicate sequences, an
+// id both forgotten and new, gaps before startPos, missing blocks, a placeholder where it sampled
+// nothing, or KV slots holding wrong tokens.
 
-import type { SampledToken, SchedulerOutput } from '../scheduler-output';
+import { PLACEHOLDER_TOKEN, type SampledToken, type SchedulerOutput } from '../scheduler-output';
 
 /** The fake model: next token = (last * 31 + 7) % vocabSize. */
 export function nextToken(last: number, vocabSize: number): number {
@@ -13,6 +16,9 @@ export function nextToken(last: number, vocabSize: number): number {
 interface FakeSequence {
   blockTable: number[];
   numCached: number;
+  /** The last token sampled for it and its position (-1: none). */
+  sampledPos: number;
+  sampledToken: number;
 }
 
 export class FakeWorker {
@@ -44,7 +50,7 @@ export class FakeWorker {
     }
     for (const r of out.newRequests) {
       if (this.seqs.has(r.requestId)) throw new Error(`step ${out.stepId}: seq ${r.requestId} is already known`);
-      this.seqs.set(r.requestId, { blockTable: [], numCached: -1 });
+      this.seqs.set(r.requestId, { blockTable: [], numCached: -1, sampledPos: -1, sampledToken: -1 });
     }
     const sampled: SampledToken[] = [];
     for (const s of out.scheduled) {
@@ -53,15 +59,25 @@ export class FakeWorker {
       if (seq.numCached === -1) seq.numCached = s.startPos; // new: earlier positions are prefix hits
       if (s.startPos !== seq.numCached) throw new Error(`seq ${s.requestId}: startPos ${s.startPos} != ${seq.numCached}`);
       if (s.tokens.length === 0) throw new Error(`seq ${s.requestId}: empty chunk`);
-      if (s.tokens.some((t) => t < 0)) throw new Error(`seq ${s.requestId}: unresolved placeholder in step ${out.stepId}`);
+      const tokens = s.tokens.map((t, i) => this.resolve(s.requestId, seq, s.startPos + i, t));
       seq.blockTable.push(...s.newBlockIds);
-      s.tokens.forEach((t, i) => this.write(seq, s.startPos + i, t));
-      seq.numCached += s.tokens.length;
+      tokens.forEach((t, i) => this.write(seq, s.startPos + i, t));
+      seq.numCached += tokens.length;
       this.checkKv(s.requestId, seq);
-      if (s.sample) sampled.push({ requestId: s.requestId, token: nextToken(s.tokens[s.tokens.length - 1], this.vocabSize) });
+      if (s.sample) {
+        const token = nextToken(tokens[tokens.length - 1], this.vocabSize);
+        [seq.sampledPos, seq.sampledToken] = [seq.numCached, token];
+        sampled.push({ requestId: s.requestId, token });
+      }
     }
     this.numSteps++;
     return sampled;
+  }
+
+  private resolve(seqId: number, seq: FakeSequence, pos: number, token: number): number {
+    if (token !== PLACEHOLDER_TOKEN) return token;
+    if (seq.sampledPos !== pos) throw new Error(`seq ${seqId}: placeholder at ${pos} but its last sample is at ${seq.sampledPos}`);
+    return seq.sampledToken;
   }
 
   private slot(seq: FakeSequence, pos: number): [number, number] {

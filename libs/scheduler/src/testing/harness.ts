@@ -1,7 +1,7 @@
 // Test support only: builds a Scheduler wired to a FakeWorker and drives it step by step,
 // collecting each request's emitted tokens and finish record. With asyncScheduling each step is
-// scheduled while the previous one is still unreported (the worker runs it only then), as the
-// engine loop does.
+// scheduled and sent while the previous one is still unreported, as the engine loop does: the
+// worker gets a copy of the step as sent (placeholders and all) and runs the steps in order.
 
 import { Scheduler } from '../scheduler';
 import type { SchedulerConfig } from '../scheduler-config';
@@ -40,8 +40,8 @@ export class Harness {
   readonly outputs = new Map<number, number[]>();
   readonly finished = new Map<number, FinishedRequest>();
   lastOutput: SchedulerOutput<{ temperature: number }> | null = null;
-  /** Async: the step sent to the worker whose result is not reported yet. */
-  private unreported: SchedulerOutput<{ temperature: number }> | null = null;
+  /** Async: the steps sent to the worker, oldest first, each with the copy the worker runs. */
+  private readonly sent: Array<{ out: SchedulerOutput<{ temperature: number }>; copy: SchedulerOutput<{ temperature: number }> }> = [];
 
   constructor(overrides: Partial<SchedulerConfig> = {}) {
     const config = { ...BASE_CONFIG, ...overrides };
@@ -51,7 +51,7 @@ export class Harness {
     });
   }
 
-  add(requestId: number, promptTokens: number[], extra: { maxTokens?: number; priority?: number; deadlineMs?: number } = {}): void {
+  add(requestId: number, promptTokens: number[], extra: { maxTokens?: number; priority?: number; deadlineMs?: number; isSpeculationAllowed?: boolean } = {}): void {
     this.scheduler.addRequest({ requestId, promptTokens, samplingParams: { temperature: 0 }, maxTokens: 4, ...extra });
   }
 
@@ -61,25 +61,29 @@ export class Harness {
     this.lastOutput = out;
     for (const f of out.finishedRequests) this.finished.set(f.requestId, f);
     if (this.scheduler.config.asyncScheduling) {
-      this.report();
+      this.sent.push({ out, copy: structuredClone(out) });
+      while (this.sent.length > 1) this.runOldest(); // the steps sent before this one report
       this.scheduler.resolvePlaceholders(out);
-      if (out.scheduled.length > 0) this.unreported = out;
-      else this.worker.step(out);
+      if (out.scheduled.length === 0) this.runOldest(); // nothing to report: just the forget ids
     } else {
       this.record(this.scheduler.updateFromOutput(out, this.worker.step(out)));
     }
     return out.scheduled.map((s) => [s.requestId, s.startPos, s.tokens.length, s.sample]);
   }
 
-  /** Async: runs the unreported step on the worker and reports it. */
+  /** Async: runs every sent step on the worker and reports it. */
   report(): void {
-    const prev = this.unreported;
-    this.unreported = null;
-    if (prev !== null) this.record(this.scheduler.updateFromOutput(prev, this.worker.step(prev)));
+    while (this.sent.length > 0) this.runOldest();
   }
 
   get hasUnreported(): boolean {
-    return this.unreported !== null;
+    return this.sent.length > 0;
+  }
+
+  private runOldest(): void {
+    const { out, copy } = this.sent.shift() as (typeof this.sent)[number];
+    const sampled = this.worker.step(copy);
+    if (out.scheduled.length > 0) this.record(this.scheduler.updateFromOutput(out, sampled));
   }
 
   /** Steps until nothing is left (at most `maxSteps`); returns the number of steps. */
