@@ -3,7 +3,7 @@
 // use these so a template prints `True`, `None`, `['a', 'b']`, `{'k': 1}` and `1e-05` like
 // Python does. Tested in py-interpreter.spec.ts.
 import {
-  RV, ListV, MapV, NumV, TemplateRenderError, dictEntries, isBool, isDict, isFloat, isFn, isInt,
+  RV, MapV, NumV, TemplateRenderError, dictEntries, isBool, isDict, isFloat, isFn, isInt,
   isList, isNamespace, isNone, isNumeric, isStr, isTuple, isUndef, numOf, str, typeError, undefinedError,
 } from './jinja-runtime';
 import { floatRepr } from './python-float-repr';

@@ -5,7 +5,7 @@
 import { MESSAGES_SCHEMA, readMessages, readTools, TOOLS_SCHEMA, type ValidatedChatMessage } from './chat-messages.validator';
 import { GENERATION_FIELDS, MAX_TOP_LOGPROBS, readGenerationParams, type GenerationParams, type ValidationLimits } from './generation-params';
 import { OpenAiError } from './openai-error';
-import { bodyChecker, given, isObject, optional, typeName, type FieldSchemas, type JsonObject } from './request-schema';
+import { bodyChecker, given, isObject, optional, type FieldSchemas, type JsonObject } from './request-schema';
 import { readGrammarRequest } from './structured-output-request';
 import type { GrammarRequest } from '../../structured-output/src/grammar-compiler';
 import type { ChatCompletionTool } from './tool-call.types';

@@ -1,6 +1,6 @@
 // Small helpers of the OpenAI routes on raw Node responses: JSON answers, OpenAI-shaped errors,
 // and noticing a client that went away (the response closed before we ended it).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { requestContext, type ContextRequest } from '../http/request-context';
