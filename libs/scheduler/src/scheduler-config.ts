@@ -13,6 +13,13 @@ export interface SchedulerConfig {
   enableChunkedPrefill: boolean;
   /** With chunked prefill, cap a single request's prefill chunk so others keep running. */
   longPrefillTokenThreshold?: number;
+  /**
+   * Prefill cost budget (prefill-budget.ts): while requests decode, a step carrying prompt
+   * chunks is predicted to take at most this many times the same step's decodes alone (> 1; the
+   * cost model is fitted from recordStepTime()). The first chunk of a step still gets one block
+   * (blockSize tokens), so a prefill always finishes. Default: no budget.
+   */
+  maxPrefillStepRatio?: number;
   blockSize: number;
   numBlocks: number;
   maxModelLen: number;
@@ -49,6 +56,10 @@ export function validateSchedulerConfig(c: SchedulerConfig): void {
   positiveInt('numBlocks', c.numBlocks);
   positiveInt('maxModelLen', c.maxModelLen);
   positiveInt('longPrefillTokenThreshold', c.longPrefillTokenThreshold);
+  const ratio = c.maxPrefillStepRatio;
+  if (ratio !== undefined && !(Number.isFinite(ratio) && ratio > 1)) {
+    throw new InvalidRequestError(`scheduler config: maxPrefillStepRatio must be a number above 1, got ${ratio}`);
+  }
   // without chunking a whole prompt (up to maxModelLen) must fit one step, or it would wait forever
   if (!c.enableChunkedPrefill && c.maxNumBatchedTokens < c.maxModelLen) {
     throw new InvalidRequestError(

@@ -2,10 +2,12 @@
 // deadlines and aborts over thousands of steps, against the FakeWorker (which checks the step
 // contract and the KV contents). Invariants are checked after every step; at the end every
 // request has finished, every block is free, and every output equals the fake model's answer.
-// Each case also runs with async scheduling (step N+1 planned while N is unreported).
+// Each case also runs with async scheduling (step N+1 planned while N is unreported). The prefill
+// cost budget cases feed a step-cost law back as the workers' step times.
 import { describe, expect, it } from 'vitest';
 import { ContextLengthExceededError, QueueFullError } from './errors';
 import type { SchedulerConfig } from './scheduler-config';
+import { stepWork } from './step-cost-model';
 import { nextToken } from './testing/fake-worker';
 import { Harness, VOCAB_SIZE } from './testing/harness';
 import { checkInvariants, mulberry32 } from './testing/invariants';
@@ -33,7 +35,9 @@ function runRandom(seed: number, over: Partial<SchedulerConfig>, numArrivalSteps
   const rng = mulberry32(seed);
   const int = (n: number): number => Math.floor(rng() * n);
   const tokens = (n: number): number[] => Array.from({ length: n }, () => 1 + int(VOCAB_SIZE - 1));
-  const h = new Harness({ eosTokenIds: [EOS], ...over });
+  // a step costs 1 ms + 10 µs per token + 0.5 µs per attention pair (the budget's model fits it)
+  const seconds = (out: Parameters<typeof stepWork>[0]): number => 1e-3 + 1e-5 * stepWork(out).numTokens + 5e-7 * stepWork(out).numPairs;
+  const h = new Harness({ eosTokenIds: [EOS], ...over }, over.maxPrefillStepRatio === undefined ? undefined : seconds);
   const { maxModelLen } = h.scheduler.config;
   const prefixes = [tokens(12), tokens(20), tokens(7), tokens(33)];
   const admitted = new Map<number, Admitted>();
@@ -105,6 +109,8 @@ const CASES: Array<[string, Partial<SchedulerConfig>]> = [
   ['long-prefill threshold, block size 2', { ...common, maxNumBatchedTokens: 24, enableChunkedPrefill: true, longPrefillTokenThreshold: 8, blockSize: 2, numBlocks: 50 }],
   ['no chunked prefill', { ...common, maxNumBatchedTokens: 128, enableChunkedPrefill: false, blockSize: 4, numBlocks: 30 }],
   ['no prefix caching, block size 8', { ...common, maxNumBatchedTokens: 40, enableChunkedPrefill: true, enablePrefixCaching: false, blockSize: 8, numBlocks: 14 }],
+  ['prefill cost budget 1.5, block size 4', { ...common, maxNumBatchedTokens: 32, enableChunkedPrefill: true, maxPrefillStepRatio: 1.5, blockSize: 4, numBlocks: 28 }],
+  ['prefill cost budget 1.1 with threshold, block size 2', { ...common, maxNumBatchedTokens: 24, enableChunkedPrefill: true, longPrefillTokenThreshold: 8, maxPrefillStepRatio: 1.1, blockSize: 2, numBlocks: 50 }],
   ['tiny budget, block size 1', { ...common, maxNumSeqs: 3, maxNumBatchedTokens: 5, enableChunkedPrefill: true, blockSize: 1, numBlocks: 110 }],
 ];
 const SEEDS = [1, 2, 3];

@@ -63,6 +63,8 @@ describe('Scheduler: token budget and chunked prefill', () => {
     ['maxNumSeqs', { maxNumSeqs: 0 }],
     ['blockSize', { blockSize: 1.5 }],
     ['longPrefillTokenThreshold', { longPrefillTokenThreshold: -1 }],
+    ['maxPrefillStepRatio', { maxPrefillStepRatio: 1 }],
+    ['maxPrefillStepRatio', { maxPrefillStepRatio: Number.NaN }],
   ])('rejects a bad %s', (name, over) => {
     expect(() => new Harness(over)).toThrow(name);
   });

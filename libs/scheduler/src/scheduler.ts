@@ -3,7 +3,8 @@
 // priority/FCFS order, chunking long prompts, skipping prefix-cache hits, and preempting the
 // newest running request (recompute) when KV blocks run out. A waiting request whose prompt
 // blocks a running one is computing right now waits for them (shared prefill, n > 1). With
-// async scheduling it plans step N+1 while N runs (in-flight-steps.ts). Pure logic:
+// maxPrefillStepRatio, prompt chunks are sized by a cost model fitted from reported step times
+// (prefill-budget.ts). With async scheduling it plans step N+1 while N runs (in-flight-steps.ts). Pure logic:
 // scheduler*.spec.ts run it against a fake worker.
 
 import { BlockManager } from '../../kv-cache/src/block-manager';
@@ -14,7 +15,9 @@ import { type SchedulerConfig, validateSchedulerConfig } from './scheduler-confi
 import { InFlightSteps, reconcileStep } from './in-flight-steps';
 import { addScheduled, emptySchedulerOutput } from './scheduler-output';
 import type { RequestUpdate, SampledToken, SchedulerOutput, SchedulerStats } from './scheduler-output';
+import { PrefillBudget } from './prefill-budget';
 import { isWaitingForSharedPrefill } from './shared-prefill';
+import { chunkPairs, type StepWork } from './step-cost-model';
 import { checkStop } from './stop-check';
 
 /**
@@ -30,6 +33,7 @@ export class Scheduler<P = unknown> {
   private blockManager: BlockManager;
   private readonly registry: RequestRegistry<P>;
   private readonly inFlight = new InFlightSteps<P>();
+  private readonly prefillBudget: PrefillBudget | undefined;
   private numPromptTokensComputed = 0;
   private nextArrivalSeq = 0;
   private nextStepId = 0;
@@ -39,6 +43,8 @@ export class Scheduler<P = unknown> {
     this.config = { ...config };
     this.blockManager = this.newBlockManager(config.numBlocks);
     this.registry = new RequestRegistry<P>(this.blockManager);
+    const ratio = config.maxPrefillStepRatio;
+    this.prefillBudget = ratio === undefined ? undefined : new PrefillBudget(ratio, config.blockSize);
   }
 
   /**
@@ -78,11 +84,12 @@ export class Scheduler<P = unknown> {
     const out = emptySchedulerOutput<P>(this.nextStepId++);
     out.finishedRequests.push(...this.registry.reapAborted(now));
     let budget = this.config.maxNumBatchedTokens;
+    this.prefillBudget?.startStep(this.decodeWork());
 
     // running requests first: one decode token each, or their next prefill chunk
     for (let i = 0; i < running.length && budget > 0; ) {
       const req = running.at(i) as Request<P>;
-      const n = this.capUnreadySample(req, req.numScheduledTokens, Math.min(this.numToSchedule(req), budget));
+      const n = this.capUnreadySample(req, req.numScheduledTokens, this.capByCost(req.numScheduledTokens, Math.min(this.numToSchedule(req), budget)));
       if (n === 0) {
         i++; // async: its unreported token is its last allowed one
         continue;
@@ -110,7 +117,9 @@ export class Scheduler<P = unknown> {
       }
       const remaining = req.numTokens - computed.numComputedTokens;
       if (!this.config.enableChunkedPrefill && remaining > budget) break;
-      const n = this.capUnreadySample(req, computed.numComputedTokens, Math.min(this.capChunk(remaining), budget));
+      const affordable = this.capByCost(computed.numComputedTokens, Math.min(this.capChunk(remaining), budget));
+      if (affordable === 0) break; // the step's prefill cost budget is spent
+      const n = this.capUnreadySample(req, computed.numComputedTokens, affordable);
       if (n === 0) {
         w++; // its first sample is not ready and nothing else is left to compute
         continue;
@@ -183,6 +192,14 @@ export class Scheduler<P = unknown> {
       updates.push(update);
     });
     return updates;
+  }
+
+  /**
+   * Feeds the prefill cost budget (maxPrefillStepRatio): `out` was computed by the workers in
+   * `seconds` (their compute time, not the wait before it). A no-op without the budget.
+   */
+  recordStepTime(out: SchedulerOutput<P>, seconds: number): void {
+    this.prefillBudget?.observe(out, seconds);
   }
 
   /**
@@ -274,6 +291,24 @@ export class Scheduler<P = unknown> {
     return new BlockManager({ numBlocks, blockSize: this.config.blockSize, enablePrefixCaching: this.config.enablePrefixCaching });
   }
 
+  // the prefill cost budget's cap on a chunk of n tokens from `start` (n itself without one)
+  private capByCost(start: number, n: number): number {
+    return this.prefillBudget === undefined ? n : this.prefillBudget.cap(start, n);
+  }
+
+  // the step's decodes (running requests with one token to compute): the budget's reference step
+  private decodeWork(): StepWork {
+    const work = { numTokens: 0, numPairs: 0 };
+    if (this.prefillBudget === undefined) return work;
+    for (let i = 0; i < this.registry.running.length; i++) {
+      const req = this.registry.running.at(i) as Request<P>;
+      if (this.numToSchedule(req) !== 1) continue;
+      work.numTokens++;
+      work.numPairs += chunkPairs(req.numScheduledTokens, 1);
+    }
+    return work;
+  }
+
   private capChunk(n: number): number {
     const t = this.config.longPrefillTokenThreshold;
     return this.config.enableChunkedPrefill && t !== undefined && n > t ? t : n;
@@ -300,6 +335,7 @@ export class Scheduler<P = unknown> {
   private emit(req: Request<P>, n: number, newBlockIds: number[], out: SchedulerOutput<P>): void {
     req.blockIds.push(...newBlockIds);
     const start = req.numScheduledTokens;
+    this.prefillBudget?.charge(start, n);
     addScheduled(out, req.requestId, req.allTokens, start, n, newBlockIds, req.numPendingSamples);
     this.numPromptTokensComputed += Math.max(0, Math.min(start + n, req.numPromptTokens) - start);
     req.numInFlightTokens += n;

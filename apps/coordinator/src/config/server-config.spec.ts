@@ -32,6 +32,13 @@ describe('server options', () => {
     expect(parse(['--model', 'm'], { TPSERVE_RESTART_BUDGET: '0' }).restartBudget.maxRestarts).toBe(0);
   });
 
+  it('takes --max-prefill-step-ratio (TPSERVE_MAX_PREFILL_STEP_RATIO): 0 (off, the default) or above 1', () => {
+    expect(parse(['--model', 'm']).maxPrefillStepRatio).toBe(0);
+    expect(parse(['--model', 'm', '--max-prefill-step-ratio', '1.5']).maxPrefillStepRatio).toBe(1.5);
+    expect(parse(['--model', 'm'], { TPSERVE_MAX_PREFILL_STEP_RATIO: '3' }).maxPrefillStepRatio).toBe(3);
+    for (const bad of ['1', '0.5', '-2', 'x', '']) expect(() => parse(['--model', 'm', '--max-prefill-step-ratio', bad])).toThrow(/--max-prefill-step-ratio.*0 \(off\) or a number in \(1, 1000\]/);
+  });
+
   it('takes --quantization (TPSERVE_QUANTIZATION) from the engine\'s methods', () => {
     expect(parse(['--model', 'm']).quantization).toBe('none');
     expect(parse(['--model', 'm', '--quantization', 'int4']).quantization).toBe('int4');

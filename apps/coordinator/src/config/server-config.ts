@@ -26,6 +26,8 @@ export interface ServerConfig extends WorkerGroupConfig {
   maxNumBatchedTokens: number;
   /** Cap on one prompt's prefill chunk per step so running decodes keep short steps (0: none). */
   longPrefillTokenThreshold: number;
+  /** Prefill cost budget: a step with prompt chunks is predicted to take at most this × its decodes alone (0: none). */
+  maxPrefillStepRatio: number;
   /** 0: the model's max_position_embeddings. */
   maxModelLen: number;
   maxWaiting: number;
@@ -102,6 +104,14 @@ export function integerIn(min: number, max: number): (value: string) => number {
   };
 }
 
+/** 0 (off) or a ratio above 1 (the prefill cost budget). */
+function prefillRatioArg(value: string): number {
+  const text = value.trim();
+  const r = Number(text);
+  if (text === '' || !Number.isFinite(r) || (r !== 0 && (r <= 1 || r > 1000))) throw new InvalidArgumentError('must be 0 (off) or a number in (1, 1000].');
+  return r;
+}
+
 function restartBudgetArg(value: string): RestartBudgetSpec {
   try {
     return parseRestartBudget(value);
@@ -121,6 +131,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   maxNumSeqs: { flags: '--max-num-seqs <n>', env: 'TPSERVE_MAX_NUM_SEQS', description: 'most sequences running at once', defaultValue: 64, parse: integerIn(1, 4096) },
   maxNumBatchedTokens: { flags: '--max-num-batched-tokens <n>', env: 'TPSERVE_MAX_NUM_BATCHED_TOKENS', description: 'token budget of one step', defaultValue: 2048, parse: integerIn(1, 1 << 20) },
   longPrefillTokenThreshold: { flags: '--long-prefill-token-threshold <n>', env: 'TPSERVE_LONG_PREFILL_TOKEN_THRESHOLD', description: 'most prompt tokens of one request computed per step (chunked prefill), so the running streams keep short steps; 0 for only the step budget', defaultValue: 0, parse: integerIn(0, 1 << 20) },
+  maxPrefillStepRatio: { flags: '--max-prefill-step-ratio <r>', env: 'TPSERVE_MAX_PREFILL_STEP_RATIO', description: 'while streams decode, size prompt chunks so a step is predicted to take at most r times its decodes alone (cost model fitted from step times; a prompt still advances one KV block per step); 0 for off', defaultValue: 0, parse: prefillRatioArg },
   maxModelLen: { flags: '--max-model-len <n>', env: 'TPSERVE_MAX_MODEL_LEN', description: 'context length, 0 for the model\'s', defaultValue: 0, parse: integerIn(0, 1 << 24) },
   maxWaiting: { flags: '--max-waiting <n>', env: 'TPSERVE_MAX_WAITING', description: 'waiting-queue bound; beyond it 429', defaultValue: 1024, parse: integerIn(1, 1 << 20) },
   kvCacheBytes: { flags: '--kv-cache-bytes <n>', env: 'TPSERVE_KV_CACHE_BYTES', description: 'KV cache bytes per rank, 0 for the engine default', defaultValue: 0, parse: integerIn(0, Number.MAX_SAFE_INTEGER) },
@@ -226,6 +237,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     maxNumSeqs: option('maxNumSeqs'),
     maxNumBatchedTokens: option('maxNumBatchedTokens'),
     longPrefillTokenThreshold: option('longPrefillTokenThreshold'),
+    maxPrefillStepRatio: option('maxPrefillStepRatio'),
     maxModelLen: option('maxModelLen'),
     maxWaiting: option('maxWaiting'),
     kvCacheBytes: option('kvCacheBytes'),

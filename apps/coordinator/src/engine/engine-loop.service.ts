@@ -69,6 +69,7 @@ export class EngineLoopService implements OnModuleDestroy {
       maxWaiting: config.maxWaiting,
       enableChunkedPrefill: true,
       longPrefillTokenThreshold: config.longPrefillTokenThreshold > 0 ? config.longPrefillTokenThreshold : undefined,
+      maxPrefillStepRatio: config.maxPrefillStepRatio > 0 ? config.maxPrefillStepRatio : undefined,
       blockSize: info.kvBlockSize,
       numBlocks: info.numKvBlocks,
       maxModelLen: runtime.maxModelLen,
@@ -265,6 +266,7 @@ export class EngineLoopService implements OnModuleDestroy {
     const { step, result, timing } = taken;
     this.lastProgressAt = Date.now();
     this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds);
+    this.scheduler.recordStepTime(step.out, (result.timings.forwardUs + result.timings.samplingUs) / 1e6); // the prefill budget's cost model
     const deliveries = this.report.apply(step.out, result);
     const next = this.pipeline.oldest;
     if (next !== undefined) this.scheduler.resolvePlaceholders(next.out);

@@ -43,7 +43,8 @@ export class Harness {
   /** Async: the steps sent to the worker, oldest first, each with the copy the worker runs. */
   private readonly sent: Array<{ out: SchedulerOutput<{ temperature: number }>; copy: SchedulerOutput<{ temperature: number }> }> = [];
 
-  constructor(overrides: Partial<SchedulerConfig> = {}) {
+  /** `stepSeconds`: the time each reported step "took", fed to recordStepTime (the prefill budget's cost model). */
+  constructor(overrides: Partial<SchedulerConfig> = {}, private readonly stepSeconds?: (out: SchedulerOutput<unknown>) => number) {
     const config = { ...BASE_CONFIG, ...overrides };
     this.scheduler = new Scheduler(config);
     this.worker = new FakeWorker(config.numBlocks, config.blockSize, VOCAB_SIZE, (id) => {
@@ -67,6 +68,7 @@ export class Harness {
       if (out.scheduled.length === 0) this.runOldest(); // nothing to report: just the forget ids
     } else {
       this.record(this.scheduler.updateFromOutput(out, this.worker.step(out)));
+      this.reportTime(out);
     }
     return out.scheduled.map((s) => [s.requestId, s.startPos, s.tokens.length, s.sample]);
   }
@@ -84,6 +86,11 @@ export class Harness {
     const { out, copy } = this.sent.shift() as (typeof this.sent)[number];
     const sampled = this.worker.step(copy);
     if (out.scheduled.length > 0) this.record(this.scheduler.updateFromOutput(out, sampled));
+    this.reportTime(out);
+  }
+
+  private reportTime(out: SchedulerOutput<{ temperature: number }>): void {
+    if (this.stepSeconds !== undefined && out.scheduled.length > 0) this.scheduler.recordStepTime(out, this.stepSeconds(out));
   }
 
   /** Steps until nothing is left (at most `maxSteps`); returns the number of steps. */

@@ -1,0 +1,69 @@
+// The scheduler with maxPrefillStepRatio, against the FakeWorker with a known step-cost law fed
+// back as the workers' step times: once fitted, every step carrying a long prompt's chunk costs at
+// most ratio × its decodes alone (true cost, not the model's), the prompt still finishes, each
+// step moving it by at least one block, and its outputs are the fake model's. Sync and async.
+import { describe, expect, it } from 'vitest';
+import type { SchedulerOutput } from './scheduler-output';
+import { MIN_COST_SAMPLES, stepWork } from './step-cost-model';
+import { Harness, range, referenceOutput } from './testing/harness';
+
+const LAW = { perStep: 0.01, perToken: 1e-5, perPair: 2e-8 };
+const trueSeconds = (out: Pick<SchedulerOutput<unknown>, 'scheduled'>): number => {
+  const w = stepWork(out);
+  return LAW.perStep + LAW.perToken * w.numTokens + LAW.perPair * w.numPairs;
+};
+const CONFIG = { maxNumBatchedTokens: 512, maxNumSeqs: 8, maxWaiting: 8, blockSize: 4, numBlocks: 4500, maxModelLen: 8192 };
+const LONG = 7000;
+
+/** 4 streams decode; then a LONG-token prompt arrives. Returns every step's decisions. */
+function run(ratio: number | undefined, asyncScheduling: boolean) {
+  const h = new Harness({ ...CONFIG, maxPrefillStepRatio: ratio, asyncScheduling }, trueSeconds);
+  for (let i = 0; i < 4; i++) h.add(i, range(8, 1 + i), { maxTokens: 2500 }); // they decode past the end of the prefill
+  for (let i = 0; i < 20; i++) h.step();
+  const prompt = range(LONG).map((i) => 1 + (i % 40));
+  h.add(100, prompt, { maxTokens: 2 });
+  const steps: Array<{ chunk: number; start: number; decodes: number; ratio: number }> = [];
+  for (let i = 0; i < 5000 && !h.finished.has(100); i++) {
+    h.step();
+    const out = h.lastOutput!;
+    const chunk = out.scheduled.find((e) => e.requestId === 100 && e.tokens.length > 1);
+    const decodes = out.scheduled.filter((e) => e.tokens.length === 1);
+    if (chunk !== undefined) steps.push({ chunk: chunk.tokens.length, start: chunk.startPos, decodes: decodes.length, ratio: trueSeconds(out) / trueSeconds({ scheduled: decodes }) });
+  }
+  h.report();
+  return { h, steps, prompt };
+}
+
+describe.each([false, true])('Scheduler prefill cost budget (async %s)', (asyncScheduling) => {
+  it('keeps each prefill step within the ratio of its decodes alone, and the prompt finishes', () => {
+    const ratio = 1.5;
+    const { h, steps, prompt } = run(ratio, asyncScheduling);
+    expect(h.finished.get(100)?.reason).toBe('length');
+    expect(h.outputs.get(100)).toEqual(referenceOutput(prompt, 2));
+    expect(h.scheduler.getStats().numPreemptions).toBe(0);
+    expect(steps[0].start + steps.reduce((a, s) => a + s.chunk, 0)).toBe(LONG); // after its prefix hit (stream 0's prompt)
+    for (const s of steps) {
+      expect(s.decodes).toBe(4);
+      expect(s.chunk).toBeGreaterThanOrEqual(Math.min(CONFIG.blockSize, LONG - s.start)); // never starves
+      // past the model's warm-up every chunk above one block keeps the true cost within the ratio
+      if (s.chunk > CONFIG.blockSize && steps.indexOf(s) > MIN_COST_SAMPLES) expect(s.ratio).toBeLessThanOrEqual(ratio * (1 + 1e-6));
+    }
+    // the budget does bind: the chunk shrinks as the context grows (attention pairs)
+    const mid = steps.filter((s) => s.start > 1000 && s.start < 2000);
+    const late = steps.filter((s) => s.start > 6000);
+    expect(Math.max(...late.map((s) => s.chunk))).toBeLessThan(Math.min(...mid.map((s) => s.chunk)));
+  });
+
+  it('without the budget the same prompt takes full chunks and breaks the ratio', () => {
+    const { steps } = run(undefined, asyncScheduling);
+    expect(Math.max(...steps.map((s) => s.chunk))).toBe(CONFIG.maxNumBatchedTokens - 4);
+    expect(Math.max(...steps.map((s) => s.ratio))).toBeGreaterThan(3);
+  });
+
+  it('a ratio too tight for any chunk still moves the prompt one block per step', () => {
+    const { h, steps } = run(1.0001, asyncScheduling);
+    expect(h.finished.get(100)?.reason).toBe('length');
+    expect(h.scheduler.getStats().numPreemptions).toBe(0);
+    expect(steps.filter((s) => s.start + s.chunk < LONG).every((s) => s.chunk === CONFIG.blockSize)).toBe(true);
+  });
+});
