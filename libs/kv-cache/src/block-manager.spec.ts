@@ -69,6 +69,23 @@ describe('BlockManager', () => {
     expect(m.getComputedBlocks(req(2, other)).numComputedTokens).toBe(4);
   });
 
+  it('hashes a prompt only up to its first miss; caching its blocks extends the hashes', () => {
+    const m = new BlockManager({ numBlocks: 64, blockSize: 4 });
+    runPrompt(m, req(1, range(12)));
+    const long = req(2, [...range(8), ...range(100, 50)]); // 2 blocks hit, then 25 more blocks
+    const hits = m.getComputedBlocks(long);
+    expect(hits.numComputedTokens).toBe(8);
+    expect(long.blockHashes).toHaveLength(3); // the two hits and the missed block, not all 26
+    const fresh = req(3, range(100, 500));
+    expect(m.getComputedBlocks(fresh).numComputedTokens).toBe(0);
+    expect(fresh.blockHashes).toHaveLength(1);
+    m.allocateSlots(long, 100, hits);
+    long.numComputedTokens = 108;
+    m.cacheBlocks(long);
+    expect(long.blockHashes).toHaveLength(27);
+    expect(m.getComputedBlocks(req(4, [...range(8), ...range(100, 50), 7])).numComputedTokens).toBe(108); // every block cached
+  });
+
   it('frees tail blocks first so they are evicted before the head', () => {
     const m = new BlockManager({ numBlocks: 4, blockSize: 2 });
     const ids = runPrompt(m, req(1, range(6)));

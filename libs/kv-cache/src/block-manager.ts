@@ -95,16 +95,18 @@ export class BlockManager {
   /**
    * The longest cached prefix of the request's tokens in whole blocks. Never the whole token
    * list: at least the last token is left to compute so the model yields logits. Takes no
-   * reference; pass the result to allocateSlots to claim it.
+   * reference; pass the result to allocateSlots to claim it. Hashes blocks only up to the first
+   * miss (request.blockHashes then covers the hits and that block): a new 100K-token prompt
+   * costs one hash here, not 6,000, and cacheBlocks extends the list as chunks are computed.
    */
   getComputedBlocks(request: KvCacheRequest): ComputedBlocks {
     if (!this.enablePrefixCaching) return NO_BLOCKS;
     const tokens = request.allTokens;
     const bs = this.pool.blockSize;
     const maxBlocks = Math.floor((tokens.length - 1) / bs);
-    extendBlockHashes(request.blockHashes, tokens, bs, maxBlocks);
     const blocks: KvBlock[] = [];
     for (let i = 0; i < maxBlocks; i++) {
+      extendBlockHashes(request.blockHashes, tokens, bs, i + 1);
       const parent = i === 0 ? null : request.blockHashes[i - 1];
       const b = this.pool.getCachedBlock(request.blockHashes[i], parent, tokens.slice(i * bs, (i + 1) * bs));
       if (b === null) break;

@@ -93,7 +93,7 @@ export class Request<P = unknown> implements KvCacheRequest {
     defaultMaxTokens: number,
   ) {
     this.requestId = init.requestId;
-    this.promptTokens = init.promptTokens.slice();
+    this.promptTokens = init.promptTokens; // read-only by contract: not copied (a 100K-token copy costs ms)
     this.allTokens = init.promptTokens.slice();
     this.samplingParams = init.samplingParams;
     this.maxTokens = init.maxTokens ?? defaultMaxTokens;

@@ -25,7 +25,7 @@ export function isWaitingForSharedPrefill<P>(
   const bs = kvCache.blockSize;
   const k = hits.blocks.length;
   if (k >= Math.floor((waiting.numTokens - 1) / bs)) return false; // nothing more it could hit
-  const hash = waiting.blockHashes[k]; // computed by getComputedBlocks up to its last hittable block
+  const hash = waiting.blockHashes[k]; // getComputedBlocks hashed up to its first miss, block k
   for (let i = 0; i < running.length; i++) {
     const r = running.at(i) as Request<P>;
     if (r.numComputedTokens >= (k + 1) * bs || r.numTokens < (k + 1) * bs) continue;

@@ -30,8 +30,13 @@ export class IncrementalDetokenizer {
 
   constructor(private readonly tokenizer: Tokenizer, options: IncrementalDetokenizerOptions = {}) {
     this.skipSpecialTokens = options.skipSpecialTokens ?? false;
-    const context = (options.promptIds ?? []).filter((id) => !this.isSkipped(id)).slice(-NUM_PROMPT_CONTEXT_TOKENS);
-    this.ids = [...context];
+    // the last few kept prompt tokens, read from the end (a 100K-token prompt is not walked)
+    const prompt = options.promptIds ?? [];
+    const context: number[] = [];
+    for (let i = prompt.length - 1; i >= 0 && context.length < NUM_PROMPT_CONTEXT_TOKENS; i--) {
+      if (!this.isSkipped(prompt[i])) context.push(prompt[i]);
+    }
+    this.ids = context.reverse();
     this.readOffset = this.ids.length;
   }
 

@@ -1,25 +1,32 @@
 // Long-prompt admission benchmark (issue 13): does a huge prompt stall the streams already
 // running? Against a running tpserve (or any OpenAI-compatible server): N streams decode; their
 // inter-token latencies are measured for a window without admission (baseline), then while one
-// long prompt (~100K tokens) is admitted, in two windows: (a) admission, from sending it to its
-// first prefill chunk (HTTP body, JSON, chat template, tokenization: the coordinator's part; the
-// first chunk shows as a rise of tpserve_prompt_tokens_computed_total, polled), and (b) a fixed
-// window of its prefill (the compute shared with the decodes: --long-prefill-token-threshold
-// caps its chunk per step), after which the long request is aborted. Also an n = 4 request's
-// prompt tokens computed against its prompt length. Prints JSON; progress on stderr.
+// long prompt of exactly --long-prompt-tokens tokens (calibrated with the server's /tokenize; sent
+// as text, or as token ids with --long-prompt-format ids) is admitted, in two windows: (a)
+// admission, from sending it to its first prefill chunk (HTTP body, JSON, tokenization: the
+// coordinator's part; the first chunk shows as a rise of tpserve_prompt_tokens_computed_total,
+// polled), and (b) a fixed window of its prefill (the compute shared with the decodes:
+// --long-prefill-token-threshold and --max-prefill-step-ratio size its chunks), with the
+// prefill's progress (prompt tokens/s), after which the long request is aborted. Also an n = 4
+// request's prompt tokens computed against its prompt length: the prompt once plus, per sibling,
+// the tail after its last whole block. Prints JSON; progress on stderr.
 //   node dist/apps/cli/src/bench/admission-bench.js --url http://127.0.0.1:8000 [--streams 8]
-//     [--long-prompt-words 100000] [--baseline-s 5] [--prefill-window-s 5] [--stream-tokens 8000]
+//     [--long-prompt-tokens 100000] [--long-prompt-format text|ids] [--baseline-s 5]
+//     [--prefill-window-s 5] [--stream-tokens 8000] [--block-size 16]
 // The server needs --max-model-len above the long prompt's tokens.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { METRIC } from '../../../../libs/metrics/src/metric-names';
 import { parseIntOption } from '../options/parse';
+import { countWithServer, promptOfTokens } from './long-prompt';
 import { firstModel, scrapeMetrics, type ServingTarget, streamRequest } from './serving-client';
 import { percentile } from './serving-stats';
 
 interface Options {
   url: string;
   streams: number;
-  longPromptWords: number;
+  longPromptTokens: number;
+  longPromptFormat: 'text' | 'ids';
+  blockSize: number;
   baselineS: number;
   prefillWindowS: number;
   streamTokens: number;
@@ -53,11 +60,40 @@ function gapsIn(times: number[][], from: number, to: number): number[] {
   return times.flatMap((ts) => ts.slice(1).flatMap((t, i) => (t >= from && t < to ? [t - ts[i]] : [])));
 }
 
+/** The token ids of `text` as the server encodes a completions prompt. */
+async function tokenIds(baseUrl: string, model: string, text: string): Promise<number[]> {
+  const res = await fetch(`${baseUrl}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, prompt: text, add_special_tokens: false }) });
+  return ((await res.json()) as { tokens: number[] }).tokens;
+}
+
+/**
+ * An n = 4 request: prompt tokens computed (the metric's rise) against usage's prompt tokens,
+ * and the expected breakdown: the prompt once, plus for each of the 3 siblings what follows its
+ * last whole block (1 to blockSize tokens: its own logits and partial block).
+ */
+async function sharedPrefill(baseUrl: string, model: string, blockSize: number) {
+  log('n = 4 shared prefill');
+  const before = await scrapeMetrics(baseUrl);
+  const res = await fetch(`${baseUrl}/v1/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, prompt: Array.from({ length: 300 }, (_, i) => `s${i}`).join(' '), n: 4, max_tokens: 4, temperature: 1, seed: 1 }),
+  });
+  const usage = ((await res.json()) as { usage?: { prompt_tokens: number } }).usage;
+  const after = await scrapeMetrics(baseUrl);
+  const computed = (after?.get(METRIC.promptTokensComputedTotal) ?? NaN) - (before?.get(METRIC.promptTokensComputedTotal) ?? NaN);
+  const prompt = usage?.prompt_tokens ?? NaN; // usage counts the shared prompt once
+  const tail = prompt - blockSize * Math.floor((prompt - 1) / blockSize);
+  return { usagePromptTokens: usage?.prompt_tokens, promptTokens: prompt, promptTokensComputed: computed, expected: { promptOnce: prompt, perSiblingTail: tail, total: prompt + 3 * tail } };
+}
+
 async function main(o: Options): Promise<void> {
   const baseUrl = o.url.replace(/\/$/, '');
   const target: ServingTarget = { baseUrl, endpoint: 'completions', model: o.model ?? (await firstModel(baseUrl)), temperature: 0, ignoreEos: true, timeoutMs: 3_600_000 };
   const stop = new AbortController();
   const times: number[][] = Array.from({ length: o.streams }, () => []);
+  log(`calibrating a ${o.longPromptTokens}-token prompt with the server's tokenizer`);
+  const longText = await promptOfTokens(countWithServer(baseUrl, target.model), o.longPromptTokens);
+  const longPrompt = o.longPromptFormat === 'ids' ? await tokenIds(baseUrl, target.model, longText) : longText;
   log(`${o.streams} streams start`);
   let failure: string | undefined;
   const streams = times.map((ts, i) =>
@@ -72,8 +108,7 @@ async function main(o: Options): Promise<void> {
   const baseFrom = performance.now();
   await sleep(o.baselineS * 1000);
   const baseTo = performance.now();
-  log(`admitting a ${o.longPromptWords}-word prompt`);
-  const longPrompt = Array.from({ length: o.longPromptWords }, (_, i) => `w${i % 997}`).join(' ');
+  log(`admitting the ${o.longPromptTokens}-token prompt (${o.longPromptFormat})`);
   const computedBefore = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? 0;
   const abortLong = new AbortController();
   const sentAt = performance.now();
@@ -83,8 +118,11 @@ async function main(o: Options): Promise<void> {
   if (!hasChunk) log(`the long request ended before its prefill: ${(await long).error ?? 'no error'}`);
   const chunkAt = firstChunkAt ?? performance.now();
   log(`first prefill chunk after ${r2(chunkAt - sentAt)} ms; measuring ${o.prefillWindowS} s of its prefill`);
+  const computedAtChunk = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? NaN;
+  const scrapedAt = performance.now();
   await Promise.race([sleep(o.prefillWindowS * 1000), long]);
   const prefillTo = performance.now();
+  const computedAtEnd = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? NaN;
   abortLong.abort();
   const longResult = await long;
   await sleep(200);
@@ -93,18 +131,16 @@ async function main(o: Options): Promise<void> {
   const baseline = gapsIn(times, baseFrom, baseTo);
   const baseP99 = percentile(baseline, 99);
 
-  log('n = 4 shared prefill');
-  const before = await scrapeMetrics(baseUrl);
-  const shared = await fetch(`${baseUrl}/v1/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: target.model, prompt: Array.from({ length: 300 }, (_, i) => `s${i}`).join(' '), n: 4, max_tokens: 4, temperature: 1, seed: 1 }),
-  }).then((r) => r.json() as Promise<{ usage?: { prompt_tokens: number } }>);
-  const after = await scrapeMetrics(baseUrl);
-  const computed = (after?.get(METRIC.promptTokensComputedTotal) ?? NaN) - (before?.get(METRIC.promptTokensComputedTotal) ?? NaN);
+  const shared = await sharedPrefill(baseUrl, target.model, o.blockSize);
 
   process.stdout.write(`${JSON.stringify({
     streams: o.streams,
-    longPrompt: { words: o.longPromptWords, admissionMs: r2(chunkAt - sentAt), prefillWindowMs: r2(prefillTo - chunkAt), finishedBeforeAbort: longResult.isSuccess, error: hasChunk ? undefined : longResult.error },
+    longPrompt: {
+      tokens: o.longPromptTokens, format: o.longPromptFormat, chars: longText.length, admissionMs: r2(chunkAt - sentAt), prefillWindowMs: r2(prefillTo - chunkAt),
+      // prompt tokens scheduled per second during the window (the price of shorter prefill steps)
+      prefillTokensPerS: r2((computedAtEnd - computedAtChunk) / ((prefillTo - scrapedAt) / 1000)),
+      finishedBeforeAbort: longResult.isSuccess, error: hasChunk ? undefined : longResult.error,
+    },
     itl: {
       baseline: itl(baseline, baseP99),
       // (a) HTTP body, JSON, template, tokenization: up to the first prefill chunk
@@ -112,14 +148,16 @@ async function main(o: Options): Promise<void> {
       // (b) the first seconds of its prefill, sharing the steps with the decodes
       prefill: itl(gapsIn(times, chunkAt, prefillTo), baseP99),
     },
-    nEquals4: { promptTokens: shared.usage?.prompt_tokens, promptTokensComputed: computed },
+    nEquals4: shared,
   }, null, 2)}\n`);
 }
 
 const cmd = new Command('admission-bench')
   .requiredOption('--url <url>', 'the server, e.g. http://127.0.0.1:8000')
   .option('--streams <n>', 'running streams', parseIntOption('--streams', 1, 1024), 8)
-  .option('--long-prompt-words <n>', 'words of the long prompt (about one token each)', parseIntOption('--long-prompt-words', 1), 100_000)
+  .option('--long-prompt-tokens <n>', 'tokens of the long prompt, exactly (calibrated with the server\'s /tokenize)', parseIntOption('--long-prompt-tokens', 1), 100_000)
+  .addOption(new Option('--long-prompt-format <f>', 'send it as text (tokenized by the server) or as token ids').choices(['text', 'ids']).default('text'))
+  .option('--block-size <n>', 'the server\'s KV block size (for the n = 4 breakdown)', parseIntOption('--block-size', 1, 1024), 16)
   .option('--baseline-s <s>', 'seconds of ITL measured before the admission', parseIntOption('--baseline-s', 1, 3600), 5)
   .option('--prefill-window-s <s>', 'seconds of ITL measured during the long prompt\'s prefill (then it is aborted)', parseIntOption('--prefill-window-s', 1, 3600), 5)
   .option('--stream-tokens <n>', 'max_tokens of each running stream (they are stopped at the end)', parseIntOption('--stream-tokens', 1), 8000)

@@ -24,7 +24,8 @@ interface StreamChunk {
   error?: { message?: string };
 }
 
-function requestBody(t: ServingTarget, prompt: string, maxTokens: number, isStream: boolean): Record<string, unknown> {
+/** `prompt`: text, or token ids (completions only, as the OpenAI API allows). */
+function requestBody(t: ServingTarget, prompt: string | number[], maxTokens: number, isStream: boolean): Record<string, unknown> {
   return {
     model: t.model,
     ...(t.endpoint === 'chat' ? { messages: [{ role: 'user', content: prompt }] } : { prompt }),
@@ -59,7 +60,7 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
-export async function streamRequest(t: ServingTarget, prompt: string, maxTokens: number, options: StreamOptions = {}): Promise<RequestResult> {
+export async function streamRequest(t: ServingTarget, prompt: string | number[], maxTokens: number, options: StreamOptions = {}): Promise<RequestResult> {
   const result: RequestResult = { isSuccess: false, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: [], e2eMs: 0, numChunks: 0 };
   const started = performance.now();
   let lastChunkAt = 0;

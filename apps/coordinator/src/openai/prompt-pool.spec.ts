@@ -12,7 +12,7 @@ import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { makeTinyModel } from '../../../../libs/tiny-model/src/make-tiny-model';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { buildChatPrompt } from './chat-prompt';
-import { OFFLOAD_MIN_CHARS, PromptPool } from './prompt-pool';
+import { OFFLOAD_MIN_CHARS, PromptPool, toArrayInSlices } from './prompt-pool';
 
 const dir = mkdtempSync(join(tmpdir(), 'tpserve-prompt-pool-'));
 makeTinyModel({ outDir: dir, numLayers: 1, hiddenSize: 16, headDim: 8, intermediateSize: 16 });
@@ -30,6 +30,21 @@ describe('PromptPool', () => {
     expect(pool.lastThreadId).not.toBe(threadId);
     expect(pool.lastThreadId).toBeGreaterThan(0);
     expect(ids).toEqual(tokenizer.encode(text));
+  });
+
+  it('turns the ids it gets back into an array in slices, letting the loop run between them', async () => {
+    const ids = Int32Array.from({ length: 50_000 }, (_, i) => (i * 7919) % 65_536);
+    let numTurns = 0;
+    let isDone = false;
+    const counting = (async () => {
+      while (!isDone) await new Promise((r) => setImmediate(r)).then(() => numTurns++);
+    })();
+    const out = await toArrayInSlices(ids);
+    isDone = true;
+    await counting;
+    expect(out).toEqual(Array.from(ids));
+    expect(numTurns).toBeGreaterThanOrEqual(3); // 7 slices of 8192: other callbacks ran between them
+    expect(await toArrayInSlices(new Int32Array(0))).toEqual([]);
   });
 
   it('renders and tokenizes a chat prompt there exactly as on the loop', async () => {

@@ -2,7 +2,10 @@
 // 100K-token prompt (hundreds of ms of BPE) never stalls the event loop that streams every other
 // response. Small prompts stay on the loop (a thread round trip costs more than they do). Each
 // thread loads the tokenizer itself (prompt-pool.worker.ts, compiled under dist/); ids are the
-// same as the main thread's (prompt-pool.spec.ts). numThreads 0 keeps everything on the loop.
+// same as the main thread's (prompt-pool.spec.ts). Token ids come back as a transferred
+// Int32Array (a 100K-element array cloned across threads costs the loop tens of ms to read; a
+// moved buffer costs nothing) and become an array in slices, yielding to the loop between them
+// (copying 100K ids at once is itself a multi-ms stall). numThreads 0 keeps everything on the loop.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { findRepoRoot } from '../../../../libs/native/src/addon';
@@ -14,11 +17,28 @@ export const OFFLOAD_MIN_CHARS = 16_384;
 
 export type PromptJob = { id: number; kind: 'encode'; text: string } | { id: number; kind: 'chat'; params: unknown };
 
+/** What a thread sends back: the result with its token ids in a transferred Int32Array. */
+export type PromptResultOnWire = { tokens: Int32Array } | (Omit<ChatPrompt, 'tokens'> & { tokens: Int32Array });
+
 export interface PromptReply {
   id: number;
   threadId: number;
-  result?: { tokens: number[] } | ChatPrompt;
+  result?: PromptResultOnWire;
   error?: { status: number; message: string; param: string | null; code: string | null };
+}
+
+/** Ids copied per turn of the event loop. */
+const IDS_PER_SLICE = 8192;
+
+/** `ids` as a plain array, IDS_PER_SLICE at a time, other callbacks running in between. */
+export async function toArrayInSlices(ids: Int32Array): Promise<number[]> {
+  const out: number[] = [];
+  for (let start = 0; start < ids.length; start += IDS_PER_SLICE) {
+    if (start > 0) await new Promise((r) => setImmediate(r));
+    const end = Math.min(ids.length, start + IDS_PER_SLICE);
+    for (let i = start; i < end; i++) out.push(ids[i]);
+  }
+  return out;
 }
 
 interface Pending {
@@ -73,7 +93,7 @@ export class PromptPool {
     this.failAll(new Error('the prompt pool is closed'));
   }
 
-  private async submit(job: PromptJob): Promise<PromptReply['result']> {
+  private async submit(job: PromptJob): Promise<{ tokens: number[] } | ChatPrompt> {
     const i = this.busy.indexOf(Math.min(...this.busy)); // least loaded thread
     this.busy[i]++;
     const reply = await new Promise<PromptReply>((resolve, reject) => {
@@ -82,7 +102,8 @@ export class PromptPool {
     });
     this.lastThreadId = reply.threadId;
     if (reply.error) throw new OpenAiError(reply.error.status, reply.error.message, reply.error.param, reply.error.code);
-    return reply.result;
+    const result = reply.result as PromptResultOnWire;
+    return { ...result, tokens: await toArrayInSlices(result.tokens) };
   }
 
   private settle(thread: number, reply: PromptReply): void {

@@ -7,15 +7,16 @@ import type { ChatCompletionParams } from '../../../../libs/openai-protocol/src/
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { buildChatPrompt } from './chat-prompt';
-import type { PromptJob, PromptReply } from './prompt-pool';
+import type { PromptJob, PromptReply, PromptResultOnWire } from './prompt-pool';
 
 const { modelDir } = workerData as { modelDir: string };
 const tokenizer = Tokenizer.fromModelDir(modelDir);
 const renderer = ChatTemplateRenderer.fromModelDir(modelDir);
 
-function run(job: PromptJob): PromptReply['result'] {
-  if (job.kind === 'encode') return { tokens: tokenizer.encode(job.text) };
-  return buildChatPrompt(renderer, tokenizer, job.params as ChatCompletionParams);
+function run(job: PromptJob): PromptResultOnWire {
+  if (job.kind === 'encode') return { tokens: Int32Array.from(tokenizer.encode(job.text)) };
+  const prompt = buildChatPrompt(renderer, tokenizer, job.params as ChatCompletionParams);
+  return { ...prompt, tokens: Int32Array.from(prompt.tokens) };
 }
 
 parentPort?.on('message', (job: PromptJob) => {
@@ -26,5 +27,5 @@ parentPort?.on('message', (job: PromptJob) => {
     const e = err instanceof OpenAiError ? err : new OpenAiError(500, `Internal error while preparing the prompt: ${err instanceof Error ? err.message : String(err)}`, null, 'internal_error');
     reply = { id: job.id, threadId, error: { status: e.status, message: e.message, param: e.param, code: e.code } };
   }
-  parentPort?.postMessage(reply);
+  parentPort?.postMessage(reply, reply.result === undefined ? [] : [reply.result.tokens.buffer as ArrayBuffer]); // the ids move, not copied
 });
