@@ -43,17 +43,44 @@ function itl(gaps: number[], baselineP99: number): { p99Ms: number; meanMs: numb
   return { p99Ms: r2(p99), meanMs: r2(gaps.reduce((a, b) => a + b, 0) / gaps.length), ratioP99: r2(p99 / baselineP99), numGaps: gaps.length };
 }
 
-/** Resolves with performance.now() once the server has computed prompt tokens beyond `from` (polled). */
-async function firstPrefillChunk(baseUrl: string, from: number, until: Promise<unknown>): Promise<number | undefined> {
-  let isOver = false;
-  void until.finally(() => (isOver = true));
-  while (!isOver) {
-    const m = await scrapeMetrics(baseUrl);
-    if ((m?.get(METRIC.promptTokensComputedTotal) ?? from) > from) return performance.now();
-    await sleep(20);
+/**
+ * Polls tpserve_prompt_tokens_computed_total every POLL_MS from the baseline to the end of the
+ * prefill window, so every window carries the same observer load (a scrape runs on the server's
+ * loop too).
+ */
+class ComputedTokensPoller {
+  latest = NaN;
+  private isStopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(private readonly baseUrl: string) {
+    this.done = this.run();
   }
-  return undefined;
+
+  /** Resolves with performance.now() at the first sample above `from`, or undefined once `until` settles first. */
+  async firstAbove(from: number, until: Promise<unknown>): Promise<number | undefined> {
+    let isOver = false;
+    void until.finally(() => (isOver = true));
+    while (!isOver) {
+      if (this.latest > from) return performance.now();
+      await sleep(POLL_MS / 4);
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.isStopped) {
+      this.latest = (await scrapeMetrics(this.baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? NaN;
+      await sleep(POLL_MS);
+    }
+  }
 }
+const POLL_MS = 20;
 
 /** Gaps between consecutive chunks of each stream whose later chunk arrived in [from, to). */
 function gapsIn(times: number[][], from: number, to: number): number[] {
@@ -105,24 +132,25 @@ async function main(o: Options): Promise<void> {
     if (failure !== undefined) throw new Error(`a stream failed: ${failure}`);
     await sleep(50);
   }
+  const poller = new ComputedTokensPoller(baseUrl);
   const baseFrom = performance.now();
   await sleep(o.baselineS * 1000);
   const baseTo = performance.now();
   log(`admitting the ${o.longPromptTokens}-token prompt (${o.longPromptFormat})`);
-  const computedBefore = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? 0;
+  const computedBefore = poller.latest;
   const abortLong = new AbortController();
   const sentAt = performance.now();
   const long = streamRequest({ ...target, ignoreEos: false }, longPrompt, 1, { signal: abortLong.signal });
-  const firstChunkAt = await firstPrefillChunk(baseUrl, computedBefore, long);
+  const firstChunkAt = await poller.firstAbove(computedBefore, long);
   const hasChunk = firstChunkAt !== undefined;
   if (!hasChunk) log(`the long request ended before its prefill: ${(await long).error ?? 'no error'}`);
   const chunkAt = firstChunkAt ?? performance.now();
   log(`first prefill chunk after ${r2(chunkAt - sentAt)} ms; measuring ${o.prefillWindowS} s of its prefill`);
-  const computedAtChunk = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? NaN;
-  const scrapedAt = performance.now();
+  const [computedAtChunk, scrapedAt] = [poller.latest, performance.now()];
   await Promise.race([sleep(o.prefillWindowS * 1000), long]);
   const prefillTo = performance.now();
-  const computedAtEnd = (await scrapeMetrics(baseUrl))?.get(METRIC.promptTokensComputedTotal) ?? NaN;
+  const computedAtEnd = poller.latest;
+  await poller.stop();
   abortLong.abort();
   const longResult = await long;
   await sleep(200);

@@ -1,6 +1,11 @@
 // One thread of the PromptPool (prompt-pool.ts): loads the model's tokenizer and chat template
 // itself and renders / tokenizes prompts off the coordinator's event loop. Errors go back as the
 // OpenAI error they are (status, message, param, code), so the client gets the same 4xx.
+// The thread runs at the lowest CPU priority (Linux: nice 19 for this thread alone), so on a
+// busy host a long tokenization takes the cores the event loop and the engine leave idle, never
+// theirs: the prompt waits a little longer, the running streams do not.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ChatTemplateRenderer } from '../../../../libs/chat-template/src/chat-template-renderer';
 import type { ChatCompletionParams } from '../../../../libs/openai-protocol/src/chat-completion-request.validator';
@@ -9,6 +14,16 @@ import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { buildChatPrompt } from './chat-prompt';
 import type { PromptJob, PromptReply, PromptResultOnWire } from './prompt-pool';
 
+/** Lowers this thread's priority where the OS can (/proc/thread-self names its Linux thread id); a no-op elsewhere. */
+function lowerThreadPriority(): void {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19);
+  } catch {
+    // not Linux, or not permitted: the thread keeps the process's priority
+  }
+}
+
+lowerThreadPriority();
 const { modelDir } = workerData as { modelDir: string };
 const tokenizer = Tokenizer.fromModelDir(modelDir);
 const renderer = ChatTemplateRenderer.fromModelDir(modelDir);
