@@ -4,9 +4,10 @@
 // prediction is the StepCostModel fitted from reported step times; a chunk (an entry of more
 // than one token) gets the most tokens whose predicted extra cost (linears + attention over its
 // context) fits what the step has left. Never starves: the first chunk of every step gets at
-// least `minChunkTokens` (one KV block) whatever the budget says. While the model is young it is
-// not trusted beyond what it has seen: a chunk is at most twice the largest one in the window
-// (a ramp from one block). Without decodes in the step nothing is bounded (nobody waits).
+// least `minChunkTokens` (the scheduler asks for one token) whatever the budget says. While the
+// model is young it is not trusted beyond what it has seen: a chunk is at most twice the largest
+// one in the window (a ramp from the minimum). Without decodes in the step nothing is bounded
+// (nobody waits).
 
 import { COST_WINDOW, StepCostModel, type StepWork, chunkPairs, stepWork } from './step-cost-model';
 import type { SchedulerOutput } from './scheduler-output';

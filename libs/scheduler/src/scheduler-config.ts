@@ -16,8 +16,9 @@ export interface SchedulerConfig {
   /**
    * Prefill cost budget (prefill-budget.ts): while requests decode, a step carrying prompt
    * chunks is predicted to take at most this many times the same step's decodes alone (> 1; the
-   * cost model is fitted from recordStepTime()). The first chunk of a step still gets one block
-   * (blockSize tokens), so a prefill always finishes. Default: no budget.
+   * cost model is fitted from recordStepTime()). The first chunk of a step still gets one token,
+   * so a prefill always finishes (past the context where one token's attention alone exceeds the
+   * budget, that step exceeds the ratio). Default: no budget.
    */
   maxPrefillStepRatio?: number;
   blockSize: number;

@@ -44,7 +44,7 @@ export class Scheduler<P = unknown> {
     this.blockManager = this.newBlockManager(config.numBlocks);
     this.registry = new RequestRegistry<P>(this.blockManager);
     const ratio = config.maxPrefillStepRatio;
-    this.prefillBudget = ratio === undefined ? undefined : new PrefillBudget(ratio, config.blockSize);
+    this.prefillBudget = ratio === undefined ? undefined : new PrefillBudget(ratio, 1);
   }
 
   /**
