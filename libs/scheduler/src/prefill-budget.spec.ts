@@ -2,7 +2,7 @@
 // ratio (and is the largest that does), the first chunk of a step always gets one block, an
 // unfitted or young model allows only what it has seen, and a step without decodes is unbounded.
 import { describe, expect, it } from 'vitest';
-import { PrefillBudget } from './prefill-budget';
+import { PrefillBudget, RAMP_START_TOKENS } from './prefill-budget';
 import { MIN_COST_SAMPLES, chunkPairs, type StepWork } from './step-cost-model';
 import { mulberry32 } from './testing/invariants';
 
@@ -83,15 +83,15 @@ describe('PrefillBudget', () => {
     expect(b.cap(0, 2048)).toBe(BLOCK);
   });
 
-  it('ramps from one block, at most doubling the largest chunk of its window', () => {
-    const b = new PrefillBudget(1000, BLOCK); // the budget itself never binds here
+  it.each([1, BLOCK])('ramps from RAMP_START_TOKENS, at most doubling the largest chunk of its window (floor %i)', (floor) => {
+    const b = new PrefillBudget(1000, floor); // the budget itself never binds here
     const d = decodeWork(2, 10);
     let largest = 0;
     for (let i = 0; i < 20; i++) {
       b.startStep(d);
       const n = b.cap(0, 4096);
-      // unfitted (fewer than MIN_COST_SAMPLES steps seen): one block
-      expect(n).toBe(i < MIN_COST_SAMPLES ? BLOCK : Math.min(4096, Math.max(BLOCK, 2 * largest)));
+      // unfitted (fewer than MIN_COST_SAMPLES steps seen): the floor only
+      expect(n).toBe(i < MIN_COST_SAMPLES ? floor : Math.min(4096, Math.max(RAMP_START_TOKENS, 2 * largest)));
       largest = n;
       const s = step(2, 10, { start: 0, n });
       b.observe(s, seconds(workOf(d, 0, n)) * 1e-3); // cheap: the budget would allow far more

@@ -6,11 +6,14 @@
 // context) fits what the step has left. Never starves: the first chunk of every step gets at
 // least `minChunkTokens` (the scheduler asks for one token) whatever the budget says. While the
 // model is young it is not trusted beyond what it has seen: a chunk is at most twice the largest
-// one in the window (a ramp from the minimum). Without decodes in the step nothing is bounded
-// (nobody waits).
+// one in the window (a ramp from RAMP_START_TOKENS). Without decodes in the step nothing is
+// bounded (nobody waits).
 
 import { COST_WINDOW, StepCostModel, type StepWork, chunkPairs, stepWork } from './step-cost-model';
 import type { SchedulerOutput } from './scheduler-output';
+
+/** The trusted chunk size before the window holds any chunk. */
+export const RAMP_START_TOKENS = 16;
 
 export class PrefillBudget {
   readonly model = new StepCostModel();
@@ -46,7 +49,7 @@ export class PrefillBudget {
   /** Tokens of a chunk of at most `wanted` from position `start` the step affords (a decode always). */
   cap(start: number, wanted: number): number {
     if (wanted <= 1 || this.extraSeconds === Infinity) return wanted;
-    const trusted = Math.max(this.minChunkTokens, 2 * Math.max(0, ...this.recentChunks));
+    const trusted = Math.max(RAMP_START_TOKENS, this.minChunkTokens, 2 * Math.max(0, ...this.recentChunks));
     let n = Math.min(wanted, trusted, this.affordable(start));
     if (!this.hasChunk) n = Math.max(n, Math.min(this.minChunkTokens, wanted));
     return n;

@@ -4,7 +4,7 @@
 // step moving it by at least one token, and its outputs are the fake model's. Sync and async.
 import { describe, expect, it } from 'vitest';
 import type { SchedulerOutput } from './scheduler-output';
-import { MIN_COST_SAMPLES, stepWork } from './step-cost-model';
+import { COST_WINDOW, MIN_COST_SAMPLES, stepWork } from './step-cost-model';
 import { Harness, range, referenceOutput } from './testing/harness';
 
 const LAW = { perStep: 0.01, perToken: 1e-5, perPair: 2e-8 };
@@ -19,7 +19,7 @@ const LONG = 7000;
 function run(ratio: number | undefined, asyncScheduling: boolean, long = LONG) {
   const h = new Harness({ ...CONFIG, maxPrefillStepRatio: ratio, asyncScheduling }, trueSeconds);
   for (let i = 0; i < 4; i++) h.add(i, range(8, 1 + i), { maxTokens: 2500 }); // they decode past the end of the prefill
-  for (let i = 0; i < 20; i++) h.step();
+  for (let i = 0; i < COST_WINDOW + 20; i++) h.step(); // the streams' own prefill chunks leave the cost window
   const prompt = range(long).map((i) => 1 + (i % 40));
   h.add(100, prompt, { maxTokens: 2 });
   const steps: Array<{ chunk: number; start: number; decodes: number; ratio: number }> = [];
