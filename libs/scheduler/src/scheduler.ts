@@ -17,7 +17,7 @@ import { addScheduled, emptySchedulerOutput } from './scheduler-output';
 import type { RequestUpdate, SampledToken, SchedulerOutput, SchedulerStats } from './scheduler-output';
 import { PrefillBudget } from './prefill-budget';
 import { isWaitingForSharedPrefill } from './shared-prefill';
-import { chunkPairs, type StepWork } from './step-cost-model';
+import { chunkPairs, type StepCostCoefficients, type StepWork } from './step-cost-model';
 import { checkStop } from './stop-check';
 
 /**
@@ -241,7 +241,12 @@ export class Scheduler<P = unknown> {
     return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
   }
 
-  get kvCache(): BlockManager {
+  /** The prefill budget's fitted step-cost model (seconds per step, token, attention pair); undefined without the budget or before it has seen enough steps. */
+  get stepCostCoefficients(): StepCostCoefficients | undefined {
+    return this.prefillBudget?.model.coefficients;
+  }
+
+    get kvCache(): BlockManager {
     return this.blockManager;
   }
 
