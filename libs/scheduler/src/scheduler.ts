@@ -4,8 +4,8 @@
 // newest running request (recompute) when KV blocks run out. A waiting request whose prompt
 // blocks a running one is computing right now waits for them (shared prefill, n > 1). With
 // maxPrefillStepRatio, prompt chunks are sized by a cost model fitted from reported step times
-// (prefill-budget.ts). With async scheduling it plans step N+1 while N runs (in-flight-steps.ts). Pure logic:
-// scheduler*.spec.ts run it against a fake worker.
+// (prefill-budget.ts). With async scheduling it plans step N+1 while N runs (in-flight-steps.ts).
+// Pure logic: scheduler*.spec.ts run it against a fake worker.
 
 import { BlockManager } from '../../kv-cache/src/block-manager';
 import { InvalidRequestError, QueueFullError } from './errors';
@@ -241,12 +241,15 @@ export class Scheduler<P = unknown> {
     return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
   }
 
-  /** The prefill budget's fitted step-cost model (seconds per step, token, attention pair); undefined without the budget or before it has seen enough steps. */
+  /**
+   * The prefill budget's fitted step-cost model (seconds per step, token, attention pair);
+   * undefined without the budget or before it has seen enough steps.
+   */
   get stepCostCoefficients(): StepCostCoefficients | undefined {
     return this.prefillBudget?.model.coefficients;
   }
 
-    get kvCache(): BlockManager {
+  get kvCache(): BlockManager {
     return this.blockManager;
   }
 
