@@ -82,9 +82,19 @@ class ComputedTokensPoller {
 }
 const POLL_MS = 20;
 
-/** Gaps between consecutive chunks of each stream whose later chunk arrived in [from, to). */
-function gapsIn(times: number[][], from: number, to: number): number[] {
-  return times.flatMap((ts) => ts.slice(1).flatMap((t, i) => (t >= from && t < to ? [t - ts[i]] : [])));
+/**
+ * Gaps between consecutive chunks of each stream whose later chunk arrived in [from, to); with
+ * `isLast`, also the gap still open at `to` (it started before `to` and ended after: a long
+ * prefill step the window's end cut).
+ */
+function gapsIn(times: number[][], from: number, to: number, isLast = false): number[] {
+  return times.flatMap((ts) => ts.slice(1).flatMap((t, i) => ((t >= from && t < to) || (isLast && t >= to && ts[i] < to) ? [t - ts[i]] : [])));
+}
+
+/** Waits (at most `maxMs`) until every stream has a chunk after `at`, so the gaps open at `at` close. */
+async function nextChunks(times: number[][], at: number, maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (times.some((ts) => (ts[ts.length - 1] ?? 0) < at) && performance.now() < until) await sleep(20);
 }
 
 /** The token ids of `text` as the server encodes a completions prompt. */
@@ -153,7 +163,7 @@ async function main(o: Options): Promise<void> {
   await poller.stop();
   abortLong.abort();
   const longResult = await long;
-  await sleep(200);
+  await nextChunks(times, prefillTo, 60_000);
   stop.abort();
   await Promise.all(streams);
   const baseline = gapsIn(times, baseFrom, baseTo);
@@ -174,7 +184,7 @@ async function main(o: Options): Promise<void> {
       // (a) HTTP body, JSON, template, tokenization: up to the first prefill chunk
       admission: itl(gapsIn(times, sentAt, chunkAt), baseP99),
       // (b) the first seconds of its prefill, sharing the steps with the decodes
-      prefill: itl(gapsIn(times, chunkAt, prefillTo), baseP99),
+      prefill: itl(gapsIn(times, chunkAt, prefillTo, true), baseP99),
     },
     nEquals4: shared,
   }, null, 2)}\n`);
