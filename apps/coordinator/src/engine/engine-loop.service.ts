@@ -29,6 +29,8 @@ import { type SentStep, SentStepPipeline } from './sent-step-pipeline';
 import { SequenceBlame } from './sequence-blame';
 import { buildStepInput } from './step-input-builder';
 import { StepReport } from './step-report';
+import { type StepSendCause, whyNothingPlanned } from './step-send-cause';
+import { StepTrace } from './step-trace';
 import { WorkerRecovery } from './worker-recovery';
 
 const IDLE_POLL_MS = 2;
@@ -44,6 +46,11 @@ export class EngineLoopService implements OnModuleDestroy {
   private readonly report: StepReport;
   private readonly pipeline: SentStepPipeline;
   private readonly sequenceBlame: SequenceBlame;
+  private readonly trace: StepTrace | undefined;
+  /** Why the last plan made while a step with work ran was empty: the cause of the step sent after its reply. */
+  private emptyPlanCause: StepSendCause = 'other';
+  /** The loop awaits the oldest step's reply (sendAhead may send one behind it). */
+  private awaitingReply = false;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
@@ -87,6 +94,7 @@ export class EngineLoopService implements OnModuleDestroy {
     this.pipeline = new SentStepPipeline(() => runtime.executor);
     this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, onFinishError);
     this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
+    this.trace = config.stepTrace === undefined ? undefined : new StepTrace(config.stepTrace);
     this.setWorkersUp(undefined);
     runtime.executor.onFailure((err) => {
       this.pendingFault ??= err;
@@ -146,6 +154,7 @@ export class EngineLoopService implements OnModuleDestroy {
     // after submit() returned the id (a stop string matching them must be able to abort it).
     if (forced.length > 0) queueMicrotask(this.forced.append(requestId, forced));
     this.kick();
+    queueMicrotask(() => this.sendAhead());
     return requestId;
   }
 
@@ -177,6 +186,7 @@ export class EngineLoopService implements OnModuleDestroy {
     for (const id of this.live.ids()) this.scheduler.abortRequest(id);
     this.live.finishAll({ reason: 'error', error });
     await this.loop;
+    this.trace?.close();
   }
 
   private kick(): void {
@@ -227,23 +237,47 @@ export class EngineLoopService implements OnModuleDestroy {
 
   /** Schedules and sends until the workers hold one step (two with async scheduling). */
   private fillPipeline(): void {
-    const depth = this.scheduler.config.asyncScheduling === true ? 2 : 1;
-    while (this.pipeline.length < depth && this.pendingFault === undefined) {
-      const out = this.scheduler.schedule(Date.now());
-      this.send(out);
-      for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
-      this.report.finish(out.finishedRequests);
-      if (out.scheduled.length === 0) break; // nothing more to plan before a reply
+    while (this.pipeline.length < this.pipelineDepth && this.pendingFault === undefined) {
+      if (this.planAndSend().scheduled.length === 0) break; // nothing more to plan before a reply
     }
+  }
+
+  private get pipelineDepth(): number {
+    return this.scheduler.config.asyncScheduling === true ? 2 : 1;
+  }
+
+  /** One schedule(), its step sent, its admissions and finishes told to their listeners. */
+  private planAndSend(): SchedulerOutput<SamplingParams> {
+    const hasWorkInFlight = this.pipeline.hasWork;
+    const out = this.scheduler.schedule(Date.now());
+    this.send(out);
+    if (hasWorkInFlight && out.scheduled.length === 0) this.emptyPlanCause = whyNothingPlanned(this.scheduler, this.live.ids());
+    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
+    this.report.finish(out.finishedRequests);
+    return out;
+  }
+
+  /**
+   * A request arrived while the loop waits for the reply of the only step on the workers (the
+   * plan behind it was empty): its step goes now, behind that one, instead of after the reply,
+   * so the workers go on without waiting. Runs on a microtask after submit() returned.
+   */
+  private sendAhead(): void {
+    if (!this.awaitingReply || this.pipelineDepth < 2 || this.pipeline.length !== 1) return;
+    if (this.pendingFault !== undefined || this.isRecovering || this.broken !== undefined || this.isClosing) return;
+    this.planAndSend();
   }
 
   /** Sends the step `out` describes (or only its forget ids); nothing when it is empty. */
   private send(out: SchedulerOutput<SamplingParams>): void {
+    const isAsync = this.scheduler.config.asyncScheduling === true;
+    const causeIfBehind = isAsync ? this.emptyPlanCause : 'synchronous';
+    this.emptyPlanCause = 'other';
     if (out.scheduled.length > 0) {
       const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
-      this.pipeline.send(out, { ...input, shareSamples: this.scheduler.config.asyncScheduling === true });
+      this.pipeline.send(out, { ...input, shareSamples: isAsync }, causeIfBehind);
     } else if (out.finishedIds.length > 0) {
-      this.pipeline.send(out, { stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
+      this.pipeline.send(out, { stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds }, causeIfBehind);
     }
   }
 
@@ -255,16 +289,20 @@ export class EngineLoopService implements OnModuleDestroy {
   private async applyOldest(): Promise<Array<() => void>> {
     const oldest = this.pipeline.oldest as SentStep;
     let taken;
+    this.awaitingReply = true;
     try {
       taken = await this.pipeline.takeOldest();
     } catch (err) {
+      this.awaitingReply = false;
       if (!(err instanceof WorkerGroupError) || err.kind !== 'sequence') throw err;
       await this.sequenceBlame.blame(err, oldest);
       return [];
     }
+    this.awaitingReply = false;
     const { step, result, timing } = taken;
     this.lastProgressAt = Date.now();
-    this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds);
+    this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds, step.cause);
+    this.trace?.record(step, timing);
     const deliveries = this.report.apply(step.out, result);
     const next = this.pipeline.oldest;
     if (next !== undefined) this.scheduler.resolvePlaceholders(next.out);
