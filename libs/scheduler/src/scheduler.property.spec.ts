@@ -2,7 +2,8 @@
 // deadlines and aborts over thousands of steps, against the FakeWorker (which checks the step
 // contract and the KV contents). Invariants are checked after every step; at the end every
 // request has finished, every block is free, and every output equals the fake model's answer.
-// Each case also runs with async scheduling (step N+1 planned while N is unreported).
+// Each case also runs with async scheduling (step N+1 planned while N is unreported), and two
+// steps ahead (N+2 planned while N and N+1 are unreported).
 import { describe, expect, it } from 'vitest';
 import { ContextLengthExceededError, QueueFullError } from './errors';
 import type { SchedulerConfig } from './scheduler-config';
@@ -111,6 +112,7 @@ const SEEDS = [1, 2, 3];
 const ALL_CASES = CASES.flatMap(([name, over]): Array<[string, Partial<SchedulerConfig>]> => [
   [name, over],
   [`${name}, async`, { ...over, asyncScheduling: true }],
+  [`${name}, async 2 ahead`, { ...over, asyncScheduling: true, maxStepsAhead: 2 }],
 ]);
 
 describe('Scheduler properties (seeded random runs)', () => {

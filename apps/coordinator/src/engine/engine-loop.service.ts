@@ -82,6 +82,7 @@ export class EngineLoopService implements OnModuleDestroy {
       enablePrefixCaching: true,
       eosTokenIds: runtime.eosTokenIds,
       asyncScheduling: config.asyncScheduling,
+      maxStepsAhead: config.stepsAhead,
       // structured outputs: a sequence whose next mask is still being computed sits out the step
       isSampleReady: (id) => this.live.get(id)?.constraint?.isReady() ?? true,
     });
@@ -235,15 +236,16 @@ export class EngineLoopService implements OnModuleDestroy {
     return true;
   }
 
-  /** Schedules and sends until the workers hold one step (two with async scheduling). */
+  /** Schedules and sends until the workers hold one step (1 + --steps-ahead with async scheduling). */
   private fillPipeline(): void {
     while (this.pipeline.length < this.pipelineDepth && this.pendingFault === undefined) {
       if (this.planAndSend().scheduled.length === 0) break; // nothing more to plan before a reply
     }
   }
 
+  /** Steps on the workers at most: the running one and those sent behind it. */
   private get pipelineDepth(): number {
-    return this.scheduler.config.asyncScheduling === true ? 2 : 1;
+    return 1 + this.scheduler.stepsAhead;
   }
 
   /** One schedule(), its step sent, its admissions and finishes told to their listeners. */
@@ -258,12 +260,12 @@ export class EngineLoopService implements OnModuleDestroy {
   }
 
   /**
-   * A request arrived while the loop waits for the reply of the only step on the workers (the
-   * plan behind it was empty): its step goes now, behind that one, instead of after the reply,
-   * so the workers go on without waiting. Runs on a microtask after submit() returned.
+   * A request arrived while the loop waits for a reply with room left behind the steps on the
+   * workers (the plan behind them was empty): its step goes now, behind them, instead of after
+   * the reply, so the workers go on without waiting. Runs on a microtask after submit() returned.
    */
   private sendAhead(): void {
-    if (!this.awaitingReply || this.pipelineDepth < 2 || this.pipeline.length !== 1) return;
+    if (!this.awaitingReply || this.pipeline.length >= this.pipelineDepth) return;
     if (this.pendingFault !== undefined || this.isRecovering || this.broken !== undefined || this.isClosing) return;
     this.planAndSend();
   }
