@@ -61,6 +61,8 @@ function runRandom(seed: number, over: Partial<SchedulerConfig>, numArrivalSteps
             minTokens: a.minTokens,
             priority: int(3),
             deadlineMs: rng() < 0.05 ? step + 10 + int(200) : undefined,
+            // a structured-output or forced-token request: never planned before its token is known
+            isSpeculationAllowed: rng() >= 0.15,
           });
           admitted.set(id, a);
         } catch (e) {

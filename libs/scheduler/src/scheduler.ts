@@ -228,8 +228,15 @@ export class Scheduler<P = unknown> {
     return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
   }
 
+  /**
+   * Steps schedule() may plan while older ones are unreported (0: synchronous). One while a
+   * running request cannot be speculated: it sits out every step planned before its token is
+   * known, so with two ahead it would advance one step in three instead of one in two.
+   */
   get stepsAhead(): number {
-    return this.config.asyncScheduling === true ? (this.config.maxStepsAhead ?? 1) : 0;
+    if (this.config.asyncScheduling !== true) return 0;
+    const max = this.config.maxStepsAhead ?? 1;
+    return max > 1 && this.registry.running.toArray().some((r) => !r.isSpeculationAllowed) ? 1 : max;
   }
 
   get kvCache(): BlockManager {
