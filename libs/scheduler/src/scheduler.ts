@@ -236,7 +236,12 @@ export class Scheduler<P = unknown> {
   get stepsAhead(): number {
     if (this.config.asyncScheduling !== true) return 0;
     const max = this.config.maxStepsAhead ?? 1;
-    return max > 1 && this.registry.running.toArray().some((r) => !r.isSpeculationAllowed) ? 1 : max;
+    return max > 1 && this.hasUnspeculableRunning ? 1 : max;
+  }
+
+  /** Whether a running request's next input waits for its token (structured output, forced tokens). */
+  get hasUnspeculableRunning(): boolean {
+    return this.registry.running.toArray().some((r) => !r.isSpeculationAllowed);
   }
 
   get kvCache(): BlockManager {

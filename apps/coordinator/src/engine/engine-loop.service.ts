@@ -267,6 +267,9 @@ export class EngineLoopService implements OnModuleDestroy {
   private sendAhead(): void {
     if (!this.awaitingReply || this.pipeline.length >= this.pipelineDepth) return;
     if (this.pendingFault !== undefined || this.isRecovering || this.broken !== undefined || this.isClosing) return;
+    // constrained sequences sit out the step behind theirs: one sent now would split their batch
+    // into two halves taking turns, and half batches cost about as much as the wait they save
+    if (this.scheduler.hasUnspeculableRunning) return;
     this.planAndSend();
   }
 
