@@ -3,9 +3,9 @@
 // updateFromOutput (StepReport) → each sequence's listener gets its new token (and forced
 // tokens, see TokenForcer). Async scheduling (vLLM's): step N+1 is scheduled and sent while N
 // runs (SentStepPipeline), its decodes carrying placeholders the workers fill with the tokens
-// they sampled, so a worker starts N+1 the moment it finishes N; N's reply is applied, then N+2
-// is sent, and only then do listeners run, while the workers compute. The loop runs while there
-// is work.
+// they sampled, so a worker starts N+1 the moment it finishes N; with --steps-ahead 2, N+2 is
+// on the workers too. N's reply is applied, then the next step is sent (StepPlanner), and only
+// then do listeners run, while the workers compute. The loop runs while there is work.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
 // streams pause and continue; every sent step is void. A step the workers rejected for one
@@ -16,7 +16,6 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
-import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
 import type { SequenceRequest } from './engine-request';
@@ -27,9 +26,8 @@ import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
 import { type SentStep, SentStepPipeline } from './sent-step-pipeline';
 import { SequenceBlame } from './sequence-blame';
-import { buildStepInput } from './step-input-builder';
+import { StepPlanner } from './step-planner';
 import { StepReport } from './step-report';
-import { type StepSendCause, whyNothingPlanned } from './step-send-cause';
 import { StepTrace } from './step-trace';
 import { WorkerRecovery } from './worker-recovery';
 
@@ -47,8 +45,7 @@ export class EngineLoopService implements OnModuleDestroy {
   private readonly pipeline: SentStepPipeline;
   private readonly sequenceBlame: SequenceBlame;
   private readonly trace: StepTrace | undefined;
-  /** Why the last plan made while a step with work ran was empty: the cause of the step sent after its reply. */
-  private emptyPlanCause: StepSendCause = 'other';
+  private readonly planner: StepPlanner;
   /** The loop awaits the oldest step's reply (sendAhead may send one behind it). */
   private awaitingReply = false;
   private nextRequestId = 1;
@@ -93,6 +90,7 @@ export class EngineLoopService implements OnModuleDestroy {
     this.forced = new ForcedTokens(this.scheduler, this.live, onFault, onFinishError);
     this.report = new StepReport(this.scheduler, this.live, this.forced, onFault);
     this.pipeline = new SentStepPipeline(() => runtime.executor);
+    this.planner = new StepPlanner(this.scheduler, this.pipeline, this.live, this.report, () => this.pendingFault === undefined);
     this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, onFinishError);
     this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
     this.trace = config.stepTrace === undefined ? undefined : new StepTrace(config.stepTrace);
@@ -216,12 +214,12 @@ export class EngineLoopService implements OnModuleDestroy {
 
   /**
    * One scheduler iteration; false when there is nothing left to do. Fills the pipeline (one
-   * step synchronously, two with async scheduling: the second is sent before the first
+   * step synchronously, up to 1 + --steps-ahead with async scheduling: sent before the first
    * reported), applies the oldest reply, settles the step behind it, refills the pipeline, and
    * only then runs the listeners, while the workers compute.
    */
   private async runStep(): Promise<boolean> {
-    this.fillPipeline();
+    this.planner.fill();
     if (this.pipeline.length === 0) {
       this.metrics.recordSchedulerStats(this.scheduler.getStats());
       if (this.scheduler.numUnfinishedRequests === 0) return false;
@@ -230,60 +228,16 @@ export class EngineLoopService implements OnModuleDestroy {
       return true;
     }
     const deliveries = await this.applyOldest();
-    this.fillPipeline(); // the next step goes out before the listeners run
+    this.planner.fill(); // the next step goes out before the listeners run
     for (const deliver of deliveries) deliver();
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
     return true;
   }
 
-  /** Schedules and sends until the workers hold one step (1 + --steps-ahead with async scheduling). */
-  private fillPipeline(): void {
-    while (this.pipeline.length < this.pipelineDepth && this.pendingFault === undefined) {
-      if (this.planAndSend().scheduled.length === 0) break; // nothing more to plan before a reply
-    }
-  }
-
-  /** Steps on the workers at most: the running one and those sent behind it. */
-  private get pipelineDepth(): number {
-    return 1 + this.scheduler.stepsAhead;
-  }
-
-  /** One schedule(), its step sent, its admissions and finishes told to their listeners. */
-  private planAndSend(): SchedulerOutput<SamplingParams> {
-    const hasWorkInFlight = this.pipeline.hasWork;
-    const out = this.scheduler.schedule(Date.now());
-    this.send(out);
-    if (hasWorkInFlight && out.scheduled.length === 0) this.emptyPlanCause = whyNothingPlanned(this.scheduler, this.live.ids());
-    for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
-    this.report.finish(out.finishedRequests);
-    return out;
-  }
-
-  /**
-   * A request arrived while the loop waits for a reply with room left behind the steps on the
-   * workers (the plan behind them was empty): its step goes now, behind them, instead of after
-   * the reply, so the workers go on without waiting. Runs on a microtask after submit() returned.
-   */
+  /** An arrival while the loop awaits a reply may go out now (StepPlanner.sendAhead); runs on a microtask after submit(). */
   private sendAhead(): void {
-    if (!this.awaitingReply || this.pipeline.length >= this.pipelineDepth) return;
-    if (this.pendingFault !== undefined || this.isRecovering || this.broken !== undefined || this.isClosing) return;
-    // constrained sequences sit out the step behind theirs: one sent now would split their batch
-    // into two halves taking turns, and half batches cost about as much as the wait they save
-    if (this.scheduler.hasUnspeculableRunning) return;
-    this.planAndSend();
-  }
-
-  /** Sends the step `out` describes (or only its forget ids); nothing when it is empty. */
-  private send(out: SchedulerOutput<SamplingParams>): void {
-    const isAsync = this.scheduler.config.asyncScheduling === true;
-    const causeIfBehind = isAsync ? this.emptyPlanCause : 'synchronous';
-    this.emptyPlanCause = 'other';
-    if (out.scheduled.length > 0) {
-      const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
-      this.pipeline.send(out, { ...input, shareSamples: isAsync }, causeIfBehind);
-    } else if (out.finishedIds.length > 0) {
-      this.pipeline.send(out, { stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds }, causeIfBehind);
-    }
+    if (!this.awaitingReply || this.isRecovering || this.broken !== undefined || this.isClosing) return;
+    this.planner.sendAhead();
   }
 
   /**
