@@ -1,11 +1,13 @@
 // EngineWrap and its AsyncWorkers (load, step). Every Execute() catches every exception and
 // turns it into a rejected Promise carrying the core's message (with file:line); a step's
 // SequenceError also puts the sequence id on the error (seqId). Steps may be called while one
-// runs: they run in call order (OrderedTurns), each starting the moment the one before it ends,
-// and report how long the engine sat idle before them (timings.waitUs).
+// runs: each is queued on the engine's SerialRunner when called, so they run in call order on
+// that one thread, each starting the moment the one before it ends, and report how long the
+// engine sat idle before them (timings.waitUs); the AsyncWorker's thread only waits for it.
 #include "binding/engine_wrap.h"
 
 #include <optional>
+#include <string>
 
 #include "binding/convert.h"
 #include "tpserve/sequence_error.h"
@@ -20,29 +22,17 @@ Napi::FunctionReference& constructor() {
 
 class StepWorker : public Napi::AsyncWorker {
  public:
-  StepWorker(Napi::Env env, EngineWrap* owner, Napi::Object owner_obj, StepInput input, uint64_t ticket)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), input_(std::move(input)),
-        ticket_(ticket) {
+  // JS thread: the step joins the engine's queue now, in call order (it may start at once).
+  StepWorker(Napi::Env env, EngineWrap* owner, Napi::Object owner_obj, StepInput input)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), input_(std::move(input)) {
     owner_ref_ = Napi::Persistent(owner_obj);  // keep the engine alive while the step runs
+    job_ = owner_->runner().submit([this] { run(); });
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    wait_us_ = owner_->turns().begin(ticket_);
-    struct EndTurn {
-      OrderedTurns& turns;
-      ~EndTurn() { turns.end(); }
-    } end_turn{owner_->turns()};
-    try {
-      output_ = owner_->engine()->step(input_);
-    } catch (const SequenceError& e) {
-      failed_seq_id_ = e.seq_id();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    } catch (...) {
-      SetError("unknown native error in step");
-    }
+    wait_us_ = owner_->runner().wait(job_);
+    if (error_) SetError(*error_);
   }
   void OnOK() override {
     owner_->step_done();
@@ -58,13 +48,28 @@ class StepWorker : public Napi::AsyncWorker {
   }
 
  private:
+  // The runner's thread: the step itself; never throws (Execute reports the error).
+  void run() {
+    try {
+      output_ = owner_->engine()->step(input_);
+    } catch (const SequenceError& e) {
+      failed_seq_id_ = e.seq_id();
+      error_ = e.what();
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    } catch (...) {
+      error_ = "unknown native error in step";
+    }
+  }
+
   Napi::Promise::Deferred deferred_;
   EngineWrap* owner_;
   Napi::ObjectReference owner_ref_;
   StepInput input_;
-  uint64_t ticket_;
+  std::shared_ptr<SerialRunner::Job> job_;
   double wait_us_ = 0;
   StepOutput output_;
+  std::optional<std::string> error_;
   std::optional<uint64_t> failed_seq_id_;
 };
 
@@ -153,7 +158,7 @@ Napi::Value EngineWrap::step(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "step(input) needs an object");
   StepInput input = to_step_input(info[0].As<Napi::Object>());
   num_steps_++;
-  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(input), turns_.take_ticket());
+  auto* worker = new StepWorker(env, this, info.This().As<Napi::Object>(), std::move(input));
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;

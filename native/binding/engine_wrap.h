@@ -1,13 +1,13 @@
-// EngineWrap: the JS Engine object (ObjectWrap) around tpserve::Engine; step() runs on a worker
-// thread and returns a Promise. Steps run one at a time, in call order (a step called while
-// another runs waits on its thread); dispose() frees the engine explicitly.
+// EngineWrap: the JS Engine object (ObjectWrap) around tpserve::Engine; step() returns a Promise.
+// Steps run one at a time, in call order, back to back on the engine's own SerialRunner thread
+// (a step called while another runs follows it at once); dispose() frees the engine explicitly.
 #pragma once
 #include <napi.h>
 
 #include <atomic>
 #include <memory>
 
-#include "core/ordered_turns.h"
+#include "core/serial_runner.h"
 #include "tpserve/engine.h"
 
 namespace tpserve::binding {
@@ -19,7 +19,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   explicit EngineWrap(const Napi::CallbackInfo& info);
 
   Engine* engine() const { return engine_.get(); }
-  OrderedTurns& turns() { return turns_; }
+  SerialRunner& runner() { return *runner_; }
   // JS thread: a step's promise settled.
   void step_done() { num_steps_--; }
 
@@ -29,7 +29,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Engine> engine_;
-  OrderedTurns turns_;
+  // After engine_: destroyed first, so its thread ends before the engine goes.
+  std::unique_ptr<SerialRunner> runner_ = std::make_unique<SerialRunner>();
   int num_steps_ = 0;  // called and not settled; only the JS thread touches it
 };
 

@@ -18,6 +18,8 @@ export const METRIC = {
   stepDurationSeconds: 'tpserve_step_duration_seconds',
   stepBatchedTokens: 'tpserve_step_batched_tokens',
   stepWaitSeconds: 'tpserve_step_wait_seconds',
+  stepWaitCauseSecondsTotal: 'tpserve_step_wait_cause_seconds_total',
+  stepWaitCauseStepsTotal: 'tpserve_step_wait_cause_steps_total',
   workerUp: 'tpserve_worker_up',
   workerRestartsTotal: 'tpserve_worker_restarts_total',
   recoveryDurationSeconds: 'tpserve_recovery_duration_seconds',
@@ -30,6 +32,8 @@ export const METRIC_LABELS = {
   requestDurationSeconds: ['endpoint'],
   workerUp: ['rank'],
   workerRestartsTotal: ['cause'],
+  stepWaitCauseSecondsTotal: ['cause'],
+  stepWaitCauseStepsTotal: ['cause'],
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-// The steps scheduled but not yet reported (one synchronously, two with async scheduling), each
+// The steps scheduled but not yet reported (one synchronously, up to 1 + maxStepsAhead with async scheduling), each
 // with the preemption epoch of every scheduled request, and the reconciliation of an async step
 // once the step before it reported: placeholders become the sampled tokens, and the speculative
 // token of a request that stopped late is discarded (as vLLM's async scheduler does). Used by
@@ -62,6 +62,7 @@ export function reconcileStep<P>(step: InFlightStep<P>, registry: RequestRegistr
   step.out.scheduled.forEach((e, i) => {
     const req = registry.get(e.requestId);
     if (req === undefined || req.isAbortRequested) return; // ended meanwhile: its token is dropped
+    if (req.numPreemptions !== step.epochs[i]) return; // preempted since (two steps ahead): void, its token still joins
     if (!stillApplies(e, req, step.epochs[i])) {
       throw new Error(`step ${step.out.stepId} was sent ahead for request ${e.requestId}, whose tokens changed since (positions ${e.startPos}..${e.startPos + e.tokens.length - 1}, ${req.numTokens} tokens now)`);
     }

@@ -58,6 +58,7 @@ export class RequestRegistry<P> {
     this.releaseBlocks(req);
     req.numComputedTokens = 0;
     req.numInFlightTokens = 0; // an in-flight step's work for it is void (its epoch changes below)
+    req.numStaleSamples += req.numPendingSamples; // ...but what they sample still arrives
     req.numPendingSamples = 0;
     req.status = 'PREEMPTED';
     req.numPreemptions++;
@@ -77,6 +78,7 @@ export class RequestRegistry<P> {
       req.numComputedTokens = 0;
       req.numInFlightTokens = 0;
       req.numPendingSamples = 0;
+      req.numStaleSamples = 0; // the in-flight steps are dropped: nothing more arrives
       req.isKnownToWorker = false;
     }
     for (const req of wasRunning) {

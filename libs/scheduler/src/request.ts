@@ -77,6 +77,12 @@ export class Request<P = unknown> implements KvCacheRequest {
   numInFlightTokens = 0;
   /** Async scheduling: tokens an unreported step will sample (placeholders until it reports). */
   numPendingSamples = 0;
+  /**
+   * Async scheduling: samples of unreported steps planned before its last preemption (their
+   * tokens still arrive and join the outputs). It is not re-admitted before they did, or its
+   * recompute would end before them.
+   */
+  numStaleSamples = 0;
   /** Also the epoch of its in-flight entries: a step scheduled before a preemption no longer applies. */
   numPreemptions = 0;
   finishReason: FinishReason | null = null;

@@ -21,7 +21,7 @@ describe('Scheduler: async scheduling', () => {
     const first = s.schedule();
     const second = s.schedule(); // first is still unreported
     expect(second.scheduled).toEqual([{ requestId: 1, tokens: [PLACEHOLDER_TOKEN], startPos: 3, newBlockIds: [], sample: true }]);
-    expect(() => s.schedule()).toThrow(/two steps unreported/);
+    expect(() => s.schedule()).toThrow(/2 steps unreported/);
     expect(() => s.resolvePlaceholders(second) && s.updateFromOutput(second, [])).toThrow(/before the step ahead/);
     s.updateFromOutput(first, [{ requestId: 1, token: 17 }]);
     expect(s.resolvePlaceholders(second).scheduled[0].tokens).toEqual([17]);

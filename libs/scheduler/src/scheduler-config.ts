@@ -34,6 +34,13 @@ export interface SchedulerConfig {
    */
   asyncScheduling?: boolean;
   /**
+   * With async scheduling, how many steps schedule() may plan beyond the oldest unreported one
+   * (default 1; 2 keeps two steps queued behind the running one, so a reply that reaches the
+   * coordinator late by up to a step still finds the workers busy). Each step's placeholders
+   * stand for the step right before it, which the workers ran just before.
+   */
+  maxStepsAhead?: number;
+  /**
    * Whether a request's next sample may be taken now (structured outputs: its allowed-token mask
    * is known; asking may start computing it). One that is not sits out the step: a decode is
    * skipped, a prefill chunk stops one token short of sampling, and an async step drops its
@@ -60,6 +67,9 @@ export function validateSchedulerConfig(c: SchedulerConfig): void {
   const ratio = c.maxPrefillStepRatio;
   if (ratio !== undefined && !(Number.isFinite(ratio) && ratio > 1)) {
     throw new InvalidRequestError(`scheduler config: maxPrefillStepRatio must be a number above 1, got ${ratio}`);
+  }
+  if (c.maxStepsAhead !== undefined && c.maxStepsAhead !== 1 && c.maxStepsAhead !== 2) {
+    throw new InvalidRequestError(`scheduler config: maxStepsAhead must be 1 or 2, got ${c.maxStepsAhead}`);
   }
   // without chunking a whole prompt (up to maxModelLen) must fit one step, or it would wait forever
   if (!c.enableChunkedPrefill && c.maxNumBatchedTokens < c.maxModelLen) {

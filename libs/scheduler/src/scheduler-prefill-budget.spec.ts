@@ -1,7 +1,8 @@
 // The scheduler with maxPrefillStepRatio, against the FakeWorker with a known step-cost law fed
 // back as the workers' step times: once fitted, every step carrying a long prompt's chunk costs at
 // most ratio × its decodes alone (true cost, not the model's), the prompt still finishes, each
-// step moving it by at least one token, and its outputs are the fake model's. Sync and async.
+// step moving it by at least one token, and its outputs are the fake model's. Sync, async one
+// and two steps ahead.
 import { describe, expect, it } from 'vitest';
 import type { SchedulerOutput } from './scheduler-output';
 import { COST_WINDOW, MIN_COST_SAMPLES, stepWork } from './step-cost-model';
@@ -16,8 +17,8 @@ const CONFIG = { maxNumBatchedTokens: 512, maxNumSeqs: 8, maxWaiting: 8, blockSi
 const LONG = 7000;
 
 /** 4 streams decode; then a `long`-token prompt arrives. Returns every step's decisions. */
-function run(ratio: number | undefined, asyncScheduling: boolean, long = LONG) {
-  const h = new Harness({ ...CONFIG, maxPrefillStepRatio: ratio, asyncScheduling }, trueSeconds);
+function run(ratio: number | undefined, ahead: number, long = LONG) {
+  const h = new Harness({ ...CONFIG, maxPrefillStepRatio: ratio, asyncScheduling: ahead > 0, maxStepsAhead: Math.max(1, ahead) }, trueSeconds);
   for (let i = 0; i < 4; i++) h.add(i, range(8, 1 + i), { maxTokens: 2500 }); // they decode past the end of the prefill
   for (let i = 0; i < COST_WINDOW + 20; i++) h.step(); // the streams' own prefill chunks leave the cost window
   const prompt = range(long).map((i) => 1 + (i % 40));
@@ -37,10 +38,10 @@ function run(ratio: number | undefined, asyncScheduling: boolean, long = LONG) {
   return { h, steps, prompt, numStalls };
 }
 
-describe.each([false, true])('Scheduler prefill cost budget (async %s)', (asyncScheduling) => {
+describe.each([0, 1, 2])('Scheduler prefill cost budget (%i steps ahead)', (ahead) => {
   it('keeps each prefill step within the ratio of its decodes alone, and the prompt finishes', () => {
     const ratio = 1.5;
-    const { h, steps, prompt, numStalls } = run(ratio, asyncScheduling);
+    const { h, steps, prompt, numStalls } = run(ratio, ahead);
     expect(numStalls).toBe(0); // never starves: every step advanced it
     expect(h.finished.get(100)?.reason).toBe('length');
     expect(h.outputs.get(100)).toEqual(referenceOutput(prompt, 2));
@@ -58,13 +59,13 @@ describe.each([false, true])('Scheduler prefill cost budget (async %s)', (asyncS
   });
 
   it('without the budget the same prompt takes full chunks and breaks the ratio', () => {
-    const { steps } = run(undefined, asyncScheduling);
+    const { steps } = run(undefined, ahead);
     expect(Math.max(...steps.map((s) => s.chunk))).toBe(CONFIG.maxNumBatchedTokens - 4);
     expect(Math.max(...steps.map((s) => s.ratio))).toBeGreaterThan(3);
   });
 
   it('a ratio too tight for any chunk still moves the prompt one token per step', () => {
-    const { h, steps, numStalls } = run(1.0001, asyncScheduling, 600);
+    const { h, steps, numStalls } = run(1.0001, ahead, 600);
     expect(numStalls).toBe(0);
     expect(h.finished.get(100)?.reason).toBe('length');
     expect(h.scheduler.getStats().numPreemptions).toBe(0);

@@ -76,4 +76,33 @@ describe('Scheduler: recovery after worker loss', () => {
     expect(h.finished.get(4)?.reason).toBe('abort');
     [0, 1].forEach((i) => expect(h.outputs.get(i + 1)).toEqual(referenceOutput(prompts[i], 10)));
   });
+
+  // two steps ahead: behind the rejected step, P1 admits 5 and P2 (5 aborted meanwhile) forgets it
+  it.each([
+    [false, false, [1, 2]],
+    [true, false, [1, 2, 5]],
+    [true, true, [1, 2]],
+  ])('two planned steps behind a rejected one (P1 ran: %s, P2 ran: %s): the workers know %j', (p1Ran, p2Ran, known) => {
+    const h = new Harness({ maxNumSeqs: 8, numBlocks: 32, asyncScheduling: true, maxStepsAhead: 2 });
+    const prompts = [range(5, 1), range(7, 10)];
+    prompts.forEach((p, i) => h.add(i + 1, p, { maxTokens: 10 }));
+    for (let i = 0; i < 3; i++) h.step();
+    h.report();
+    h.add(4, range(4, 40), { maxTokens: 10 }); // the sequence the workers will reject
+    const rejected = h.scheduler.schedule();
+    h.add(5, range(3, 30), { maxTokens: 10 });
+    const p1 = h.scheduler.schedule();
+    expect(p1.newRequests.map((r) => r.requestId)).toEqual([5]);
+    h.scheduler.abortRequest(5);
+    const p2 = h.scheduler.schedule();
+    expect(p2.finishedIds).toEqual([5]);
+    h.scheduler.abortRequest(4);
+    const { resumed, forgetIds } = h.scheduler.resetAfterRejectedStep(rejected, [{ out: p1, hasRun: p1Ran }, { out: p2, hasRun: p2Ran }]);
+    expect(resumed.sort()).toEqual([1, 2, 4]);
+    expect(forgetIds.sort()).toEqual(known);
+    if (p1Ran) return; // the fake worker cannot run P1 (its placeholders follow the rejected step)
+    h.worker.step({ ...emptySchedulerOutput(rejected.stepId), finishedIds: forgetIds }); // throws on an unknown id
+    h.runToCompletion();
+    [0, 1].forEach((i) => expect(h.outputs.get(i + 1)).toEqual(referenceOutput(prompts[i], 10)));
+  });
 });

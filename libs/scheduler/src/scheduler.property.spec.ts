@@ -2,8 +2,9 @@
 // deadlines and aborts over thousands of steps, against the FakeWorker (which checks the step
 // contract and the KV contents). Invariants are checked after every step; at the end every
 // request has finished, every block is free, and every output equals the fake model's answer.
-// Each case also runs with async scheduling (step N+1 planned while N is unreported). The prefill
-// cost budget cases feed a step-cost law back as the workers' step times.
+// Each case also runs with async scheduling (step N+1 planned while N is unreported), and two
+// steps ahead (N+2 planned while N and N+1 are unreported). The prefill cost budget cases feed a
+// step-cost law back as the workers' step times.
 import { describe, expect, it } from 'vitest';
 import { ContextLengthExceededError, QueueFullError } from './errors';
 import type { SchedulerConfig } from './scheduler-config';
@@ -64,6 +65,8 @@ function runRandom(seed: number, over: Partial<SchedulerConfig>, numArrivalSteps
             minTokens: a.minTokens,
             priority: int(3),
             deadlineMs: rng() < 0.05 ? step + 10 + int(200) : undefined,
+            // a structured-output or forced-token request: never planned before its token is known
+            isSpeculationAllowed: rng() >= 0.15,
           });
           admitted.set(id, a);
         } catch (e) {
@@ -117,6 +120,7 @@ const SEEDS = [1, 2, 3];
 const ALL_CASES = CASES.flatMap(([name, over]): Array<[string, Partial<SchedulerConfig>]> => [
   [name, over],
   [`${name}, async`, { ...over, asyncScheduling: true }],
+  [`${name}, async 2 ahead`, { ...over, asyncScheduling: true, maxStepsAhead: 2 }],
 ]);
 
 describe('Scheduler properties (seeded random runs)', () => {

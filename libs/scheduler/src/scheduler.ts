@@ -75,9 +75,9 @@ export class Scheduler<P = unknown> {
    * finishedRequests; numBatchedTokens never exceeds maxNumBatchedTokens.
    */
   schedule(now?: number): SchedulerOutput<P> {
-    if (this.inFlight.length > (this.config.asyncScheduling ? 1 : 0)) {
+    if (this.inFlight.length > this.stepsAhead) {
       throw new Error(this.config.asyncScheduling
-        ? 'schedule() called with two steps unreported (async scheduling runs one step ahead)'
+        ? `schedule() called with ${this.inFlight.length} steps unreported (async scheduling runs ${this.stepsAhead} step(s) ahead)`
         : 'schedule() called before updateFromOutput() of the previous step');
     }
     const { running, waiting } = this.registry;
@@ -111,8 +111,8 @@ export class Scheduler<P = unknown> {
       }
       // prefix-cache hit: skip the computed blocks (never the whole prompt)
       const computed = this.kvCache.getComputedBlocks(req);
-      if (isWaitingForSharedPrefill(req, computed, running, this.kvCache)) {
-        w++; // shared prefill: its next blocks are being computed by a running request
+      if (req.numStaleSamples > 0 || isWaitingForSharedPrefill(req, computed, running, this.kvCache)) {
+        w++; // a token from before its preemption is still coming, or (shared prefill) a running request computes its next blocks
         continue;
       }
       const remaining = req.numTokens - computed.numComputedTokens;
@@ -184,6 +184,7 @@ export class Scheduler<P = unknown> {
       }
       if (!e.sample) return;
       if (isCurrent) req.numPendingSamples--;
+      else req.numStaleSamples = Math.max(0, req.numStaleSamples - 1);
       const token = tokens.get(e.requestId) as number;
       req.appendOutputToken(token);
       const update: RequestUpdate = { requestId: req.requestId, token };
@@ -224,20 +225,23 @@ export class Scheduler<P = unknown> {
    * blocks), and the caller sends `forgetIds` (every id the workers still know: the rejected
    * step's finished ids, those queued to forget since, the running ones it did not newly admit)
    * as a step of its own before the next schedule().
-   * Async scheduling: `planned`, the step sent after the rejected one, ran on the workers after
-   * it or was rejected too (`hasPlannedRun` says which, from its reply): what it admitted is
-   * known to the workers only if it ran, and what it forgot is forgotten only if it ran.
+   * Async scheduling: `planned`, the steps sent after the rejected one (oldest first), each ran
+   * on the workers after it or was rejected too (`hasRun`, from its reply): what a step admitted
+   * is known to the workers only if it ran, and what it forgot is forgotten only if it ran.
    */
-  resetAfterRejectedStep(rejected: SchedulerOutput<P>, planned?: SchedulerOutput<P>, hasPlannedRun = false): { resumed: number[]; forgetIds: number[] } {
-    const ran = hasPlannedRun ? planned : undefined;
-    const notRun = hasPlannedRun ? undefined : planned;
-    const unknown = new Set([...rejected.newRequests, ...(notRun?.newRequests ?? [])].map((r) => r.requestId));
-    const forgotten = new Set(ran?.finishedIds ?? []);
-    const known = new Set([...rejected.finishedIds, ...(planned?.finishedIds ?? [])].filter((id) => !forgotten.has(id)));
-    for (const id of [...this.registry.takeForgetIds(), ...this.registry.knownToWorkerIds()]) {
-      if (!unknown.has(id) && !forgotten.has(id)) known.add(id);
+  resetAfterRejectedStep(rejected: SchedulerOutput<P>, planned: ReadonlyArray<{ out: SchedulerOutput<P>; hasRun: boolean }> = []): { resumed: number[]; forgetIds: number[] } {
+    // what the workers hold if every sent step ran (known ids, forgets not sent yet), undone step
+    // by step back to before the rejected one, then redone for the planned steps that ran
+    const known = new Set([...this.registry.takeForgetIds(), ...this.registry.knownToWorkerIds()]);
+    for (const out of [rejected, ...planned.map((p) => p.out)].reverse()) {
+      for (const r of out.newRequests) known.delete(r.requestId);
+      for (const id of out.finishedIds) known.add(id);
     }
-    for (const r of ran?.newRequests ?? []) known.add(r.requestId);
+    for (const { out, hasRun } of planned) {
+      if (!hasRun) continue;
+      for (const id of out.finishedIds) known.delete(id);
+      for (const r of out.newRequests) known.add(r.requestId);
+    }
     return { resumed: this.resetAfterWorkerLoss(this.blockManager.numBlocks), forgetIds: [...known] };
   }
 
@@ -247,6 +251,22 @@ export class Scheduler<P = unknown> {
    */
   get stepCostCoefficients(): StepCostCoefficients | undefined {
     return this.prefillBudget?.model.coefficients;
+  }
+
+  /**
+   * Steps schedule() may plan while older ones are unreported (0: synchronous). One while a
+   * running request cannot be speculated: it sits out every step planned before its token is
+   * known, so with two ahead it would advance one step in three instead of one in two.
+   */
+  get stepsAhead(): number {
+    if (this.config.asyncScheduling !== true) return 0;
+    const max = this.config.maxStepsAhead ?? 1;
+    return max > 1 && this.hasUnspeculableRunning ? 1 : max;
+  }
+
+  /** Whether a running request's next input waits for its token (structured output, forced tokens). */
+  get hasUnspeculableRunning(): boolean {
+    return this.registry.running.toArray().some((r) => !r.isSpeculationAllowed);
   }
 
   get kvCache(): BlockManager {

@@ -113,6 +113,11 @@ export function formatTable(result: ServingBenchResult): string {
     row('Steps', v.numSteps);
     row('Mean step, executor.step (ms)', v.stepMs);
     row('Time between steps (worker-measured, mean ms)', v.gapMsPerStep);
+    if (v.gap !== undefined) {
+      row('Time between steps, median / p99 (ms, buckets)', `${v.gap.medianMs} / ${v.gap.p99Ms}`);
+      row('Steps waited <= 0.1 ms', `${(v.gap.fractionUnder100us * 100).toFixed(1)} % of ${v.gap.numSteps}`);
+      for (const [cause, c] of Object.entries(v.gap.byCause)) row(`  wait ${cause} (steps, total ms)`, `${c.steps}, ${c.totalMs}`);
+    }
     row('Outside steps (ms per step)', v.outsideStepsMsPerStep);
     row('Step busy fraction', v.stepBusyFraction);
     row('Output tokens per step', v.outputTokensPerStep);

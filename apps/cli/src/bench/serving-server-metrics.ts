@@ -5,6 +5,7 @@
 // async scheduling the next step is usually queued already). Run time minus summed step times
 // is kept as the coordinator's share per step (it also counts idle time with no request).
 import { METRIC } from '../../../../libs/metrics/src/metric-names';
+import { type StepGapStats, stepGapStats } from './step-gap-stats';
 
 export interface ServerStepStats {
   numSteps: number;
@@ -14,6 +15,8 @@ export interface ServerStepStats {
   stepBusyFraction: number;
   /** Mean time the workers waited between two steps, as they measured it (ms). */
   gapMsPerStep: number;
+  /** The same wait's median, p99, share under 0.1 ms and split by cause (undefined: not exported). */
+  gap?: StepGapStats;
   /** (duration - time in steps) / steps: coordinator time (or idle) per step (ms). */
   outsideStepsMsPerStep: number;
   batchedTokensPerStep: number;
@@ -42,6 +45,7 @@ export function serverStepStats(
     stepMs: r3((stepS * 1000) / numSteps),
     stepBusyFraction: r3(stepS / durationS),
     gapMsPerStep: r3((delta(before, after, `${METRIC.stepWaitSeconds}_sum`) * 1000) / Math.max(1, delta(before, after, `${METRIC.stepWaitSeconds}_count`))),
+    gap: stepGapStats(before, after),
     outsideStepsMsPerStep: r3(((durationS - stepS) * 1000) / numSteps),
     batchedTokensPerStep: r3(delta(before, after, `${METRIC.stepBatchedTokens}_sum`) / numSteps),
     outputTokensPerStep: r3(totalOutputTokens / numSteps),

@@ -48,8 +48,12 @@ export interface ServerConfig extends WorkerGroupConfig {
   drainTimeoutMs: number;
   /** Plan step N+1 while step N runs on the workers (the scheduler's asyncScheduling). */
   asyncScheduling: boolean;
+  /** With async scheduling, steps sent behind the running one (1 or 2: the scheduler's maxStepsAhead). */
+  stepsAhead: number;
   /** worker_threads rendering and tokenizing large prompts off the event loop (0: on the loop). */
   promptThreads: number;
+  /** A JSON line per applied step goes here (what it held, why it was sent when it was, the wait before it). */
+  stepTrace?: string;
   /** Every /v1 route needs a key, even before any key exists. */
   requireApiKey: boolean;
   /** /metrics needs a key too (it is open by default, for Prometheus). */
@@ -151,6 +155,8 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   drainTimeoutMs: { flags: '--drain-timeout-ms <n>', env: 'TPSERVE_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, time for running and queued requests to finish (keep below the pod grace period)', defaultValue: 90_000, parse: integerIn(0, 3600_000) },
   promptThreads: { flags: '--prompt-threads <n>', env: 'TPSERVE_PROMPT_THREADS', description: 'threads that render and tokenize large prompts off the event loop, 0 for none', defaultValue: 1, parse: integerIn(0, 64) },
   asyncScheduling: { flags: '--async-scheduling <on|off>', env: 'TPSERVE_ASYNC_SCHEDULING', description: 'schedule the next step while the workers run the current one', defaultValue: 'on', parse: onOffArg },
+  stepsAhead: { flags: '--steps-ahead <n>', env: 'TPSERVE_STEPS_AHEAD', description: 'with async scheduling, steps queued on the workers behind the running one (2: a reply that reaches the coordinator up to a step late still finds the workers busy; a late stop costs one more speculative token)', defaultValue: 2, parse: integerIn(1, 2) },
+  stepTrace: { flags: '--step-trace <file>', env: 'TPSERVE_STEP_TRACE', description: 'append one JSON line per engine step to FILE: its decodes, prefill tokens and admissions, why it was sent when it was, the workers\' wait before it, GC and event-loop delay (diagnostics)' },
   redisUrl: { flags: '--redis-url <url>', env: 'TPSERVE_REDIS_URL', description: 'Redis for API keys, rate limits and usage, shared by replicas (default: in memory, one replica)' },
   requireApiKey: { flags: '--require-api-key', env: 'TPSERVE_REQUIRE_API_KEY', description: 'every /v1 route needs an API key, even when none exists yet', defaultValue: false },
   metricsAuth: { flags: '--metrics-auth', env: 'TPSERVE_METRICS_AUTH', description: '/metrics needs an API key too (open by default)', defaultValue: false },
@@ -245,6 +251,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     maxBodyBytes: option('maxBodyBytes'),
     threadsPerRank: option('threadsPerRank'),
     redisUrl: values.redisUrl || undefined,
+    stepTrace: values.stepTrace || undefined,
     ...toWorkerGroupConfig(values),
     stepTimeoutMs: option('stepTimeoutMs'),
     // commander parses given values only; a default arrives as its text
@@ -252,6 +259,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     drainTimeoutMs: option('drainTimeoutMs'),
     promptThreads: option('promptThreads'),
     asyncScheduling: ((v: boolean | string) => (typeof v === 'string' ? onOffArg(v) : v))(option('asyncScheduling')),
+    stepsAhead: option('stepsAhead'),
     requireApiKey: option('requireApiKey'),
     metricsAuth: option('metricsAuth'),
     httpHeaderTimeoutMs: option('httpHeaderTimeoutMs'),

@@ -3,9 +3,9 @@
 // updateFromOutput (StepReport) → each sequence's listener gets its new token (and forced
 // tokens, see TokenForcer). Async scheduling (vLLM's): step N+1 is scheduled and sent while N
 // runs (SentStepPipeline), its decodes carrying placeholders the workers fill with the tokens
-// they sampled, so a worker starts N+1 the moment it finishes N; N's reply is applied, then N+2
-// is sent, and only then do listeners run, while the workers compute. The loop runs while there
-// is work.
+// they sampled, so a worker starts N+1 the moment it finishes N; with --steps-ahead 2, N+2 is
+// on the workers too. N's reply is applied, then the next step is sent (StepPlanner), and only
+// then do listeners run, while the workers compute. The loop runs while there is work.
 // Faults: a worker fault (exit, hang, failed step) is recovered, not failed: the group is
 // replaced (WorkerRecovery) and every running sequence recomputes its prompt + tokens so far, so
 // streams pause and continue; every sent step is void. A step the workers rejected for one
@@ -16,7 +16,6 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { SamplingParams } from '../../../../libs/native/src/types';
 import { OpenAiError } from '../../../../libs/openai-protocol/src/openai-error';
 import { Scheduler } from '../../../../libs/scheduler/src/scheduler';
-import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
 import { WorkerGroupError } from '../../../../libs/worker-group/src/worker-group';
 import { MetricsService } from '../metrics/metrics.service';
 import type { SequenceRequest } from './engine-request';
@@ -27,8 +26,9 @@ import { ModelRuntime } from './model-runtime';
 import { schedulerErrorToOpenAi } from './scheduler-errors';
 import { type SentStep, SentStepPipeline } from './sent-step-pipeline';
 import { SequenceBlame } from './sequence-blame';
-import { buildStepInput } from './step-input-builder';
+import { StepPlanner } from './step-planner';
 import { StepReport } from './step-report';
+import { StepTrace } from './step-trace';
 import { WorkerRecovery } from './worker-recovery';
 
 const IDLE_POLL_MS = 2;
@@ -44,6 +44,10 @@ export class EngineLoopService implements OnModuleDestroy {
   private readonly report: StepReport;
   private readonly pipeline: SentStepPipeline;
   private readonly sequenceBlame: SequenceBlame;
+  private readonly trace: StepTrace | undefined;
+  private readonly planner: StepPlanner;
+  /** The loop awaits the oldest step's reply (sendAhead may send one behind it). */
+  private awaitingReply = false;
   private nextRequestId = 1;
   private loop: Promise<void> | undefined;
   /** Set once the restart budget is spent: the engine never generates again. */
@@ -76,6 +80,7 @@ export class EngineLoopService implements OnModuleDestroy {
       enablePrefixCaching: true,
       eosTokenIds: runtime.eosTokenIds,
       asyncScheduling: config.asyncScheduling,
+      maxStepsAhead: config.stepsAhead,
       // structured outputs: a sequence whose next mask is still being computed sits out the step
       isSampleReady: (id) => this.live.get(id)?.constraint?.isReady() ?? true,
     });
@@ -86,8 +91,10 @@ export class EngineLoopService implements OnModuleDestroy {
     this.forced = new ForcedTokens(this.scheduler, this.live, onFault, onFinishError);
     this.report = new StepReport(this.scheduler, this.live, this.forced, onFault);
     this.pipeline = new SentStepPipeline(() => runtime.executor);
+    this.planner = new StepPlanner(this.scheduler, this.pipeline, this.live, this.report, () => this.pendingFault === undefined);
     this.sequenceBlame = new SequenceBlame(this.scheduler, this.live, this.pipeline, () => runtime.executor, metrics, this.logger, onFinishError);
     this.recovery = new WorkerRecovery(runtime.executor, config.restartBudget, metrics, this.logger);
+    this.trace = config.stepTrace === undefined ? undefined : new StepTrace(config.stepTrace);
     this.setWorkersUp(undefined);
     runtime.executor.onFailure((err) => {
       this.pendingFault ??= err;
@@ -147,6 +154,7 @@ export class EngineLoopService implements OnModuleDestroy {
     // after submit() returned the id (a stop string matching them must be able to abort it).
     if (forced.length > 0) queueMicrotask(this.forced.append(requestId, forced));
     this.kick();
+    queueMicrotask(() => this.sendAhead());
     return requestId;
   }
 
@@ -178,6 +186,7 @@ export class EngineLoopService implements OnModuleDestroy {
     for (const id of this.live.ids()) this.scheduler.abortRequest(id);
     this.live.finishAll({ reason: 'error', error });
     await this.loop;
+    this.trace?.close();
   }
 
   private kick(): void {
@@ -206,12 +215,12 @@ export class EngineLoopService implements OnModuleDestroy {
 
   /**
    * One scheduler iteration; false when there is nothing left to do. Fills the pipeline (one
-   * step synchronously, two with async scheduling: the second is sent before the first
+   * step synchronously, up to 1 + --steps-ahead with async scheduling: sent before the first
    * reported), applies the oldest reply, settles the step behind it, refills the pipeline, and
    * only then runs the listeners, while the workers compute.
    */
   private async runStep(): Promise<boolean> {
-    this.fillPipeline();
+    this.planner.fill();
     if (this.pipeline.length === 0) {
       this.metrics.recordSchedulerStats(this.scheduler.getStats());
       if (this.scheduler.numUnfinishedRequests === 0) return false;
@@ -220,32 +229,16 @@ export class EngineLoopService implements OnModuleDestroy {
       return true;
     }
     const deliveries = await this.applyOldest();
-    this.fillPipeline(); // the next step goes out before the listeners run
+    this.planner.fill(); // the next step goes out before the listeners run
     for (const deliver of deliveries) deliver();
     this.metrics.recordSchedulerStats(this.scheduler.getStats());
     return true;
   }
 
-  /** Schedules and sends until the workers hold one step (two with async scheduling). */
-  private fillPipeline(): void {
-    const depth = this.scheduler.config.asyncScheduling === true ? 2 : 1;
-    while (this.pipeline.length < depth && this.pendingFault === undefined) {
-      const out = this.scheduler.schedule(Date.now());
-      this.send(out);
-      for (const { requestId } of out.newRequests) this.live.admitted(requestId, this.scheduler.getRequest(requestId)?.numComputedTokens ?? 0);
-      this.report.finish(out.finishedRequests);
-      if (out.scheduled.length === 0) break; // nothing more to plan before a reply
-    }
-  }
-
-  /** Sends the step `out` describes (or only its forget ids); nothing when it is empty. */
-  private send(out: SchedulerOutput<SamplingParams>): void {
-    if (out.scheduled.length > 0) {
-      const input = buildStepInput(out, (id) => this.scheduler.getRequest(id)?.allTokens, (id) => this.live.get(id)?.constraint?.mask());
-      this.pipeline.send(out, { ...input, shareSamples: this.scheduler.config.asyncScheduling === true });
-    } else if (out.finishedIds.length > 0) {
-      this.pipeline.send(out, { stepId: out.stepId, newSequences: [], scheduled: [], finished: out.finishedIds });
-    }
+  /** An arrival while the loop awaits a reply may go out now (StepPlanner.sendAhead); runs on a microtask after submit(). */
+  private sendAhead(): void {
+    if (!this.awaitingReply || this.isRecovering || this.broken !== undefined || this.isClosing) return;
+    this.planner.sendAhead();
   }
 
   /**
@@ -256,16 +249,20 @@ export class EngineLoopService implements OnModuleDestroy {
   private async applyOldest(): Promise<Array<() => void>> {
     const oldest = this.pipeline.oldest as SentStep;
     let taken;
+    this.awaitingReply = true;
     try {
       taken = await this.pipeline.takeOldest();
     } catch (err) {
+      this.awaitingReply = false;
       if (!(err instanceof WorkerGroupError) || err.kind !== 'sequence') throw err;
       await this.sequenceBlame.blame(err, oldest);
       return [];
     }
+    this.awaitingReply = false;
     const { step, result, timing } = taken;
     this.lastProgressAt = Date.now();
-    this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds);
+    this.metrics.recordStep(timing.seconds, step.out.numBatchedTokens, timing.waitSeconds, step.cause);
+    this.trace?.record(step, timing);
     this.scheduler.recordStepTime(step.out, (result.timings.forwardUs + result.timings.samplingUs) / 1e6); // the prefill budget's cost model
     const deliveries = this.report.apply(step.out, result);
     const next = this.pipeline.oldest;

@@ -4,10 +4,12 @@
 // starts step N+1 the moment it finishes N. Each reply's rejection is observed here (a fault is
 // handled where the reply is awaited), and the pipeline knows which steps were sent while the
 // engine had work: only for those is the workers' wait (StepTimings.waitUs) a time between steps
-// (not after an idle pause, and not around a forget-only step: the batch had run dry).
+// (not after an idle pause, and not around a forget-only step: the batch had run dry), and why
+// each step went when it did (StepSendCause: sent ahead, or why it could not be).
 import type { SamplingParams, StepInput, StepOutput } from '../../../../libs/native/src/types';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
 import type { SchedulerOutput } from '../../../../libs/scheduler/src/scheduler-output';
+import type { StepSendCause } from './step-send-cause';
 
 export interface SentStep {
   readonly out: SchedulerOutput<SamplingParams>;
@@ -16,6 +18,10 @@ export interface SentStep {
   readonly sentAt: number;
   /** Sent while the engine had work: no idle pause since the previous reply, and it and the step before it compute something. */
   readonly isBackToBack: boolean;
+  /** 'sent_ahead' when a step with work was on the workers when it was sent, else why it waited for a reply. */
+  readonly cause: StepSendCause;
+  /** ms from the latest reply received before it was sent (the reply-to-send path of the loop). */
+  readonly sinceReplyMs: number;
 }
 
 /** What one applied reply tells the metrics. */
@@ -43,25 +49,37 @@ export class SentStepPipeline {
     return this.steps[0];
   }
 
+  /** Whether a step that computes something is on the workers. */
+  get hasWork(): boolean {
+    return this.steps.some((s) => s.out.scheduled.length > 0);
+  }
+
   /** The step sent right behind the oldest (async scheduling). */
   get next(): SentStep | undefined {
     return this.steps[1];
   }
 
-  /** Sends `input` (the step `out` describes) to every rank now. */
-  send(out: SchedulerOutput<SamplingParams>, input: StepInput): void {
+  /** Sends `input` (the step `out` describes) to every rank now; `causeIfBehind`: why, if no step with work runs. */
+  send(out: SchedulerOutput<SamplingParams>, input: StepInput, causeIfBehind: StepSendCause): void {
+    const cause = this.hasWork ? 'sent_ahead' : causeIfBehind;
     const reply = this.executor().step(input);
     reply.catch(() => undefined); // observed where it is awaited; a fault is recovered there
     const hasWork = out.scheduled.length > 0;
-    this.steps.push({ out, reply, sentAt: performance.now(), isBackToBack: !this.isIdle && hasWork && this.hasLastSentWork });
+    const sentAt = performance.now();
+    this.steps.push({ out, reply, sentAt, isBackToBack: !this.isIdle && hasWork && this.hasLastSentWork, cause, sinceReplyMs: sentAt - this.lastReplyAt });
     this.hasLastSentWork = hasWork;
     this.isIdle = false;
   }
 
-  /** Awaits the oldest step's reply and removes it; rejects with the step's fault. */
+  /** Awaits the oldest step's reply and removes it (it counts until then); rejects with the step's fault. */
   async takeOldest(): Promise<{ step: SentStep; result: StepOutput; timing: StepTiming }> {
-    const step = this.steps.shift() as SentStep;
-    const result = await step.reply;
+    const step = this.steps[0] as SentStep;
+    let result: StepOutput;
+    try {
+      result = await step.reply;
+    } finally {
+      if (this.steps[0] === step) this.steps.shift();
+    }
     const now = performance.now();
     const seconds = (now - Math.max(step.sentAt, this.lastReplyAt)) / 1000;
     this.lastReplyAt = now;

@@ -1,7 +1,7 @@
 // SequenceBlame: every rank rejected a step for one sequence before changing any state (a
 // worker-side validation error). That request alone ends with a 500 naming the problem; the
 // others recompute (Scheduler.resetAfterRejectedStep) on the same workers: no restart, nothing
-// taken from the restart budget. With async scheduling the step sent behind the rejected one ran
+// taken from the restart budget. With async scheduling each step sent behind the rejected one ran
 // after it or was rejected too (its placeholders have no sample behind them): its reply says
 // which, and so what the workers still know, which one forget-only step then clears.
 import type { Logger } from '@nestjs/common';
@@ -29,10 +29,12 @@ export class SequenceBlame {
   async blame(fault: WorkerGroupError, rejected: SentStep): Promise<void> {
     const requestId = fault.seqId as number;
     this.logger.error(`request ${requestId}: the workers rejected its step, ending it alone: ${fault.message}`);
-    const planned = this.pipeline.dropOldest();
-    const hasPlannedRun = planned === undefined ? false : await planned.reply.then(() => true, () => false);
+    const planned: Array<{ out: SentStep['out']; hasRun: boolean }> = [];
+    for (let step = this.pipeline.dropOldest(); step !== undefined; step = this.pipeline.dropOldest()) {
+      planned.push({ out: step.out, hasRun: await step.reply.then(() => true, () => false) });
+    }
     this.scheduler.abortRequest(requestId);
-    const { resumed, forgetIds } = this.scheduler.resetAfterRejectedStep(rejected.out, planned?.out, hasPlannedRun);
+    const { resumed, forgetIds } = this.scheduler.resetAfterRejectedStep(rejected.out, planned);
     const error = new OpenAiError(500, `Internal error: the model workers rejected this request: ${fault.message}`, null, 'internal_error');
     const seq = this.live.delete(requestId);
     if (seq !== undefined) finishQuietly(seq, { reason: 'error', error }, (again) => this.logListenerError(requestId, again));

@@ -28,6 +28,8 @@ export class MetricsService {
   private readonly preemptions = new Counter({ name: METRIC.numPreemptionsTotal, help: 'Recompute preemptions', registers: [this.registry] });
   private readonly stepDuration = new Histogram({ name: METRIC.stepDurationSeconds, help: 'Duration of one engine step (all ranks)', buckets: STEP_BUCKETS, registers: [this.registry] });
   private readonly stepWait = new Histogram({ name: METRIC.stepWaitSeconds, help: 'Time the workers waited for a step after finishing the one before it, measured by the workers (steps sent while the engine had work)', buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [this.registry] });
+  private readonly stepWaitCauseSeconds = new Counter({ name: METRIC.stepWaitCauseSecondsTotal, help: 'The workers\' wait before steps sent while the engine had work, by why the step was sent when it was (sent_ahead, synchronous, last_tokens, needs_reply, late_arrival, other)', labelNames: METRIC_LABELS.stepWaitCauseSecondsTotal, registers: [this.registry] });
+  private readonly stepWaitCauseSteps = new Counter({ name: METRIC.stepWaitCauseStepsTotal, help: 'Steps sent while the engine had work, by why they were sent when they were (see tpserve_step_wait_cause_seconds_total)', labelNames: METRIC_LABELS.stepWaitCauseStepsTotal, registers: [this.registry] });
   private readonly stepTokens = new Histogram({ name: METRIC.stepBatchedTokens, help: 'Tokens computed per engine step', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], registers: [this.registry] });
   private readonly workerUp = new Gauge({ name: METRIC.workerUp, help: '1 while the worker rank is healthy', labelNames: METRIC_LABELS.workerUp, registers: [this.registry] });
   private readonly restarts = new Counter({ name: METRIC.workerRestartsTotal, help: 'Worker-group restarts after a fault, by cause (exit, hang, step_error, load)', labelNames: METRIC_LABELS.workerRestartsTotal, registers: [this.registry] });
@@ -78,11 +80,18 @@ export class MetricsService {
     this.vllm.generationTokens.inc(this.vllm.modelLabels, n);
   }
 
-  /** `waitSeconds`: the workers' idle time before the step (undefined when the engine had been idle). */
-  recordStep(seconds: number, numBatchedTokens: number, waitSeconds?: number): void {
+  /**
+   * `waitSeconds`: the workers' idle time before the step (undefined when the engine had been
+   * idle); `cause`: why the step was sent when it was (StepSendCause).
+   */
+  recordStep(seconds: number, numBatchedTokens: number, waitSeconds?: number, cause?: string): void {
     this.stepDuration.observe(seconds);
     this.stepTokens.observe(numBatchedTokens);
-    if (waitSeconds !== undefined) this.stepWait.observe(waitSeconds);
+    if (waitSeconds === undefined) return;
+    this.stepWait.observe(waitSeconds);
+    if (cause === undefined) return;
+    this.stepWaitCauseSeconds.inc({ cause }, waitSeconds);
+    this.stepWaitCauseSteps.inc({ cause });
   }
 
   recordSchedulerStats(stats: SchedulerStats): void {

@@ -1,6 +1,6 @@
 // Test support only: builds a Scheduler wired to a FakeWorker and drives it step by step,
 // collecting each request's emitted tokens and finish record. With asyncScheduling each step is
-// scheduled and sent while the previous one is still unreported, as the engine loop does: the
+// scheduled and sent while the previous one (maxStepsAhead 2: two) is still unreported, as the engine loop does: the
 // worker gets a copy of the step as sent (placeholders and all) and runs the steps in order.
 
 import { Scheduler } from '../scheduler';
@@ -63,9 +63,12 @@ export class Harness {
     for (const f of out.finishedRequests) this.finished.set(f.requestId, f);
     if (this.scheduler.config.asyncScheduling) {
       this.sent.push({ out, copy: structuredClone(out) });
-      while (this.sent.length > 1) this.runOldest(); // the steps sent before this one report
-      this.scheduler.resolvePlaceholders(out);
-      if (out.scheduled.length === 0) this.runOldest(); // nothing to report: just the forget ids
+      // the oldest steps report until `stepsAhead` are left behind the running one
+      while (this.sent.length > this.scheduler.stepsAhead) this.runOldest();
+      if (out.scheduled.length === 0) {
+        this.runOldest(); // nothing was planned: a reply must come first
+        if (!this.sent.some((s) => s.out.scheduled.length > 0)) this.report(); // only forget ids are left
+      }
     } else {
       this.record(this.scheduler.updateFromOutput(out, this.worker.step(out)));
       this.reportTime(out);
@@ -86,6 +89,8 @@ export class Harness {
     const { out, copy } = this.sent.shift() as (typeof this.sent)[number];
     const sampled = this.worker.step(copy);
     if (out.scheduled.length > 0) this.record(this.scheduler.updateFromOutput(out, sampled));
+    const next = this.sent[0];
+    if (next !== undefined) this.scheduler.resolvePlaceholders(next.out); // as the engine loop does
     this.reportTime(out);
   }
 

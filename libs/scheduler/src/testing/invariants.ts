@@ -37,8 +37,10 @@ export function checkInvariants(s: Scheduler<unknown>, liveIds: Iterable<number>
     for (const b of ids) owners.set(b, (owners.get(b) ?? 0) + 1);
     check(req.numComputedTokens >= 0 && req.numComputedTokens <= req.numTokens, () => `request ${id}: ${req.numComputedTokens} computed of ${req.numTokens}`);
     check(req.allTokens.join() === [...req.promptTokens, ...req.outputTokens].join(), () => `request ${id}: tokens out of sync`);
-    // async: at most the one unreported step's token is pending, never scheduled past it
-    check(req.numPendingSamples >= 0 && req.numPendingSamples <= 1, () => `request ${id}: ${req.numPendingSamples} pending samples`);
+    // async: at most the unreported steps' tokens are pending, never scheduled past them
+    const maxPending = Math.max(1, s.stepsAhead);
+    check(req.numPendingSamples >= 0 && req.numPendingSamples <= maxPending, () => `request ${id}: ${req.numPendingSamples} pending samples`);
+    check(req.numStaleSamples >= 0 && req.numStaleSamples <= maxPending && (req.numStaleSamples === 0 || req.status !== 'RUNNING'), () => `request ${id} (${req.status}): ${req.numStaleSamples} stale samples`);
     check(req.numInFlightTokens >= 0 && req.numScheduledTokens <= req.numTokens + req.numPendingSamples, () => `request ${id}: ${req.numScheduledTokens} scheduled of ${req.numTokens} + ${req.numPendingSamples}`);
     if (req.status === 'RUNNING') {
       check(ids.length >= kv.blocksFor(req.numComputedTokens), () => `request ${id}: ${ids.length} blocks for ${req.numComputedTokens} tokens`);

@@ -1,0 +1,68 @@
+// SerialRunner: jobs run one at a time in submission order on the runner's own thread (whatever
+// threads submit and wait), a job queued behind another starts right after it ends (idle ~0),
+// a job after a pause reports that pause, and the destructor runs what is queued. Run: ctest -R SerialRunner
+#include "core/serial_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace tpserve {
+namespace {
+
+TEST(SerialRunner, RunsJobsInSubmissionOrderOneAtATimeOnItsThread) {
+  SerialRunner runner;
+  std::vector<int> order;
+  std::atomic<int> inside{0};
+  bool overlapped = false;
+  std::vector<std::thread::id> ran_on;
+  std::vector<std::shared_ptr<SerialRunner::Job>> jobs;
+  for (int i = 0; i < 8; i++) {
+    jobs.push_back(runner.submit([&, i] {
+      if (inside.fetch_add(1) != 0) overlapped = true;
+      order.push_back(i);
+      ran_on.push_back(std::this_thread::get_id());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      inside.fetch_sub(1);
+    }));
+  }
+  std::vector<std::thread> waiters;
+  for (int i = 7; i >= 0; i--) waiters.emplace_back([&, i] { runner.wait(jobs[i]); });  // waited for in reverse
+  for (auto& t : waiters) t.join();
+  EXPECT_FALSE(overlapped);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  for (const auto& id : ran_on) {
+    EXPECT_EQ(id, ran_on[0]);
+    EXPECT_NE(id, std::this_thread::get_id());
+  }
+}
+
+TEST(SerialRunner, ReportsTheIdleTimeBeforeEachJob) {
+  SerialRunner runner;
+  auto first = runner.submit([] { std::this_thread::sleep_for(std::chrono::milliseconds(30)); });
+  auto queued = runner.submit([] {});  // waits behind `first`
+  EXPECT_EQ(runner.wait(first), 0.0);  // nothing ran before it
+  const double queued_idle = runner.wait(queued);
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));  // the runner idles
+  const double late_idle = runner.wait(runner.submit([] {}));
+  EXPECT_GE(queued_idle, 0.0);
+  EXPECT_LT(queued_idle, 20000.0);  // back to back, not the 30 ms it waited (generous for loaded CI)
+  EXPECT_GE(late_idle, 35000.0);
+}
+
+TEST(SerialRunner, TheDestructorRunsWhatIsQueued) {
+  std::atomic<int> ran{0};
+  {
+    SerialRunner runner;
+    for (int i = 0; i < 5; i++) runner.submit([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ran++;
+    });
+  }
+  EXPECT_EQ(ran.load(), 5);
+}
+
+}  // namespace
+}  // namespace tpserve
