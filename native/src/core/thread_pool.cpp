@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -33,7 +34,7 @@ ThreadPool::~ThreadPool() {
 namespace {
 
 // How long an idle thread busy-waits for the next job before sleeping.
-constexpr auto kSpinFor = std::chrono::microseconds(200);
+const std::chrono::microseconds kSpinFor{[] { const char* e = std::getenv("TPSERVE_POOL_SPIN_US"); return e ? std::atoll(e) : 200; }()};
 
 }  // namespace
 
