@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -34,7 +33,7 @@ ThreadPool::~ThreadPool() {
 namespace {
 
 // How long an idle thread busy-waits for the next job before sleeping.
-const std::chrono::microseconds kSpinFor{[] { const char* e = std::getenv("TPSERVE_POOL_SPIN_US"); return e ? std::atoll(e) : 200; }()};
+constexpr auto kSpinFor = std::chrono::microseconds(200);
 
 }  // namespace
 

@@ -47,8 +47,7 @@ namespace tpserve::cpu {
 // waiting at every join: measured ~25 % of a batch-1 decode step's thread time).
 void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t tiles = (n + align - 1) / align;
-  static const double min_flops = [] { const char* e = std::getenv("TPSERVE_CHUNK_FLOPS"); return e ? std::atof(e) : 1e5; }();
-  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(min_flops / std::max(1.0, work_per_row * align)));
+  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(1e5 / std::max(1.0, work_per_row * align)));
   ThreadPool& pool = default_pool();
   const int64_t threads = pool.num_threads();
   if (threads == 1 || tiles < 2 * min_tiles) {
