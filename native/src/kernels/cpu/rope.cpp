@@ -49,41 +49,9 @@ void rope(float* x, const float* cos_table, const float* sin_table, const int32_
       std::max<int64_t>(1, 16384 / (num_heads * head_dim)));
 }
 
-namespace {
-
-// A decode step's cache rows and table rows are cold (the GEMV before streamed megabytes through
-// the caches): ask for them first so the misses overlap the rotation instead of following it.
-void prefetch_decode_rows(const float* cos_table, const float* sin_table, const int32_t* positions,
-                          const int32_t* slots, int64_t num_tokens, const KvLayout& layout, void* k_cache,
-                          void* v_cache, DType cache_dtype) {
-  constexpr int64_t kMaxTokens = 4;
-  if (num_tokens > kMaxTokens || !positions || !slots || !k_cache || !v_cache) return;
-  const int64_t H = layout.num_kv_heads, bs = layout.block_size, D = layout.head_dim, half = D / 2;
-  const int64_t row_bytes = D * static_cast<int64_t>(dtype_size(cache_dtype));
-  for (int64_t t = 0; t < num_tokens; t++) {
-    for (int64_t b = 0; b < half * 4; b += 64) {
-      __builtin_prefetch(reinterpret_cast<const char*>(cos_table + positions[t] * half) + b, 0, 3);
-      __builtin_prefetch(reinterpret_cast<const char*>(sin_table + positions[t] * half) + b, 0, 3);
-    }
-    if (slots[t] < 0 || slots[t] >= layout.num_blocks * bs) continue;  // padding; kv_write checks the rest
-    const int64_t block = slots[t] / bs, off = slots[t] % bs;
-    for (int64_t h = 0; h < H; h++) {
-      const int64_t byte = ((block * H + h) * bs + off) * row_bytes;
-      for (int64_t b = 0; b < row_bytes; b += 64) {
-        __builtin_prefetch(static_cast<char*>(k_cache) + byte + b, 1, 3);
-        __builtin_prefetch(static_cast<char*>(v_cache) + byte + b, 1, 3);
-      }
-    }
-  }
-}
-
-}  // namespace
-
 void rope_kv_write(float* q, float* k, const float* v, const float* cos_table, const float* sin_table,
                    const int32_t* positions, const int32_t* slots, int64_t num_tokens, int64_t num_q_heads,
                    const KvLayout& layout, void* k_cache, void* v_cache, DType cache_dtype) {
-  if (layout.head_dim > 0 && layout.block_size > 0)  // (prefetches never fault: no other check needed)
-    prefetch_decode_rows(cos_table, sin_table, positions, slots, num_tokens, layout, k_cache, v_cache, cache_dtype);
   rope(q, cos_table, sin_table, positions, num_tokens, num_q_heads, layout.head_dim);
   rope(k, cos_table, sin_table, positions, num_tokens, layout.num_kv_heads, layout.head_dim);
   kv_write(k, v, slots, num_tokens, layout, k_cache, v_cache, cache_dtype);
