@@ -146,12 +146,12 @@ TEST(Attention, HeadLayouts) {
 }
 
 // Decode-only batches (the two-pass decode path): the bench model's heads (16 q / 4 kv of 64), one
-// short sequence (run on the calling thread) and eight long ones (spread over the pool).
+// short sequence (run on the calling thread), one longer and eight mixed (spread over the pool).
 TEST(Attention, DecodeBatchesOnEveryPathAndDtype) {
   for (cpu::Isa isa : test::available_isas()) {
     test::IsaScope scope(isa);
     for (DType dt : test::all_dtypes())
-      for (const std::vector<SeqSpec>& seqs : {std::vector<SeqSpec>{{1, 200}},
+      for (const std::vector<SeqSpec>& seqs : {std::vector<SeqSpec>{{1, 40}}, std::vector<SeqSpec>{{1, 200}},
                                                std::vector<SeqSpec>{{1, 1}, {1, 15}, {1, 16}, {1, 17}, {1, 230}, {1, 129}, {1, 300}, {1, 64}}}) {
         Case c;
         c.num_q_heads = 16;

@@ -3,7 +3,7 @@
 // processed together so each K/V block is read (and converted to fp32) once per item; online
 // (flash-style) softmax over the blocks; items are pulled dynamically by the pool threads. A decode
 // token's item takes the two-pass kernel of attention_decode.cpp; a call with few query-key pairs
-// (batch-1 decode) runs on the calling thread.
+// (batch-1 decode of a short context) runs on the calling thread.
 // Tests: tests/attention_test.cpp
 #include "kernels/cpu/attention.h"
 
@@ -145,10 +145,10 @@ void check_batch(const AttentionBatch& b, const KvLayout& layout, int64_t num_q_
   }
 }
 
-// Below this many query-key pairs a call runs on the calling thread: waking the pool costs more
-// than it saves (measured at batch 1, 16 q heads, context 128-180: 356-375 µs a step serial, 394-472
-// spread over 2 threads).
-constexpr int64_t kSerialWork = 4096;
+// Below this many query-key pairs a call runs on the calling thread, where waking the pool costs
+// more than the work. Batch-1 decode at 16 q heads, context 128-176 (two-pass kernel): 295-309 µs
+// a step over 2 threads, 372-377 on the calling thread; so only contexts under ~64 stay serial.
+constexpr int64_t kSerialWork = 1024;
 
 }  // namespace
 
