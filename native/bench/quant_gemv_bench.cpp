@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
                     "%s\"%s\": {\"bytes\": %.0f, \"m1_us\": %.1f, \"m1_gb_per_s\": %.2f, \"m1_pct_of_bandwidth\": %.1f, "
                     "\"m8_us\": %.1f, \"m32_us\": %.1f, \"m128_us\": %.1f}",
                     shape_json.empty() ? "" : ", ", v.name, bytes, t1 * 1e6, bytes / t1 / 1e9, 100.0 * bytes / t1 / 1e9 / bw,
-                    run(8) * 1e6, run(32) * 1e6, quick ? 0.0 : run(128) * 1e6);
+                    run(8) * 1e6, run(32) * 1e6, run(128) * 1e6);
       shape_json += line;
     }
     json += std::string(json.empty() ? "" : ", ") + "\"" + s.name + "\": {" + shape_json + "}";
