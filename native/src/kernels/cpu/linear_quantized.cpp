@@ -1,11 +1,15 @@
 // CPU quantized linear: shape checks, the act-order gather of x, the choice of kernel, the even/odd
 // split and group sums int4 needs, and the split of output rows over the thread pool.
-//   decode (m <= 40): dot-product kernels on AVX-512 (linear_vnni.h for int8 / int4 with int8
-//     activations, linear_fp8_bf16.h for fp8 with bf16 activations) unless TPSERVE_CPU_QUANT_DOT=float
-//     or the CPU lacks them; otherwise fp32 GEMV kernels that dequantize in registers;
-//   prefill: SIMD-dequantized fp32 panels through the float GEMM (x stays fp32).
+//   decode (m <= 40): dot-product kernels on AVX-512 (int8 / int4 with int8 activations:
+//     linear_vnni_tiles.h on the 16-row tiles the CPU backend loads them in (cpu_weight_layout),
+//     linear_vnni.h on the row-major layout; fp8 with bf16 activations: linear_fp8_bf16.h) unless
+//     TPSERVE_CPU_QUANT_DOT=float or the CPU lacks them; otherwise fp32 GEMV kernels that dequantize
+//     in registers (a tiled weight there: the prefill path);
+//   prefill: SIMD-dequantized fp32 panels through the float GEMM (x stays fp32; dequantize_tiles.h
+//     for tiled weights).
 // fp32 kernel bodies: linear_quantized_kernels.inc. Tests: tests/linear_quantized_test.cpp (every
-// SIMD path against a scalar dequantize-then-dot), linear_vnni_test.cpp, linear_fp8_bf16_test.cpp.
+// SIMD path against a scalar dequantize-then-dot), linear_vnni_test.cpp, linear_fp8_bf16_test.cpp,
+// linear_weight_tiles_test.cpp.
 #include "kernels/cpu/linear_quantized.h"
 
 #include <algorithm>
