@@ -2,13 +2,15 @@
 // semantic accessors of a tiled weight equal the row-major weight's exactly, its fp32 panels
 // (kernels/cpu/dequantize_tiles.h, AVX-512 and portable) equal dequantize_rows() of the row-major
 // weight bit for bit, the prefill path and the fp32 fallback on a tiled weight give the row-major
-// weight's results, and what cannot be tiled or sliced again is refused. The VNNI decode kernels on
+// weight's results, what cannot be tiled or sliced again is refused, and the CPU backend's layout
+// (cpu_weight_layout) tiles exactly where the VNNI path takes the weight. The VNNI decode kernels on
 // tiles: linear_vnni_test.cpp. Run: ctest -R WeightTiles
 #include <gtest/gtest.h>
 
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/dequantize_tiles.h"
 #include "kernels/cpu/linear_quantized.h"
+#include "kernels/cpu/linear_vnni.h"
 #include "quant_dot_scope.h"
 #include "test_util.h"
 #include "tpserve/linear_weight_tiles.h"
@@ -114,6 +116,27 @@ TEST(WeightTiles, RefusesWhatHasNoTilesAndSlicesOfTiles) {
   EXPECT_FALSE(can_tile_weight(t));
   EXPECT_THROW(slice_weight_rows(t, 0, 16), Error);
   EXPECT_THROW(slice_weight_columns(t, 0, 128), Error);
+}
+
+TEST(WeightTiles, TheCpuLayoutTilesWhereTheVnniPathTakesTheWeight) {
+  auto wv = test::random_floats(32 * 256, 9);
+  Tensor f = test::make_tensor(DType::F32, {32, 256}, wv);
+  const LinearWeight i8 = quantize_weight(f, WeightFormat::Int8), i4 = quantize_weight(f, WeightFormat::Int4, 128);
+  EXPECT_EQ(cpu::cpu_weight_layout(quantize_weight(f, WeightFormat::Fp8)).tile_rows, 0);
+  EXPECT_EQ(cpu::cpu_weight_layout(quantize_weight(f, WeightFormat::Int4, 64)).tile_rows, 0);
+  {
+    test::IsaScope isa(cpu::Isa::Portable);
+    EXPECT_EQ(cpu::cpu_weight_layout(i8).tile_rows, 0);
+  }
+  {
+    test::QuantDotScope dot("float");
+    EXPECT_EQ(cpu::cpu_weight_layout(i4).tile_rows, 0);
+  }
+  if (!cpu::has_avx512_vnni() || cpu::hardware_isa() != cpu::Isa::Avx512) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  test::IsaScope isa(cpu::Isa::Avx512);
+  test::QuantDotScope dot("low");
+  EXPECT_EQ(cpu::cpu_weight_layout(i8).tile_rows, kWeightTileRows);
+  EXPECT_EQ(cpu::cpu_weight_layout(i4).tile_rows, kWeightTileRows);
 }
 
 }  // namespace
