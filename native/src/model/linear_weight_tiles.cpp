@@ -53,23 +53,31 @@ LinearWeight tile_weight(const LinearWeight& w) {
   out.weight = Tensor::empty_cpu(DType::U8, {tiles * kWeightTileRows, row_bytes});
   auto* dst = out.weight.ptr<uint8_t>();
   const int64_t ng = num_weight_groups(w);
+  const size_t tile_bytes = static_cast<size_t>(kWeightTileRows * row_bytes);
   if (w.format == WeightFormat::Int8) {
     std::memset(dst, 128, static_cast<size_t>(out.weight.numel()));  // padding: code 0
-    const auto* q = w.weight.ptr<const int8_t>();
-    bool unused = false;
-    for (int64_t r = 0; r < n; r++)
-      for (int64_t c = 0; c < k; c++) dst[code_offset(out, r, c, &unused)] = static_cast<uint8_t>(q[r * k + c] + 128);
-  } else {
-    std::memset(dst, 0, static_cast<size_t>(out.weight.numel()));
     const auto* q = w.weight.ptr<const uint8_t>();
-    for (int64_t r = 0; r < n; r++)
-      for (int64_t c = 0; c < k; c++) {
-        const uint8_t b = q[r * (k / 2) + c / 2];
-        const uint8_t code = c % 2 == 0 ? (b & 0xf) : (b >> 4);
-        bool high = false;
-        const size_t at = code_offset(out, r, c, &high);
-        dst[at] = static_cast<uint8_t>(dst[at] | (high ? code << 4 : code));
+    for (int64_t r = 0; r < n; r++) {
+      uint8_t* tile = dst + static_cast<size_t>(r / kWeightTileRows) * tile_bytes + (r % kWeightTileRows) * 4;
+      for (int64_t c = 0; c < k; c++)  // code + 128 is the two's-complement byte with its top bit flipped
+        tile[(c / 4) * kWeightTileRows * 4 + c % 4] = static_cast<uint8_t>(q[r * k + c] ^ 0x80);
+    }
+  } else {
+    std::memset(dst, 0, static_cast<size_t>(out.weight.numel()));  // padding rows
+    const auto* q = w.weight.ptr<const uint8_t>();
+    for (int64_t r = 0; r < n; r++) {
+      uint8_t* tile = dst + static_cast<size_t>(r / kWeightTileRows) * tile_bytes + (r % kWeightTileRows) * 4;
+      for (int64_t c8 = 0; c8 < k / 8; c8++) {
+        const uint8_t* in = q + r * (k / 2) + c8 * 4;  // columns 8 c8 .. 8 c8 + 7, two per byte
+        uint8_t code[8];
+        for (int i = 0; i < 4; i++) {
+          code[2 * i] = in[i] & 0xf;
+          code[2 * i + 1] = in[i] >> 4;
+        }
+        uint8_t* o = tile + c8 * kWeightTileRows * 4;
+        for (int i = 0; i < 4; i++) o[i] = static_cast<uint8_t>(code[i] | (code[4 + i] << 4));
       }
+    }
   }
   const std::vector<int64_t> param_shape =
       w.format == WeightFormat::Int8 ? std::vector<int64_t>{tiles * kWeightTileRows} : std::vector<int64_t>{tiles, ng, kWeightTileRows};
