@@ -1,11 +1,14 @@
-// Benchmark of the quantized linear kernels alone on the 246M Llama shapes of issue 11 (q/o
-// 1024x1024, k/v 256x1024, gate/up 2816x1024, down 1024x2816, lm_head 32000x1024): for bf16 and
-// each quantized format and decode path (int8 dot products / fp32 dequantization), m = 1 GB/s of
-// weight bytes against the read bandwidth measured in the same run, and m = 8 / 32 / 128 ms.
+// Benchmark of the quantized linear kernels alone on the 246M Llama shapes of issue 11 as the
+// engine runs them (fused qkv 1536x1024, o 1024x1024, fused gate_up 5632x1024, down 1024x2816,
+// lm_head 32000x1024): for bf16 and each quantized format and decode path, m = 1 GB/s of weight
+// bytes against the read bandwidth measured in the same run, and m = 8 / 32 / 128 µs.
+// Variants: int8 / int4 in the layout the CPU backend loads them in (cpu_weight_layout: the
+// 16-row VNNI tiles), *_rows the row-major layout on its VNNI kernels, *_float the fp32
+// dequantizing kernels (TPSERVE_CPU_QUANT_DOT=float), fp8 on the bf16 dot products.
 // Prints one JSON object on stdout, progress on stderr.
 // --in-cache: one copy of each weight, so that it stays in the caches: the kernels' compute
-// ceiling (GB/s they could stream if memory kept up).
-// Run: native/build/quant_gemv_bench [--quick] [--in-cache] [--threads N]
+// ceiling (GB/s they could stream if memory kept up). --only a,b: those variants only.
+// Run: native/build/quant_gemv_bench [--quick] [--in-cache] [--threads N] [--only int8,int4]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -54,15 +57,17 @@ struct Shape {
 
 int main(int argc, char** argv) {
   bool quick = false, in_cache = false;
+  std::string only;
   for (int a = 1; a < argc; a++) {
     quick = quick || std::string(argv[a]) == "--quick";
     in_cache = in_cache || std::string(argv[a]) == "--in-cache";
     if (std::string(argv[a]) == "--threads" && a + 1 < argc) set_num_threads(std::atoi(argv[++a]));
+    if (std::string(argv[a]) == "--only" && a + 1 < argc) only = "," + std::string(argv[++a]) + ",";
   }
   std::fprintf(stderr, "quant_gemv_bench: isa=%s threads=%d\n", cpu::linear_isa(), default_pool().num_threads());
   const double bw = measure_read_bandwidth_gbps(quick ? (size_t(256) << 20) : (size_t(1) << 30));
   std::fprintf(stderr, "read bandwidth %.1f GB/s\n", bw);
-  const Shape shapes[] = {{"q_o", 1024, 1024}, {"k_v", 256, 1024}, {"gate_up", 2816, 1024}, {"down", 1024, 2816},
+  const Shape shapes[] = {{"qkv", 1536, 1024}, {"o", 1024, 1024}, {"gate_up", 5632, 1024}, {"down", 1024, 2816},
                           {"lm_head", 32000, 1024}};
   std::vector<float> x(128 * 2816), y(128 * 32000);
   for (size_t i = 0; i < x.size(); i++) x[i] = std::sin(0.01f * static_cast<float>(i));
@@ -70,11 +75,13 @@ int main(int argc, char** argv) {
     const char* name;
     WeightFormat format;
     const char* dot;
+    bool engine_layout;  // as the CPU backend loads it (cpu_weight_layout)
   };
-  const Variant variants[] = {{"bf16", WeightFormat::Float, "float"},    {"int8", WeightFormat::Int8, "low"},
-                              {"int8_float", WeightFormat::Int8, "float"}, {"int4", WeightFormat::Int4, "low"},
-                              {"int4_float", WeightFormat::Int4, "float"}, {"fp8", WeightFormat::Fp8, "low"},
-                              {"fp8_float", WeightFormat::Fp8, "float"}};
+  const Variant variants[] = {{"bf16", WeightFormat::Float, "float", false},     {"int8", WeightFormat::Int8, "low", true},
+                              {"int8_rows", WeightFormat::Int8, "low", false},   {"int8_float", WeightFormat::Int8, "float", false},
+                              {"int4", WeightFormat::Int4, "low", true},         {"int4_rows", WeightFormat::Int4, "low", false},
+                              {"int4_float", WeightFormat::Int4, "float", false}, {"fp8", WeightFormat::Fp8, "low", true},
+                              {"fp8_float", WeightFormat::Fp8, "float", false}};
   std::string json;
   for (const Shape& s : shapes) {
     // enough copies in rotation that each pass streams from memory, not the last-level cache
@@ -84,10 +91,15 @@ int main(int argc, char** argv) {
     for (int c = 0; c < copies; c++) bf16.push_back(random_bf16(s.n, s.k, 7 + c));
     std::string shape_json;
     for (const Variant& v : variants) {
+      if (!only.empty() && only.find("," + std::string(v.name) + ",") == std::string::npos) continue;
       setenv("TPSERVE_CPU_QUANT_DOT", v.dot, 1);
       cpu::reload_quantized_dot();
       std::vector<LinearWeight> w;
-      for (const Tensor& t : bf16) w.push_back(v.format == WeightFormat::Float ? LinearWeight(t) : quantize_weight(t, v.format));
+      for (const Tensor& t : bf16) {
+        if (v.format == WeightFormat::Float) w.push_back(LinearWeight(t));
+        else if (v.engine_layout) w.push_back(cpu::cpu_weight_layout(quantize_weight(t, v.format)));
+        else w.push_back(quantize_weight(t, v.format));
+      }
       const double bytes = static_cast<double>(w[0].nbytes());
       std::fprintf(stderr, "%s %s...\n", s.name, v.name);
       auto run = [&](int64_t m) {
@@ -99,7 +111,7 @@ int main(int argc, char** argv) {
                     "%s\"%s\": {\"bytes\": %.0f, \"m1_us\": %.1f, \"m1_gb_per_s\": %.2f, \"m1_pct_of_bandwidth\": %.1f, "
                     "\"m8_us\": %.1f, \"m32_us\": %.1f, \"m128_us\": %.1f}",
                     shape_json.empty() ? "" : ", ", v.name, bytes, t1 * 1e6, bytes / t1 / 1e9, 100.0 * bytes / t1 / 1e9 / bw,
-                    run(8) * 1e6, run(32) * 1e6, quick ? 0.0 : run(128) * 1e6);
+                    run(8) * 1e6, run(32) * 1e6, run(128) * 1e6);
       shape_json += line;
     }
     json += std::string(json.empty() ? "" : ", ") + "\"" + s.name + "\": {" + shape_json + "}";

@@ -1,7 +1,8 @@
 // paged_attention(): a mixed batch (prefill chunk over a cached prefix, full prefill, decode
 // tokens, an idle sequence) with GQA, shuffled block tables, block sizes 16 and 5, every cache
-// dtype and SIMD path, against softmax attention over the logical K/V in double. Cache slots
-// that must not be read hold NaN. Run: ctest -R Attention
+// dtype and SIMD path, against softmax attention over the logical K/V in double; decode-only
+// batches of the bench model's head layout. Cache slots that must not be read hold NaN.
+// Run: ctest -R Attention
 #include "kernels/cpu/attention.h"
 
 #include <gtest/gtest.h>
@@ -141,6 +142,26 @@ TEST(Attention, HeadLayouts) {
     c.dtype = DType::BF16;
     c.seqs = {{3, 20}, {1, 17}, {30, 30}};
     run_case(c);
+  }
+}
+
+// Decode-only batches (the two-pass decode path): the bench model's heads (16 q / 4 kv of 64), one
+// short sequence (run on the calling thread), one longer and eight mixed (spread over the pool).
+TEST(Attention, DecodeBatchesOnEveryPathAndDtype) {
+  for (cpu::Isa isa : test::available_isas()) {
+    test::IsaScope scope(isa);
+    for (DType dt : test::all_dtypes())
+      for (const std::vector<SeqSpec>& seqs : {std::vector<SeqSpec>{{1, 40}}, std::vector<SeqSpec>{{1, 200}},
+                                               std::vector<SeqSpec>{{1, 1}, {1, 15}, {1, 16}, {1, 17}, {1, 230}, {1, 129}, {1, 300}, {1, 64}}}) {
+        Case c;
+        c.num_q_heads = 16;
+        c.num_kv_heads = 4;
+        c.head_dim = 64;
+        c.dtype = dt;
+        c.seqs = seqs;
+        c.seed = static_cast<uint32_t>(seqs.size()) + static_cast<uint32_t>(dt) * 5;
+        run_case(c);
+      }
   }
 }
 

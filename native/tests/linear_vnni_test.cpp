@@ -14,6 +14,7 @@
 #include "kernels/cpu/quantize_activation.h"
 #include "quant_dot_scope.h"
 #include "test_util.h"
+#include "tpserve/linear_weight_tiles.h"
 
 namespace tpserve {
 namespace {
@@ -89,7 +90,8 @@ struct Case {
   bool perm;
 };
 
-void check(const Case& t, uint32_t seed) {
+// tiled: the kernel gets w repacked into the CPU tiles (linear_vnni_tiles.h); the reference reads w.
+void check(const Case& t, uint32_t seed, bool tiled) {
   auto wv = test::random_floats(static_cast<size_t>(t.n * t.k), seed);
   LinearWeight w = quantize_weight(test::make_tensor(DType::F32, {t.n, t.k}, wv), t.format, t.group);
   auto x = test::random_floats(static_cast<size_t>(t.m * t.k), seed + 1, -2.f, 3.f);
@@ -105,8 +107,8 @@ void check(const Case& t, uint32_t seed) {
   auto bv = test::random_floats(static_cast<size_t>(t.n), seed + 2);
   Tensor b = test::make_tensor(DType::F32, {t.n}, bv);
   auto y = test::nan_filled(static_cast<size_t>(t.m * t.n));
-  cpu::linear_quantized(x.data(), w, &b, t.m, y.data());
-  const std::string label = std::string(weight_format_name(t.format)) + " m=" + std::to_string(t.m) +
+  cpu::linear_quantized(x.data(), tiled ? tile_weight(w) : w, &b, t.m, y.data());
+  const std::string label = std::string(tiled ? "tiled " : "") + weight_format_name(t.format) + " m=" + std::to_string(t.m) +
                             " n=" + std::to_string(t.n) + " k=" + std::to_string(t.k) + " perm=" + std::to_string(t.perm);
   // exactly the quantized x times W, up to float rounding
   EXPECT_LT(test::rel_error(y, reference(quantized_x(stored, t.m, t.k), w, bv, t.m)), 2e-5) << label;
@@ -116,21 +118,31 @@ void check(const Case& t, uint32_t seed) {
   EXPECT_GT(err, 0.0) << label << ": x was not quantized";
 }
 
+const Case kCases[] = {
+    {WeightFormat::Int8, 1, 37, 128, 0, false},   {WeightFormat::Int8, 1, 67, 300, 0, false},  // k tail of 44
+    {WeightFormat::Int8, 3, 19, 200, 0, true},    {WeightFormat::Int8, 8, 33, 1000, 0, false},
+    {WeightFormat::Int8, 40, 20, 64, 0, false},   {WeightFormat::Int8, 5, 9, 37, 0, false},
+    {WeightFormat::Int4, 1, 37, 256, 128, false}, {WeightFormat::Int4, 5, 19, 384, 128, true},
+    {WeightFormat::Int4, 13, 9, 128, 128, false}, {WeightFormat::Int4, 2, 11, 512, 256, false},
+    {WeightFormat::Int4, 1, 300, 1024, 128, false}, {WeightFormat::Int4, 4, 16, 256, 128, false},
+    {WeightFormat::Int8, 2, 48, 256, 0, false},
+};
+
 TEST(LinearVnni, Int8AndInt4MatchTheQuantizedActivationReference) {
   if (!cpu::has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   test::IsaScope isa(cpu::Isa::Avx512);
   test::QuantDotScope dot("low");
   ASSERT_EQ(cpu::quantized_dot(), cpu::QuantizedDot::Low);
-  const Case cases[] = {
-      {WeightFormat::Int8, 1, 37, 128, 0, false},   {WeightFormat::Int8, 1, 67, 300, 0, false},  // k tail of 44
-      {WeightFormat::Int8, 3, 19, 200, 0, true},    {WeightFormat::Int8, 8, 33, 1000, 0, false},
-      {WeightFormat::Int8, 40, 20, 64, 0, false},   {WeightFormat::Int8, 5, 9, 37, 0, false},
-      {WeightFormat::Int4, 1, 37, 256, 128, false}, {WeightFormat::Int4, 5, 19, 384, 128, true},
-      {WeightFormat::Int4, 13, 9, 128, 128, false}, {WeightFormat::Int4, 2, 11, 512, 256, false},
-      {WeightFormat::Int4, 1, 300, 1024, 128, false},
-  };
   uint32_t seed = 21;
-  for (const Case& c : cases) check(c, seed += 3);
+  for (const Case& c : kCases) check(c, seed += 3, false);
+}
+
+TEST(LinearVnni, TiledInt8AndInt4MatchTheQuantizedActivationReference) {
+  if (!cpu::has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  test::IsaScope isa(cpu::Isa::Avx512);
+  test::QuantDotScope dot("low");
+  uint32_t seed = 51;
+  for (const Case& c : kCases) check(c, seed += 3, true);
 }
 
 TEST(LinearVnni, SmallGroupsKeepTheFloatPath) {

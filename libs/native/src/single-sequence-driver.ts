@@ -45,12 +45,17 @@ export class SingleSequenceDriver {
     return { sample, logits: rows };
   }
 
-  /** Feeds one token and samples the next. */
-  async decode(token: number, logits: 'none' | 'last' = 'none'): Promise<{ sample: SampledToken; logits: Float32Array[] }> {
+  /**
+   * Feeds one token and samples the next. `token` may be PLACEHOLDER_TOKEN while the step that
+   * samples it is still running: the engine puts that sample in (pipelined decode, as the server's
+   * async scheduling does), so this step starts the moment the one before it ends.
+   */
+  decode(token: number, logits: 'none' | 'last' = 'none'): Promise<{ sample: SampledToken; logits: Float32Array[] }> {
     if (!this.seqId) throw new Error('decode() before prefill()');
-    const out = await this.run([token], { isFirst: false, finished: [], sample: true, logits });
-    if (!out.sample) throw new Error('the engine returned no sample');
-    return { sample: out.sample, logits: out.logits };
+    return this.run([token], { isFirst: false, finished: [], sample: true, logits }).then((out) => {
+      if (!out.sample) throw new Error('the engine returned no sample');
+      return { sample: out.sample, logits: out.logits };
+    });
   }
 
   /** Forgets the current sequence on the engine. */
@@ -60,7 +65,8 @@ export class SingleSequenceDriver {
     this.seqId = 0;
   }
 
-  private async run(
+  // Sends the step at once (numCached moves on before its reply, so a decode may follow it).
+  private run(
     tokens: number[],
     o: {
       isFirst: boolean;
@@ -86,18 +92,23 @@ export class SingleSequenceDriver {
       sample: o.sample,
       logits: o.logits,
     };
-    const out = await this.executor.step({
+    const seqId = this.seqId;
+    const reply = this.executor.step({
       stepId: this.nextStepId++,
-      newSequences: o.isFirst ? [{ seqId: this.seqId, params: o.params ?? {}, numPromptTokens: o.numPromptTokens ?? 0 }] : [],
+      newSequences: o.isFirst ? [{ seqId, params: o.params ?? {}, numPromptTokens: o.numPromptTokens ?? 0 }] : [],
       scheduled: [scheduled],
       finished: o.finished,
+      // every rank learns the sample, so that a decode may be sent before this reply
+      shareSamples: o.sample,
     });
     this.numCached += tokens.length;
-    const rows: Float32Array[] = [];
-    for (const l of out.logits) {
-      const width = l.data.length / l.numRows;
-      for (let r = 0; r < l.numRows; r++) rows.push(l.data.subarray(r * width, (r + 1) * width));
-    }
-    return { sample: out.samples.find((s) => s.seqId === this.seqId), logits: rows };
+    return reply.then((out) => {
+      const rows: Float32Array[] = [];
+      for (const l of out.logits) {
+        const width = l.data.length / l.numRows;
+        for (let r = 0; r < l.numRows; r++) rows.push(l.data.subarray(r * width, (r + 1) * width));
+      }
+      return { sample: out.samples.find((s) => s.seqId === seqId), logits: rows };
+    });
   }
 }

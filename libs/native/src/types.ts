@@ -67,9 +67,16 @@ export interface NewSequence {
 
 export type LogitsMode = 'none' | 'last' | 'all';
 
+/**
+ * A decode token sent before the step that samples it has replied (async scheduling): every rank
+ * puts in the token it saw sampled for that sequence at that position (native kPlaceholderToken;
+ * the scheduler's twin is PLACEHOLDER_TOKEN of libs/scheduler/src/scheduler-output.ts).
+ */
+export const PLACEHOLDER_TOKEN = -1;
+
 export interface ScheduledSequence {
   seqId: number;
-  /** Tokens to compute this step: a prefill chunk or one decode token. */
+  /** Tokens to compute this step: a prefill chunk or one decode token (or PLACEHOLDER_TOKEN). */
   tokens: number[];
   /** Position of tokens[0]; all earlier positions are already in the KV cache. */
   startPos: number;

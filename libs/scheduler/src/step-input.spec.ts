@@ -1,7 +1,8 @@
 // Checks that a SchedulerOutput converts to the native StepInput (type-level: the assignment
 // below must compile against libs/native/src/types.ts) and carries every field across.
 import { describe, expect, it } from 'vitest';
-import type { SamplingParams, StepInput } from '../../native/src/types';
+import { PLACEHOLDER_TOKEN as NATIVE_PLACEHOLDER_TOKEN, type SamplingParams, type StepInput } from '../../native/src/types';
+import { PLACEHOLDER_TOKEN } from './scheduler-output';
 import { Scheduler } from './scheduler';
 import { toStepInput } from './step-input';
 import { BASE_CONFIG, range } from './testing/harness';
@@ -17,5 +18,9 @@ describe('toStepInput', () => {
       scheduled: [{ seqId: 7, tokens: range(8), startPos: 0, newBlockIds: [0, 1], sample: false }],
       finished: [],
     });
+  });
+
+  it('uses the native contract\'s placeholder token', () => {
+    expect(PLACEHOLDER_TOKEN).toBe(NATIVE_PLACEHOLDER_TOKEN);
   });
 });

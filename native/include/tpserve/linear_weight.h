@@ -7,6 +7,7 @@
 //   Int4:  weight [n, k / 2] U8, two values per byte along k (low nibble = even column);
 //          groups of group_size columns: W[r, c] = (q[r, c] - zeros[r, g]) * scales[r, g], g = c / group_size;
 //          scales, zeros [n, k / group_size] F32.
+//   (the CPU backend repacks Int8 / Int4 into 16-row tiles at load: tpserve/linear_weight_tiles.h)
 //   perm:  [k] I32 or undefined: column c of W multiplies x[perm[c]] (GPTQ act-order, columns sorted by group).
 #pragma once
 #include <string>
@@ -32,6 +33,7 @@ struct LinearWeight {
   int64_t rows = 0;        // n (set for quantized formats; Float reads weight's shape)
   int64_t cols = 0;        // k
   bool per_tensor_scale = false;  // every row has the same scale (set by the CUDA upload: its FP8 GEMM path)
+  int64_t tile_rows = 0;  // 0: the row-major layouts above; 16: the CPU tile layout (linear_weight_tiles.h)
 
   bool defined() const { return weight.defined(); }
   bool is_quantized() const { return format != WeightFormat::Float; }

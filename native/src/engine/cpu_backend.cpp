@@ -52,6 +52,9 @@ class CpuBackend final : public Backend {
     return out;
   }
 
+  // Int8 / Int4 repacked into the tiles of the VNNI decode kernels where they apply.
+  LinearWeight upload_quantized(const LinearWeight& host) override { return cpu::cpu_weight_layout(host); }
+
   void copy_to_device(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy_to_host(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy_2d(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t width, size_t rows) override {

@@ -3,6 +3,8 @@
 // Tested by tests/linear_weight_test.cpp.
 #include "tpserve/linear_weight.h"
 
+#include "tpserve/linear_weight_tiles.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -146,33 +148,40 @@ void dequantize_rows(const LinearWeight& w, int64_t r0, int64_t r1, float* out) 
   for (int64_t r = r0; r < r1; r++) {
     // stored order first; act-order then scatters column c to input perm[c]
     float* o = perm ? row.data() : out + (r - r0) * k;
-    switch (w.format) {
-      case WeightFormat::Float:
-        for (int64_t c = 0; c < k; c++) o[c] = load_as_float(w.weight.data(), w.weight.dtype(), static_cast<size_t>(r * k + c));
-        break;
-      case WeightFormat::Int8: {
-        const int8_t* q = w.weight.ptr<const int8_t>() + r * k;
-        const float s = w.scales.ptr<const float>()[r];
-        for (int64_t c = 0; c < k; c++) o[c] = static_cast<float>(q[c]) * s;
-        break;
+    if (w.tile_rows != 0) {
+      for (int64_t c = 0; c < k; c++) {
+        const int64_t gi = c / (w.format == WeightFormat::Int4 ? w.group_size : k);
+        o[c] = (static_cast<float>(tiled_code(w, r, c)) - tiled_zero(w, r, gi)) * tiled_scale(w, r, gi);
       }
-      case WeightFormat::Fp8: {
-        const uint8_t* q = w.weight.ptr<const uint8_t>() + r * k;
-        const float s = w.scales.ptr<const float>()[r];
-        for (int64_t c = 0; c < k; c++) o[c] = fp8_table[q[c]] * s;
-        break;
-      }
-      case WeightFormat::Int4: {
-        const uint8_t* q = w.weight.ptr<const uint8_t>() + r * (k / 2);
-        const int64_t ng = k / w.group_size;
-        const float* s = w.scales.ptr<const float>() + r * ng;
-        const float* z = w.zeros.ptr<const float>() + r * ng;
-        for (int64_t c = 0; c < k; c += 2) {
-          const int64_t g = c / w.group_size;
-          o[c] = (static_cast<float>(q[c / 2] & 0xf) - z[g]) * s[g];
-          o[c + 1] = (static_cast<float>(q[c / 2] >> 4) - z[g]) * s[g];
+    } else {
+      switch (w.format) {
+        case WeightFormat::Float:
+          for (int64_t c = 0; c < k; c++) o[c] = load_as_float(w.weight.data(), w.weight.dtype(), static_cast<size_t>(r * k + c));
+          break;
+        case WeightFormat::Int8: {
+          const int8_t* q = w.weight.ptr<const int8_t>() + r * k;
+          const float s = w.scales.ptr<const float>()[r];
+          for (int64_t c = 0; c < k; c++) o[c] = static_cast<float>(q[c]) * s;
+          break;
         }
-        break;
+        case WeightFormat::Fp8: {
+          const uint8_t* q = w.weight.ptr<const uint8_t>() + r * k;
+          const float s = w.scales.ptr<const float>()[r];
+          for (int64_t c = 0; c < k; c++) o[c] = fp8_table[q[c]] * s;
+          break;
+        }
+        case WeightFormat::Int4: {
+          const uint8_t* q = w.weight.ptr<const uint8_t>() + r * (k / 2);
+          const int64_t ng = k / w.group_size;
+          const float* s = w.scales.ptr<const float>() + r * ng;
+          const float* z = w.zeros.ptr<const float>() + r * ng;
+          for (int64_t c = 0; c < k; c += 2) {
+            const int64_t g = c / w.group_size;
+            o[c] = (static_cast<float>(q[c / 2] & 0xf) - z[g]) * s[g];
+            o[c + 1] = (static_cast<float>(q[c / 2] >> 4) - z[g]) * s[g];
+          }
+          break;
+        }
       }
     }
     if (perm)
@@ -189,6 +198,11 @@ void quantized_codes(const LinearWeight& w, int64_t r0, int64_t r1, uint8_t* out
   const int64_t k = w.in_features();
   TPS_CHECK(w.is_quantized() && w.weight.device().is_cpu(), "quantized_codes: needs a quantized CPU weight");
   TPS_CHECK(r0 >= 0 && r0 <= r1 && r1 <= w.out_features(), "quantized_codes: rows [", r0, ", ", r1, ") out of range");
+  if (w.tile_rows != 0) {
+    for (int64_t r = r0; r < r1; r++)
+      for (int64_t c = 0; c < k; c++) out[(r - r0) * k + c] = static_cast<uint8_t>(tiled_code(w, r, c));
+    return;
+  }
   const auto* q = w.weight.ptr<const uint8_t>();
   if (w.format != WeightFormat::Int4) {
     std::memcpy(out, q + r0 * k, static_cast<size_t>((r1 - r0) * k));
@@ -205,6 +219,14 @@ void quantized_params(const LinearWeight& w, int64_t r0, int64_t r1, float* scal
   const int64_t ng = num_weight_groups(w);
   TPS_CHECK(r0 >= 0 && r0 <= r1 && r1 <= w.out_features(), "quantized_params: rows [", r0, ", ", r1, ") out of range");
   const size_t count = static_cast<size_t>((r1 - r0) * ng);
+  if (w.tile_rows != 0) {
+    for (int64_t r = r0; r < r1; r++)
+      for (int64_t gi = 0; gi < ng; gi++) {
+        scales[(r - r0) * ng + gi] = tiled_scale(w, r, gi);
+        if (zeros) zeros[(r - r0) * ng + gi] = tiled_zero(w, r, gi);
+      }
+    return;
+  }
   std::memcpy(scales, w.scales.ptr<const float>() + r0 * ng, count * sizeof(float));
   if (!zeros) return;
   if (w.format == WeightFormat::Int4) std::memcpy(zeros, w.zeros.ptr<const float>() + r0 * ng, count * sizeof(float));
@@ -220,6 +242,7 @@ Tensor dequantize_weight(const LinearWeight& w) {
 LinearWeight slice_weight_rows(const LinearWeight& w, int64_t begin, int64_t count) {
   TPS_CHECK(begin >= 0 && count >= 0 && begin + count <= w.out_features(), "rows [", begin, ", ", begin + count,
             ") out of range for a weight of ", w.out_features(), " rows");
+  TPS_CHECK(w.tile_rows == 0, "a weight already repacked into CPU tiles cannot be sliced again");
   LinearWeight out = w;
   out.weight = row_view(w.weight, begin, count);
   out.scales = row_view(w.scales, begin, count);
@@ -233,6 +256,7 @@ LinearWeight slice_weight_columns(const LinearWeight& w, int64_t begin, int64_t 
   TPS_CHECK(begin >= 0 && count >= 0 && begin + count <= k, "columns [", begin, ", ", begin + count,
             ") out of range for a weight of ", k, " columns");
   if (begin == 0 && count == k) return w;
+  TPS_CHECK(w.tile_rows == 0, "a weight already repacked into CPU tiles cannot be sliced again");
   TPS_CHECK(!w.perm.defined(), "a weight with an act-order permutation (GPTQ desc_act) cannot be split by columns "
             "for tensor parallelism");
   LinearWeight out = w;

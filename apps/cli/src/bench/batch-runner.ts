@@ -2,7 +2,7 @@
 // (one prefill step for all, then lockstep decode steps), owning every KV block. Not a scheduler:
 // blocks are handed out in order and all returned by finishAll().
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
-import type { ScheduledSequence } from '../../../../libs/native/src/types';
+import { PLACEHOLDER_TOKEN, type ScheduledSequence, type StepOutput } from '../../../../libs/native/src/types';
 
 interface Running {
   seqId: number;
@@ -47,19 +47,29 @@ export class BatchRunner {
     return ms;
   }
 
-  /** `numSteps` decode steps of every running sequence; returns their total wall time (ms). */
-  async timedDecode(numSteps: number): Promise<number> {
-    let total = 0;
+  /**
+   * `numSteps` decode steps of every running sequence; returns their total wall time (ms).
+   * `stepsAhead` > 0 sends up to that many steps before the reply of the one before them, with
+   * placeholders for its tokens (filled on the engine), as the server's async scheduling does;
+   * 0 waits for each reply before sending the next step.
+   */
+  async timedDecode(numSteps: number, stepsAhead = 0): Promise<number> {
     this.lastDecodeCollectiveMs = 0;
+    const inFlight: Promise<StepOutput>[] = [];
+    const started = process.hrtime.bigint();
     for (let i = 0; i < numSteps; i++) {
-      const scheduled = this.running.map((s) => this.schedule(s, [s.lastToken]));
-      const started = process.hrtime.bigint();
-      const out = await this.executor.step({ stepId: this.nextStepId++, newSequences: [], scheduled, finished: [] });
-      total += Number(process.hrtime.bigint() - started) / 1e6;
-      this.lastDecodeCollectiveMs += out.timings.collectiveUs / 1000;
-      for (const sample of out.samples) this.running.find((s) => s.seqId === sample.seqId)!.lastToken = sample.token;
+      while (inFlight.length > stepsAhead) this.applySamples(await inFlight.shift()!);
+      const behind = inFlight.length > 0;
+      const scheduled = this.running.map((s) => this.schedule(s, [behind ? PLACEHOLDER_TOKEN : s.lastToken]));
+      inFlight.push(this.executor.step({ stepId: this.nextStepId++, newSequences: [], scheduled, finished: [], shareSamples: stepsAhead > 0 }));
     }
-    return total;
+    while (inFlight.length > 0) this.applySamples(await inFlight.shift()!);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  }
+
+  private applySamples(out: StepOutput): void {
+    this.lastDecodeCollectiveMs += out.timings.collectiveUs / 1000;
+    for (const sample of out.samples) this.running.find((s) => s.seqId === sample.seqId)!.lastToken = sample.token;
   }
 
   /** Forgets every running sequence and takes all KV blocks back. */

@@ -6,7 +6,11 @@
 // (those bytes / the memory read bandwidth measured at the start of the same run), plus each
 // format's batch-1 speed-up over bf16. JSON on stdout, progress on stderr.
 //   node dist/apps/cli/src/bench/engine-bench.js [--shape 246m] [--quantizations none,int8,int4,fp8]
-//     [--quantize-lm-head] [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128] [--short]
+//     [--quantize-lm-head] [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128]
+//     [--kv-cache-dtype auto|f32|bf16|f16] [--steps-ahead 2] [--short]
+// Decode steps go out before the reply of the step they follow (--steps-ahead, as the server's
+// async scheduling sends them); batch 1 is also timed synchronously (batch1Synchronous) to show
+// the per-step host round trip that hides.
 import { Command } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
@@ -27,7 +31,12 @@ interface Options {
   short?: boolean;
   quantizeLmHead?: boolean;
   model?: string;
+  kvCacheDtype: string;
+  stepsAhead: number;
 }
+
+const KV_CACHE_DTYPES = ['auto', 'f32', 'bf16', 'f16'] as const;
+type KvCacheDtype = Exclude<(typeof KV_CACHE_DTYPES)[number], 'auto'>;
 
 const SHAPES: Record<string, BenchModelShape> = { '246m': BENCH_MODEL_246M, '0p5b': BENCH_MODEL_0P5B };
 const log = (line: string): void => void process.stderr.write(`[bench:engine] ${line}\n`);
@@ -45,13 +54,14 @@ interface Sizes {
   decodeSteps: number;
   prefillTokens: number;
   context: number;
+  stepsAhead: number;
 }
 
-async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes) {
+async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes, kvCacheDtype?: KvCacheDtype) {
   const maxBatch = Math.max(...z.batches);
-  const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + z.decodeSteps + 8) + 8) / 16);
+  const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + 2 * z.decodeSteps + 8) + 8) / 16);
   log(`${quantization}: loading ${modelDir}`);
-  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none' });
+  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none', kvCacheDtype });
   const info = engine.info();
   const runner = new BatchRunner(engine);
   try {
@@ -61,10 +71,13 @@ async function benchOne(modelDir: string, quantization: Quantization, lmHead: bo
       log(`${quantization}: decode at batch ${batch}: prefill ${batch} x ${z.context} tokens, then ${z.decodeSteps} timed steps`);
       await runner.timedPrefill(batch, z.context);
       await runner.timedDecode(1);
-      const ms = await runner.timedDecode(z.decodeSteps);
+      const time = async (stepsAhead: number): Promise<{ tokensPerS: number; stepMs: number }> => {
+        const stepMs = (await runner.timedDecode(z.decodeSteps, stepsAhead)) / z.decodeSteps;
+        return { tokensPerS: round((batch * 1000) / stepMs), stepMs: round(stepMs, 2) };
+      };
+      decode[`batch${batch}`] = await time(z.stepsAhead);
+      if (batch === 1) decode.batch1Synchronous = await time(0);
       await runner.finishAll();
-      const stepMs = ms / z.decodeSteps;
-      decode[`batch${batch}`] = { tokensPerS: round((batch * 1000) / stepMs), stepMs: round(stepMs, 2) };
     }
     log(`${quantization}: prefill of one sequence of ${z.prefillTokens} tokens`);
     const prefillMs = Math.min(
@@ -99,14 +112,18 @@ async function main(): Promise<void> {
     .option('--quantize-lm-head', 'quantize the lm_head too (int8 / int4 / fp8 formats)')
     .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
     .option('--model <dir>', 'benchmark this model instead of a generated one')
+    .option('--kv-cache-dtype <dtype>', `KV cache dtype: ${KV_CACHE_DTYPES.join(', ')} (auto: the engine's default)`, 'auto')
+    .option('--steps-ahead <n>', 'decode steps sent before the reply they follow (0 = wait for each reply; the server sends 2)', parseIntOption('--steps-ahead', 0, 8), 2)
     .parse(process.argv)
     .opts<Options>();
   const shape = SHAPES[o.shape];
   if (!shape) throw new Error(`--shape: '${o.shape}' is not one of ${Object.keys(SHAPES).join(', ')}`);
   const quantizations = parseQuantizations(o.quantizations);
+  if (!(KV_CACHE_DTYPES as readonly string[]).includes(o.kvCacheDtype)) throw new Error(`--kv-cache-dtype: '${o.kvCacheDtype}' is not one of ${KV_CACHE_DTYPES.join(', ')}`);
+  const kvCacheDtype = o.kvCacheDtype === 'auto' ? undefined : (o.kvCacheDtype as KvCacheDtype);
   const sizes: Sizes = o.short
-    ? { batches: [1, 8], decodeSteps: 4, prefillTokens: 64, context: 32 }
-    : { batches: [1, 8, 32], decodeSteps: o.decodeSteps, prefillTokens: o.prefillTokens, context: o.context };
+    ? { batches: [1, 8], decodeSteps: 4, prefillTokens: 64, context: 32, stepsAhead: o.stepsAhead }
+    : { batches: [1, 8, 32], decodeSteps: o.decodeSteps, prefillTokens: o.prefillTokens, context: o.context, stepsAhead: o.stepsAhead };
   const threads = o.threads || cpus().length;
   const modelDir = o.model ?? ensureBenchModel(path.join(findRepoRoot(), '.tpserve', `bench-model-${o.shape}`), shape, log);
 
@@ -114,7 +131,7 @@ async function main(): Promise<void> {
   const bandwidthGBps = loadAddon().measureBandwidth(1 << 30, threads);
   log(`read bandwidth ${round(bandwidthGBps)} GB/s`);
   const formats: Record<string, Awaited<ReturnType<typeof benchOne>>> = {};
-  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes);
+  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes, kvCacheDtype);
   const bf16 = formats.bf16;
   const speedupOverBf16 = bf16
     ? Object.fromEntries(Object.entries(formats).map(([name, f]) => [name, round(f.decode.batch1.tokensPerS / bf16.decode.batch1.tokensPerS, 2)]))
@@ -125,6 +142,8 @@ async function main(): Promise<void> {
     memoryBandwidthGBps: round(bandwidthGBps, 2),
     short: o.short === true,
     quantizeLmHead: o.quantizeLmHead === true,
+    kvCacheDtype: o.kvCacheDtype,
+    decodeStepsAhead: o.stepsAhead,
     formats,
     batch1DecodeSpeedupOverBf16: speedupOverBf16,
     target: { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 },

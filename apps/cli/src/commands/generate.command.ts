@@ -3,7 +3,7 @@
 // it is generated. Stops at max tokens or an end-of-sequence token.
 import type { Command } from 'commander';
 import { SingleSequenceDriver } from '../../../../libs/native/src/single-sequence-driver';
-import type { SamplingParams } from '../../../../libs/native/src/types';
+import { PLACEHOLDER_TOKEN, type SamplingParams } from '../../../../libs/native/src/types';
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
@@ -58,15 +58,25 @@ export function registerGenerate(program: Command): void {
       const started = performance.now();
       let { sample } = await driver.prefill(prompt, params, { sample: true, logits: 'none' });
       const prefilled = performance.now();
+      // Each decode step goes out before the reply it takes its token from (the engine fills the
+      // placeholder), so the engine never waits for this loop; a step sent past an EOS is dropped.
       let decoded = 0;
-      for (let produced = 1; sample; produced++) {
+      let produced = 1;
+      let finished = prefilled;
+      let pending = sample && produced < opts.maxTokens ? driver.decode(sample.token) : undefined;
+      while (sample) {
         if (eos.has(sample.token) && !opts.ignoreEos) break;
         process.stdout.write(detok.push(sample.token));
-        if (produced >= opts.maxTokens) break;
-        sample = (await driver.decode(sample.token)).sample;
+        if (!pending) break;
+        const next = produced + 1 < opts.maxTokens ? driver.decode(PLACEHOLDER_TOKEN) : undefined;
+        void next?.catch(() => undefined); // awaited below; an earlier failure must not leave it unhandled
+        sample = (await pending).sample;
+        finished = performance.now();
+        produced++;
         decoded++;
+        pending = next;
       }
-      const finished = performance.now();
+      await pending?.catch(() => undefined);
       process.stdout.write(detok.flush() + '\n');
       // Speed on stderr so that stdout stays the generated text.
       const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');

@@ -1,7 +1,9 @@
 // CPU paged attention (causal prefill chunks over a cached prefix, decode tokens, GQA).
 // Work item = (sequence, kv head, chunk of query tokens): the query heads sharing that kv head are
 // processed together so each K/V block is read (and converted to fp32) once per item; online
-// (flash-style) softmax over the blocks; items are pulled dynamically by the pool threads.
+// (flash-style) softmax over the blocks; items are pulled dynamically by the pool threads. A decode
+// token's item takes the two-pass kernel of attention_decode.cpp; a call with few query-key pairs
+// (batch-1 decode of a short context) runs on the calling thread.
 // Tests: tests/attention_test.cpp
 #include "kernels/cpu/attention.h"
 
@@ -11,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/attention_decode.h"
 #include "kernels/cpu/simd.h"
 #include "tpserve/error.h"
 #include "tpserve/thread_pool.h"
@@ -142,6 +145,11 @@ void check_batch(const AttentionBatch& b, const KvLayout& layout, int64_t num_q_
   }
 }
 
+// Below this many query-key pairs a call runs on the calling thread, where waking the pool costs
+// more than the work. Batch-1 decode at 16 q heads, context 128-176 (two-pass kernel): 295-309 µs
+// a step over 2 threads, 372-377 on the calling thread; so only contexts under ~64 stay serial.
+constexpr int64_t kSerialWork = 1024;
+
 }  // namespace
 
 void paged_attention(const float* q, const void* k_cache, const void* v_cache, DType cache_dtype,
@@ -153,9 +161,13 @@ void paged_attention(const float* q, const void* k_cache, const void* v_cache, D
   const int64_t group = num_q_heads / layout.num_kv_heads;
   // ~64 queries per item: enough reuse of each converted K/V block, enough items to balance.
   const int64_t tokens_per_item = std::max<int64_t>(1, 64 / group);
-  std::vector<WorkItem> items;
+  thread_local std::vector<WorkItem> reused;  // no allocation per call; a thread-local is not
+  std::vector<WorkItem>& items = reused;      // captured by a lambda, so the pool reads it by reference
+  items.clear();
+  int64_t work = 0;  // query-key pairs of the whole call
   for (int64_t s = 0; s < batch.num_seqs; s++) {
     const int32_t q_len = batch.query_start[s + 1] - batch.query_start[s];
+    work += static_cast<int64_t>(q_len) * batch.context_lens[s] * num_q_heads;
     for (int32_t t0 = 0; t0 < q_len; t0 += static_cast<int32_t>(tokens_per_item))
       for (int32_t h = 0; h < layout.num_kv_heads; h++)
         items.push_back({static_cast<int32_t>(s), h, t0, std::min<int32_t>(q_len, t0 + static_cast<int32_t>(tokens_per_item))});
@@ -168,11 +180,23 @@ void paged_attention(const float* q, const void* k_cache, const void* v_cache, D
   });
   const Params p{q, k_cache, v_cache, cache_dtype, &batch, &layout, num_q_heads, group, scale, out};
   const VecOps& ops = vec_ops();
-  std::atomic<size_t> next{0};
+  // A decode token (one query token of its sequence) takes the two-pass path over its context.
+  auto run = [&](const WorkItem& it, Scratch& scratch) {
+    if (batch.query_start[it.seq + 1] - batch.query_start[it.seq] != 1) return run_item(p, it, ops, scratch);
+    const int64_t row = (static_cast<int64_t>(batch.query_start[it.seq]) * num_q_heads + it.kv_head * group) * layout.head_dim;
+    decode_attention_group(q + row, k_cache, v_cache, cache_dtype, batch.block_tables + it.seq * batch.max_blocks_per_seq,
+                           batch.context_lens[it.seq], it.kv_head, layout, group, scale, out + row);
+  };
   ThreadPool& pool = default_pool();
+  if (work < kSerialWork || pool.num_threads() == 1 || items.size() == 1) {
+    thread_local Scratch scratch;
+    for (const WorkItem& it : items) run(it, scratch);
+    return;
+  }
+  std::atomic<size_t> next{0};
   pool.parallel_for(std::min<int64_t>(pool.num_threads(), static_cast<int64_t>(items.size())), [&](int64_t, int64_t) {
     thread_local Scratch scratch;
-    for (size_t i; (i = next.fetch_add(1)) < items.size();) run_item(p, items[i], ops, scratch);
+    for (size_t i; (i = next.fetch_add(1)) < items.size();) run(items[i], scratch);
   });
 }
 

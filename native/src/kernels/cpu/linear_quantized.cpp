@@ -1,11 +1,15 @@
 // CPU quantized linear: shape checks, the act-order gather of x, the choice of kernel, the even/odd
 // split and group sums int4 needs, and the split of output rows over the thread pool.
-//   decode (m <= 40): dot-product kernels on AVX-512 (linear_vnni.h for int8 / int4 with int8
-//     activations, linear_fp8_bf16.h for fp8 with bf16 activations) unless TPSERVE_CPU_QUANT_DOT=float
-//     or the CPU lacks them; otherwise fp32 GEMV kernels that dequantize in registers;
-//   prefill: SIMD-dequantized fp32 panels through the float GEMM (x stays fp32).
+//   decode (m <= 40): dot-product kernels on AVX-512 (int8 / int4 with int8 activations:
+//     linear_vnni_tiles.h on the 16-row tiles the CPU backend loads them in (cpu_weight_layout),
+//     linear_vnni.h on the row-major layout; fp8 with bf16 activations: linear_fp8_bf16.h) unless
+//     TPSERVE_CPU_QUANT_DOT=float or the CPU lacks them; otherwise fp32 GEMV kernels that dequantize
+//     in registers (a tiled weight there: the prefill path);
+//   prefill: SIMD-dequantized fp32 panels through the float GEMM (x stays fp32; dequantize_tiles.h
+//     for tiled weights).
 // fp32 kernel bodies: linear_quantized_kernels.inc. Tests: tests/linear_quantized_test.cpp (every
-// SIMD path against a scalar dequantize-then-dot), linear_vnni_test.cpp, linear_fp8_bf16_test.cpp.
+// SIMD path against a scalar dequantize-then-dot), linear_vnni_test.cpp, linear_fp8_bf16_test.cpp,
+// linear_weight_tiles_test.cpp.
 #include "kernels/cpu/linear_quantized.h"
 
 #include <algorithm>
@@ -15,12 +19,15 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/dequantize_tiles.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/linear_fp8_bf16.h"
 #include "kernels/cpu/linear_vnni.h"
+#include "kernels/cpu/linear_vnni_tiles.h"
 #include "kernels/cpu/quantize_activation.h"
 #include "kernels/cpu/row_ranges.h"
 #include "kernels/cpu/simd_quant.h"
+#include "tpserve/linear_weight_tiles.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
@@ -113,11 +120,25 @@ void split_even_odd(const float* x, int64_t m, int64_t k, std::vector<float>& xs
   }
 }
 
+// The tile layout of linear_weight_tiles.h.
+void check_tiled_weight(const LinearWeight& w) {
+  const int64_t n = w.out_features(), k = w.in_features(), rows = (n + kWeightTileRows - 1) / kWeightTileRows * kWeightTileRows;
+  const int64_t groups = w.format == WeightFormat::Int4 && w.group_size > 0 ? k / w.group_size : 1;
+  TPS_CHECK(w.tile_rows == kWeightTileRows && w.weight.dtype() == DType::U8 &&
+                (w.format == WeightFormat::Int8 || (w.format == WeightFormat::Int4 && w.group_size % kActBlock == 0 &&
+                                                    k % w.group_size == 0 && w.zeros.numel() == rows * groups)) &&
+                w.weight.numel() == rows * tiled_row_bytes(w) && w.scales.numel() == rows * groups,
+            "linear_quantized: malformed tiled ", weight_format_name(w.format), " weight ", w.weight.shape_string());
+}
+
 void check_weight(const LinearWeight& w) {
   const int64_t n = w.out_features(), k = w.in_features();
   TPS_CHECK(w.weight.device().is_cpu(), "linear_quantized: weight is not on the CPU");
   TPS_CHECK(w.scales.defined() && w.scales.device().is_cpu(), "linear_quantized: ", weight_format_name(w.format),
             " weight has no CPU scales");
+  if (w.perm.defined())
+    TPS_CHECK(w.perm.dtype() == DType::I32 && w.perm.numel() == k, "linear_quantized: perm must be [", k, "] I32");
+  if (w.tile_rows != 0) return check_tiled_weight(w);
   switch (w.format) {
     case WeightFormat::Int8:
     case WeightFormat::Fp8:
@@ -133,8 +154,6 @@ void check_weight(const LinearWeight& w) {
       break;
     case WeightFormat::Float: TPS_THROW("linear_quantized: the weight is not quantized");
   }
-  if (w.perm.defined())
-    TPS_CHECK(w.perm.dtype() == DType::I32 && w.perm.numel() == k, "linear_quantized: perm must be [", k, "] I32");
 }
 
 bool use_int8_dot(const LinearWeight& w, Isa isa) {
@@ -153,10 +172,14 @@ void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
   const float* s = w.scales.ptr<const float>();
   if (w.format == WeightFormat::Int8) {
     quantize_activation(x, m, k, ActLayout::Plain, xq);
-    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) { q8_vnni_rows(xq, q, s, n, bias, n0, n1, y); });
+    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+      if (w.tile_rows != 0) q8_tiles_rows(xq, w, bias, n0, n1, y);
+      else q8_vnni_rows(xq, q, s, n, bias, n0, n1, y);
+    });
     return;
   }
-  quantize_activation(x, m, k, ActLayout::EvenOdd, xq);
+  const bool tiled = w.tile_rows != 0;
+  quantize_activation(x, m, k, tiled ? ActLayout::Plain : ActLayout::EvenOdd, xq);
   const int64_t g = w.group_size, ng = k / g, per_group = g / kActBlock;
   thread_local std::vector<float> group_sums_buffer;
   std::vector<float>& group_sums = group_sums_buffer;
@@ -168,7 +191,8 @@ void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
     }
   const float* z = w.zeros.ptr<const float>();
   for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
-    q4_vnni_rows(xq, group_sums.data(), q, s, z, n, g, bias, n0, n1, y);
+    if (tiled) q4_tiles_rows(xq, group_sums.data(), w, bias, n0, n1, y);
+    else q4_vnni_rows(xq, group_sums.data(), q, s, z, n, g, bias, n0, n1, y);
   });
 }
 
@@ -193,7 +217,7 @@ void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
 // y's columns. x is in the stored column order (act-order gathered).
 void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y, Isa isa) {
   const int64_t n = w.out_features(), k = w.in_features();
-  const bool int4 = w.format == WeightFormat::Int4;
+  const bool tiled = w.tile_rows != 0, int4 = w.format == WeightFormat::Int4 && !tiled;
   thread_local std::vector<float> xs_buffer;
   std::vector<float>& xs = xs_buffer;
   if (int4) {
@@ -211,7 +235,8 @@ void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, 
     out.resize(static_cast<size_t>(m * kDequantPanelRows));
     for (int64_t r0 = a; r0 < e; r0 += kDequantPanelRows) {
       const int64_t rows = std::min(kDequantPanelRows, e - r0);
-      if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0, r0 + rows, panel.data());
+      if (tiled) dequantize_tile_rows(w, r0, r0 + rows, panel.data());  // stored column order
+      else if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0, r0 + rows, panel.data());
       else q8(q, s, k, r0, r0 + rows, panel.data());
       linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
       for (int64_t i = 0; i < m; i++)
@@ -246,9 +271,10 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
       for (int64_t c = 0; c < k; c++) gathered[i * k + c] = x[i * k + perm[c]];
     x = gathered.data();
   }
-  if (m > kQuantGemvMaxRows) return dequantized_gemm(x, w, b, m, y, isa);
   // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
   const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
+  // (a tiled weight without the VNNI path, e.g. TPSERVE_CPU_QUANT_DOT=float after load: fp32 panels)
+  if (m > kQuantGemvMaxRows || (w.tile_rows != 0 && !int8_dot)) return dequantized_gemm(x, w, b, m, y, isa);
   const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
   if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
@@ -291,6 +317,10 @@ QuantizedDot reload_quantized_dot() {
 QuantizedDot quantized_dot() {
   const int v = quantized_dot_slot().load(std::memory_order_relaxed);
   return v < 0 ? reload_quantized_dot() : static_cast<QuantizedDot>(v);
+}
+
+LinearWeight cpu_weight_layout(const LinearWeight& w) {
+  return can_tile_weight(w) && use_int8_dot(w, active_isa()) ? tile_weight(w) : w;
 }
 
 void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) {

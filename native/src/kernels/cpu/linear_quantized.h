@@ -19,6 +19,11 @@ QuantizedDot quantized_dot();
 // Re-reads TPSERVE_CPU_QUANT_DOT=float|low (the tests call this after setenv).
 QuantizedDot reload_quantized_dot();
 
+// The layout this file computes a loaded weight fastest in: the 16-row tiles of
+// tpserve/linear_weight_tiles.h where the VNNI decode path takes it (AVX-512 VNNI, the Low dot,
+// Int8 or Int4 in groups of 128k), else w itself. The CPU backend's upload_quantized.
+LinearWeight cpu_weight_layout(const LinearWeight& w);
+
 // x: [m, k] f32; weight: quantized [n, k]; bias: [n] or nullptr; y: [m, n] f32 (must not alias x)
 void linear_quantized(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y);
 // Any format: linear() for Float weights, linear_quantized() for the others.

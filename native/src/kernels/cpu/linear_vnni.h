@@ -1,4 +1,5 @@
-// AVX-512 VNNI GEMV of quantized weights against int8-quantized activations (quantize_activation.h):
+// AVX-512 VNNI GEMV of quantized weights in the row-major layout (weights not repacked into the
+// CPU tiles, which linear_vnni_tiles.h computes faster) against int8-quantized activations (quantize_activation.h):
 // vpdpbusd multiplies 64 weight bytes by 64 activation bytes per instruction, so a weight byte
 // costs about one instruction to use and the kernels stream at memory speed. Each computes
 // y[:, n0:n1] (+ bias) for one thread's output rows, from the activations of all m rows.

@@ -5,6 +5,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +39,11 @@ struct S {
   static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
   static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static inline V div(V a, V b) { return _mm512_maskz_div_ps(0xffff, a, b); }
+  static inline V max(V a, V b) { return _mm512_maskz_max_ps(0xffff, a, b); }
+  static inline V min(V a, V b) { return _mm512_maskz_min_ps(0xffff, a, b); }
+  static inline V round(V a) { return _mm512_maskz_roundscale_ps(0xffff, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static inline V scale2(V p, V n) { return _mm512_maskz_scalef_ps(0xffff, p, n); }  // p * 2^n, n integral
   // The maskz forms below avoid GCC 12's false -Wuninitialized on _mm512_undefined_* inside
   // the plain intrinsics; with an all-ones mask they compile to the same instructions.
   static inline float hsum(V v) {
@@ -112,6 +118,14 @@ struct S {
   static inline V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static inline V add(V a, V b) { return _mm256_add_ps(a, b); }
   static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static inline V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static inline V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static inline V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static inline V scale2(V p, V n) {  // p * 2^n for integral n in [-126, 127]: n in the exponent bits
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+  }
   static inline float hsum(V v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -178,6 +192,14 @@ struct S {
   static inline V fma(V a, V b, V c) { return a * b + c; }
   static inline V add(V a, V b) { return a + b; }
   static inline V mul(V a, V b) { return a * b; }
+  static inline V div(V a, V b) { return a / b; }
+  static inline V max(V a, V b) { return V{std::max(a[0], b[0]), std::max(a[1], b[1]), std::max(a[2], b[2]), std::max(a[3], b[3])}; }
+  static inline V min(V a, V b) { return V{std::min(a[0], b[0]), std::min(a[1], b[1]), std::min(a[2], b[2]), std::min(a[3], b[3])}; }
+  static inline V round(V a) { return V{std::nearbyint(a[0]), std::nearbyint(a[1]), std::nearbyint(a[2]), std::nearbyint(a[3])}; }
+  static inline V scale2(V p, V n) {
+    return V{std::ldexp(p[0], static_cast<int>(n[0])), std::ldexp(p[1], static_cast<int>(n[1])),
+             std::ldexp(p[2], static_cast<int>(n[2])), std::ldexp(p[3], static_cast<int>(n[3]))};
+  }
   static inline float hsum(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }
   static inline void load_bf16_pairs(const void* base, int64_t i, V& even, V& odd) {
     const uint16_t* p = static_cast<const uint16_t*>(base) + i;
@@ -225,11 +247,12 @@ struct VecOps {
   float (*sum_squares)(const float* x, int64_t n);
   void (*mul_scaled)(const float* x, const float* w, float s, float* out, int64_t n);  // out = x * s * w
   void (*add)(const float* a, const float* b, float* out, int64_t n);
+  void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);  // out = silu(gate) * up
 };
 
 inline const VecOps& vec_ops(Isa isa) {
   static const VecOps ops[3] = {
-#define TPS_VEC_OPS(ns) {ns::dot, ns::axpy, ns::scale, ns::to_f32, ns::sum_squares, ns::mul_scaled, ns::add_rows}
+#define TPS_VEC_OPS(ns) {ns::dot, ns::axpy, ns::scale, ns::to_f32, ns::sum_squares, ns::mul_scaled, ns::add_rows, ns::silu_mul_rows}
       TPS_VEC_OPS(simd_portable), TPS_VEC_OPS(simd_avx2), TPS_VEC_OPS(simd_avx512)
 #undef TPS_VEC_OPS
   };
