@@ -1,8 +1,10 @@
 // PromptPool on real worker_threads (the compiled dist/ thread script, built by `npm test`):
 // a large prompt is tokenized off the main thread with ids identical to the main thread's, a
-// chat prompt renders the same there, and a template error comes back as the same OpenAI 400.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// chat prompt renders the same there, a template error comes back as the same OpenAI 400, and
+// (Linux) the pool's threads run at the lowest priority (SCHED_IDLE where chrt exists, nice 19).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,38 @@ const tokenizer = Tokenizer.fromModelDir(dir);
 const pool = new PromptPool(dir, 2);
 afterAll(() => pool.close());
 
+/** Scheduling policy (stat field 41; 0 = SCHED_OTHER, 5 = SCHED_IDLE) and nice (field 19) of each thread of this process, by thread id. */
+function threadPolicies(): Map<number, { policy: number; nice: number }> {
+  return new Map(
+    readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 on
+      return [Number(tid), { policy: Number(fields[41 - 3]), nice: Number(fields[19 - 3]) }];
+    }),
+  );
+}
+
+function hasChrt(): boolean {
+  try {
+    execFileSync('chrt', ['--max'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('PromptPool', () => {
+  // (skipped where the tests themselves run at nice 19: nothing to tell apart)
+  it.runIf(existsSync('/proc/self/task') && getPriority() < 19)('runs its threads at the lowest priority, not the rest of the process', async () => {
+    await pool.encode('x'.repeat(OFFLOAD_MIN_CHARS)); // both threads are up once one answered
+    const threads = threadPolicies();
+    const lowered = [...threads.values()].filter((t) => t.nice === 19);
+    expect(lowered.length).toBeGreaterThanOrEqual(1);
+    if (hasChrt()) expect(lowered.every((t) => t.policy === 5)).toBe(true);
+    // the main thread (its id is the process id) keeps the process's priority and policy
+    expect(threads.get(process.pid)).toEqual({ policy: 0, nice: getPriority() });
+  });
+
   it('tokenizes a large prompt on another thread, with the same ids', async () => {
     const words = ['alpha', 'Beta', 'γάμμα', '42', 'delta\n', '  épsilon', '😀'];
     const text = Array.from({ length: 12_000 }, (_, i) => words[(i * 7) % words.length]).join(' ');

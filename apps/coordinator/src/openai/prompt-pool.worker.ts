@@ -1,9 +1,14 @@
 // One thread of the PromptPool (prompt-pool.ts): loads the model's tokenizer and chat template
 // itself and renders / tokenizes prompts off the coordinator's event loop. Errors go back as the
 // OpenAI error they are (status, message, param, code), so the client gets the same 4xx.
-// The thread runs at the lowest CPU priority (Linux: nice 19 for this thread alone), so on a
-// busy host a long tokenization takes the cores the event loop and the engine leave idle, never
-// theirs: the prompt waits a little longer, the running streams do not.
+// The thread runs at the lowest CPU priority (Linux: SCHED_IDLE and nice 19 for this thread
+// alone), so on a busy host a long tokenization takes the cores the event loop and the engine
+// leave idle, never theirs: the prompt waits a little longer, the running streams do not.
+// Measured (docs/benchmarks.md, issue 13): at nice 19 alone the engine's decode steps still
+// stretched to 44-70 ms while a 100K-token prompt was tokenized on a 2-core host; SCHED_IDLE
+// also makes the kernel treat the thread's core as free, so a waking engine or loop thread takes
+// it at once.
+import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
@@ -16,10 +21,19 @@ import type { PromptJob, PromptReply, PromptResultOnWire } from './prompt-pool';
 
 /** Lowers this thread's priority where the OS can (/proc/thread-self names its Linux thread id); a no-op elsewhere. */
 function lowerThreadPriority(): void {
+  let tid: number;
   try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, 19);
   } catch {
-    // not Linux, or not permitted: the thread keeps the process's priority
+    return; // not Linux, or not permitted: the thread keeps the process's priority
+  }
+  try {
+    // Node has no sched_setscheduler; util-linux's chrt sets the policy of one thread id (any
+    // thread may lower itself to SCHED_IDLE without privileges).
+    execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // no chrt: nice 19 alone
   }
 }
 
