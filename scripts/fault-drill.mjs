@@ -4,7 +4,9 @@
 // `kill -9` of worker rank 1 mid-stream: are the texts equal, how long until /ready is 200
 // again, is any old worker process left? Then SIGTERM in the middle of 4 long streams: do all
 // finish with "length", does the server exit 0?
-//   node scripts/build.mjs && node scripts/fault-drill.mjs [--tokens 2000] [--model DIR]
+//   node scripts/build.mjs && node scripts/fault-drill.mjs [--tokens 2000] [--model DIR] [--no-batch-invariant]
+// The server runs --batch-invariant unless told not to: only then is a resumed request's text the
+// undisturbed one bit for bit (see docs/reliability.md).
 // (short check: --tokens 200). Needs the build (dist/, the addon).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +21,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const numTokens = Number(arg('--tokens', '2000'));
+const batchInvariant = !process.argv.includes('--no-batch-invariant');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tpserve-fault-drill-'));
 let model = arg('--model');
 if (!model) {
@@ -32,7 +35,7 @@ const children = (pid) => {
 };
 
 function serve() {
-  const child = spawn(process.execPath, [bin, 'serve', '--model', model, '--tp', '2', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--model', model, '--tp', '2', '--port', '0', ...(batchInvariant ? ['--batch-invariant'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr.resume();
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -120,4 +123,4 @@ const drain = {
   workersLeft: workers.filter(alive).length,
 };
 fs.rmSync(tmp, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ kill, drain }, null, 2) + '\n');
+process.stdout.write(JSON.stringify({ batchInvariant, kill, drain }, null, 2) + '\n');

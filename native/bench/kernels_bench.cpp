@@ -1,5 +1,5 @@
 // Benchmark of the CPU kernels: streaming read bandwidth of the machine, linear GEMV (decode) and
-// GEMM (prefill) throughput, paged attention decode. Prints one JSON object on stdout, progress
+// GEMM (prefill) throughput, paged attention decode, and what --batch-invariant costs them. Prints one JSON object on stdout, progress
 // on stderr. Run: native/build/kernels_bench [--quick]
 #include <algorithm>
 #include <chrono>
@@ -115,12 +115,23 @@ int main(int argc, char** argv) {
     }
   }
   unsetenv("TPSERVE_CPU_GEMM");
+  // --batch-invariant's cost: the GEMV kernels at m = 512, side by side with the GEMMs above
+  for (DType dt : {DType::BF16, DType::F32}) {
+    const Tensor& w = dt == DType::BF16 ? wb[0] : wf;
+    const int64_t m = 512;
+    std::fprintf(stderr, "GEMM batch-invariant %s m=%ld...\n", dtype_name(dt), static_cast<long>(m));
+    double t = time_best(quick ? 1 : 3, [&](int) { cpu::linear(x.data(), w, nullptr, m, y.data(), true); });
+    char line[256];
+    std::snprintf(line, sizeof(line), ", \"batch_invariant_%s_m512\": {\"ms\": %.1f, \"gflop_per_s\": %.1f}", dtype_name(dt),
+                  t * 1e3, 2.0 * m * N * K / t / 1e9);
+    gemm_json += line;
+  }
 
   // Attention decode: Seed-OSS-36B shapes at tp=1 (80 q heads, 8 kv heads, head_dim 128),
   // 1024 cached tokens, bf16 cache, block size 16, batch 1 and 8.
   std::string attn_json;
   const int64_t H = 80, KH = 8, D = 128, bs = 16, ctx = 1024;
-  for (int64_t batch : {1, 8}) {
+  for (auto [batch, invariant] : {std::pair<int64_t, bool>{1, false}, {8, false}, {1, true}, {8, true}}) {
     const int64_t blocks_per_seq = ctx / bs;
     KvLayout layout{batch * blocks_per_seq, KH, bs, D};
     std::vector<uint16_t> kc(static_cast<size_t>(layout.num_blocks * KH * bs * D)), vc(kc.size());
@@ -137,12 +148,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "attention decode batch=%ld ctx=%ld...\n", static_cast<long>(batch), static_cast<long>(ctx));
     double t = time_best(quick ? 5 : 20, [&](int) {
       cpu::paged_attention(q.data(), kc.data(), vc.data(), DType::BF16, ab, layout, H, 1.0f / std::sqrt(128.0f),
-                           out.data());
+                           out.data(), invariant);
     });
     double gbs = 2.0 * static_cast<double>(kc.size()) * 2 / t / 1e9;
     char line[256];
-    std::snprintf(line, sizeof(line), "%s\"batch%ld_ctx1024\": {\"ms\": %.3f, \"kv_gb_per_s\": %.2f}",
-                  attn_json.empty() ? "" : ", ", static_cast<long>(batch), t * 1e3, gbs);
+    std::snprintf(line, sizeof(line), "%s\"%sbatch%ld_ctx1024\": {\"ms\": %.3f, \"kv_gb_per_s\": %.2f}",
+                  attn_json.empty() ? "" : ", ", invariant ? "batch_invariant_" : "", static_cast<long>(batch), t * 1e3, gbs);
     attn_json += line;
   }
 

@@ -80,6 +80,7 @@ EngineOptions to_engine_options(const Napi::Object& o) {
   e.num_kv_blocks = static_cast<int64_t>(number_or(o, "numKvBlocks", 0));
   e.kv_cache_bytes = static_cast<int64_t>(number_or(o, "kvCacheBytes", 0));
   e.num_threads = static_cast<int>(number_or(o, "numThreads", 0));
+  e.batch_invariant = o.Has("batchInvariant") && o.Get("batchInvariant").ToBoolean().Value();
   e.tp_rank = static_cast<int>(number_or(o, "tpRank", 0));
   e.tp_size = static_cast<int>(number_or(o, "tpSize", 1));
   e.comm_id = string_or(o, "commId", "");

@@ -69,7 +69,7 @@ export async function serveForever(config: ServerConfig): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`tpserve: ${line}\n`);
   const running = await startCoordinator(config, log);
   process.stdout.write(JSON.stringify({ event: 'listening', host: config.host, port: running.port, model: config.servedModelName }) + '\n');
-  log(`serving '${config.servedModelName}' on http://${config.host}:${running.port}/v1 (tp ${config.tp}, ${config.device})`);
+  log(`serving '${config.servedModelName}' on http://${config.host}:${running.port}/v1 (tp ${config.tp}, ${config.device}${config.batchInvariant ? ', batch-invariant' : ''})`);
   await new Promise<void>((resolve) => {
     let numSignals = 0;
     const stop = (signal: string): void => {

@@ -124,6 +124,7 @@ export class WorkerHandlers {
           dtype: (String(req.dtype || 'auto') as 'auto'),
           quantization: (String(req.quantization || 'none') as Quantization),
           quantizeLmHead: req.quantizeLmHead === true,
+          batchInvariant: req.batchInvariant === true,
           kvCacheDtype: req.kvCacheDtype ? (String(req.kvCacheDtype) as 'f32') : undefined,
           kvBlockSize: num('kvBlockSize'),
           numKvBlocks: num('numKvBlocks'),
@@ -143,7 +144,10 @@ export class WorkerHandlers {
     } finally {
       this.loading = false;
     }
-    return { model: modelInfoToProto(this.engine.info()), loadSeconds: (Date.now() - started) / 1000 };
+    const info = this.engine.info();
+    const loadSeconds = (Date.now() - started) / 1000;
+    this.log(`rank ${this.comm.rank}: loaded in ${loadSeconds.toFixed(1)} s on ${info.device}`);
+    return { model: modelInfoToProto(info), loadSeconds };
   }
 
   private unary<Req, Res>(fn: (req: Req) => Promise<Res>): Handler<Req, Res> {

@@ -28,6 +28,13 @@ export interface EngineOptions {
   kvCacheBytes?: number;
   /** CPU threads for this engine (0 = all cores). */
   numThreads?: number;
+  /**
+   * Every token's logits are the same bits whatever else shares its step (CPU only): one kernel
+   * per op at every batch size. A request resumed by recompute after a worker fault, or run
+   * beside others, then gives exactly the text it gives alone; bf16 prefill runs at ~0.67x,
+   * decode at ~0.8-0.9x (docs/benchmarks.md).
+   */
+  batchInvariant?: boolean;
   tpRank?: number;
   tpSize?: number;
   /** GPU index for device 'cuda'. */

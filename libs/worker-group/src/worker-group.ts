@@ -22,6 +22,8 @@ export interface WorkerGroupOptions {
   dtype?: WeightDType;
   quantization?: Quantization;
   quantizeLmHead?: boolean;
+  /** Each token's logits independent of the rest of its step (CPU only; EngineOptions.batchInvariant). */
+  batchInvariant?: boolean;
   /** Spawn this many local workers (ignored when addresses are given). */
   tp?: number;
   /** Connect to running workers instead, rank r at addresses[r]. */
@@ -220,6 +222,7 @@ export class WorkerGroup implements StepExecutor {
       dtype: o.dtype ?? 'auto',
       quantization: o.quantization ?? 'none',
       quantizeLmHead: o.quantizeLmHead ?? false,
+      batchInvariant: o.batchInvariant ?? false,
       device: o.device,
       kvCacheBytes: o.kvCacheBytes ?? 0,
       numKvBlocks: o.numKvBlocks ?? 0,

@@ -77,8 +77,9 @@ class Backend {
                                 int64_t num_masked, int64_t words_per_row) = 0;
 };
 
-// num_threads <= 0: all cores.
-std::unique_ptr<Backend> make_cpu_backend(int num_threads);
+// num_threads <= 0: all cores. batch_invariant: linear layers and attention compute each token's
+// row exactly as they would with that token alone in the step (EngineOptions::batch_invariant).
+std::unique_ptr<Backend> make_cpu_backend(int num_threads, bool batch_invariant = false);
 // Throws a clear tpserve::Error when the build has no CUDA or no GPU is found.
 std::unique_ptr<Backend> make_cuda_backend(int device_index);
 bool cuda_compiled();

@@ -27,6 +27,9 @@ struct EngineOptions {
   int64_t num_kv_blocks = 0;          // 0: derive from kv_cache_bytes
   int64_t kv_cache_bytes = 0;         // 0: a default budget (cpu: 512 MiB capped by free memory)
   int num_threads = 0;                // cpu threads, 0 = all cores
+  // Every token's logits are the same bits whatever else shares its step (cpu only): a request
+  // resumed by recompute, or run beside others, gives exactly the text it gives alone.
+  bool batch_invariant = false;
   int tp_rank = 0;
   int tp_size = 1;
   std::string comm_id;                // from create_comm_id on rank 0 when tp_size > 1

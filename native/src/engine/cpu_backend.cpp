@@ -23,12 +23,14 @@ namespace {
 class CpuBackend final : public Backend {
  public:
   // Each CPU engine has its own pool, bound to whichever thread runs an op.
-  explicit CpuBackend(int num_threads) : pool_(num_threads) { num_threads_ = pool_.num_threads(); }
+  CpuBackend(int num_threads, bool batch_invariant) : pool_(num_threads), batch_invariant_(batch_invariant) {
+    num_threads_ = pool_.num_threads();
+  }
 
   Device device() const override { return Device{}; }
   std::string describe() const override {
     std::ostringstream os;
-    os << "cpu (" << cpu::linear_isa() << ", " << num_threads_ << " threads)";
+    os << "cpu (" << cpu::linear_isa() << ", " << num_threads_ << " threads" << (batch_invariant_ ? ", batch-invariant" : "") << ")";
     return os.str();
   }
 
@@ -78,7 +80,7 @@ class CpuBackend final : public Backend {
   }
   void linear(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y) override {
     PoolScope scope(pool_);
-    cpu::linear_any(x, w, bias, m, y);
+    cpu::linear_any(x, w, bias, m, y, batch_invariant_);
   }
   void add_rms_norm(float* residual, const float* x, const Tensor& w, float eps, int64_t rows, int64_t dim,
                     float* out) override {
@@ -94,7 +96,7 @@ class CpuBackend final : public Backend {
   void paged_attention(const float* q, const void* kc, const void* vc, DType dt, const AttentionBatch& batch,
                        const KvLayout& layout, int64_t nq, float scale, float* out) override {
     PoolScope scope(pool_);
-    cpu::paged_attention(q, kc, vc, dt, batch, layout, nq, scale, out);
+    cpu::paged_attention(q, kc, vc, dt, batch, layout, nq, scale, out, batch_invariant_);
   }
   void silu_mul(const float* g, const float* u, int64_t n, float* out) override { PoolScope scope(pool_); cpu::silu_mul(g, u, n, out); }
   void add(const float* a, const float* b, int64_t n, float* out) override { PoolScope scope(pool_); cpu::add(a, b, n, out); }
@@ -117,12 +119,15 @@ class CpuBackend final : public Backend {
   };
 
   ThreadPool pool_;
+  const bool batch_invariant_;
   int num_threads_ = 1;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(int num_threads) { return std::make_unique<CpuBackend>(num_threads); }
+std::unique_ptr<Backend> make_cpu_backend(int num_threads, bool batch_invariant) {
+  return std::make_unique<CpuBackend>(num_threads, batch_invariant);
+}
 
 #ifndef TPSERVE_WITH_CUDA
 std::unique_ptr<Backend> make_cuda_backend(int) {

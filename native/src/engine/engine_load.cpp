@@ -14,6 +14,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
             "invalid tensor-parallel rank ", options.tp_rank, " of ", options.tp_size);
   TPS_CHECK(options.device == "cpu" || options.device == "cuda", "unknown device '", options.device,
             "' (expected cpu or cuda)");
+  TPS_CHECK(!options.batch_invariant || options.device == "cpu",
+            "batch_invariant is implemented for the cpu device only (cuBLAS GEMMs choose their kernel by batch size)");
   TensorParallel tp{options.tp_rank, options.tp_size};
   // Refuse a tp the model cannot take before touching any weight file.
   ModelConfig config = load_model_config(options.model_dir);
@@ -24,7 +26,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
             "quantize_lm_head needs a quantization (int8, int4 or fp8)");
   quantize.quantize_lm_head = options.quantize_lm_head;
 
-  backend_ = options.device == "cuda" ? make_cuda_backend(options.device_index) : make_cpu_backend(options.num_threads);
+  backend_ = options.device == "cuda" ? make_cuda_backend(options.device_index)
+                                      : make_cpu_backend(options.num_threads, options.batch_invariant);
   if (options.tp_size == 1) {
     comm_ = make_single_communicator();
   } else {

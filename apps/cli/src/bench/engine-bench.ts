@@ -7,10 +7,11 @@
 // format's batch-1 speed-up over bf16. JSON on stdout, progress on stderr.
 //   node dist/apps/cli/src/bench/engine-bench.js [--shape 246m] [--quantizations none,int8,int4,fp8]
 //     [--quantize-lm-head] [--threads N] [--decode-steps 16] [--prefill-tokens 512] [--context 128]
-//     [--kv-cache-dtype auto|f32|bf16|f16] [--steps-ahead 2] [--short]
+//     [--kv-cache-dtype auto|f32|bf16|f16] [--steps-ahead 2] [--batch-invariant off|on|both] [--short]
 // Decode steps go out before the reply of the step they follow (--steps-ahead, as the server's
 // async scheduling sends them); batch 1 is also timed synchronously (batch1Synchronous) to show
-// the per-step host round trip that hides.
+// the per-step host round trip that hides. --batch-invariant both runs each format a second time
+// with EngineOptions.batchInvariant ("<format> batch-invariant") and reports the ratios.
 import { Command } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
@@ -33,7 +34,10 @@ interface Options {
   model?: string;
   kvCacheDtype: string;
   stepsAhead: number;
+  batchInvariant: string;
 }
+
+const BATCH_INVARIANT_MODES = ['off', 'on', 'both'] as const;
 
 const KV_CACHE_DTYPES = ['auto', 'f32', 'bf16', 'f16'] as const;
 type KvCacheDtype = Exclude<(typeof KV_CACHE_DTYPES)[number], 'auto'>;
@@ -57,11 +61,11 @@ interface Sizes {
   stepsAhead: number;
 }
 
-async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes, kvCacheDtype?: KvCacheDtype) {
+async function benchOne(modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, bandwidthGBps: number, z: Sizes, kvCacheDtype: KvCacheDtype | undefined, batchInvariant: boolean) {
   const maxBatch = Math.max(...z.batches);
   const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + 2 * z.decodeSteps + 8) + 8) / 16);
   log(`${quantization}: loading ${modelDir}`);
-  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none', kvCacheDtype });
+  const engine = await NativeEngine.load({ modelDir, device: 'cpu', numThreads: threads, numKvBlocks: maxBatch * blocksPerSeq + 8, quantization, quantizeLmHead: lmHead && quantization !== 'none', kvCacheDtype, batchInvariant });
   const info = engine.info();
   const runner = new BatchRunner(engine);
   try {
@@ -101,6 +105,19 @@ async function benchOne(modelDir: string, quantization: Quantization, lmHead: bo
   }
 }
 
+/** Each "<format> batch-invariant" entry's speeds over its format's default run (1 = no cost). */
+function invariantRatios(formats: Record<string, Awaited<ReturnType<typeof benchOne>>>) {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [name, inv] of Object.entries(formats)) {
+    const base = formats[name.replace(/ batch-invariant$/, '')];
+    if (!name.endsWith(' batch-invariant') || base === undefined) continue;
+    const ratios: Record<string, number> = { prefill: round(inv.prefill.tokensPerS / base.prefill.tokensPerS, 2) };
+    for (const [b, d] of Object.entries(inv.decode)) ratios[`decode ${b}`] = round(d.tokensPerS / base.decode[b].tokensPerS, 2);
+    out[name] = ratios;
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const o = new Command()
     .option('--threads <n>', 'engine threads (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
@@ -113,6 +130,7 @@ async function main(): Promise<void> {
     .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
     .option('--model <dir>', 'benchmark this model instead of a generated one')
     .option('--kv-cache-dtype <dtype>', `KV cache dtype: ${KV_CACHE_DTYPES.join(', ')} (auto: the engine's default)`, 'auto')
+    .option('--batch-invariant <mode>', `${BATCH_INVARIANT_MODES.join(', ')}: the engine's batch-invariant mode, or each format both ways side by side`, 'off')
     .option('--steps-ahead <n>', 'decode steps sent before the reply they follow (0 = wait for each reply; the server sends 2)', parseIntOption('--steps-ahead', 0, 8), 2)
     .parse(process.argv)
     .opts<Options>();
@@ -121,6 +139,8 @@ async function main(): Promise<void> {
   const quantizations = parseQuantizations(o.quantizations);
   if (!(KV_CACHE_DTYPES as readonly string[]).includes(o.kvCacheDtype)) throw new Error(`--kv-cache-dtype: '${o.kvCacheDtype}' is not one of ${KV_CACHE_DTYPES.join(', ')}`);
   const kvCacheDtype = o.kvCacheDtype === 'auto' ? undefined : (o.kvCacheDtype as KvCacheDtype);
+  if (!(BATCH_INVARIANT_MODES as readonly string[]).includes(o.batchInvariant)) throw new Error(`--batch-invariant: '${o.batchInvariant}' is not one of ${BATCH_INVARIANT_MODES.join(', ')}`);
+  const invariantModes = o.batchInvariant === 'both' ? [false, true] : [o.batchInvariant === 'on'];
   const sizes: Sizes = o.short
     ? { batches: [1, 8], decodeSteps: 4, prefillTokens: 64, context: 32, stepsAhead: o.stepsAhead }
     : { batches: [1, 8, 32], decodeSteps: o.decodeSteps, prefillTokens: o.prefillTokens, context: o.context, stepsAhead: o.stepsAhead };
@@ -131,7 +151,12 @@ async function main(): Promise<void> {
   const bandwidthGBps = loadAddon().measureBandwidth(1 << 30, threads);
   log(`read bandwidth ${round(bandwidthGBps)} GB/s`);
   const formats: Record<string, Awaited<ReturnType<typeof benchOne>>> = {};
-  for (const q of quantizations) formats[q === 'none' ? 'bf16' : q] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes, kvCacheDtype);
+  for (const q of quantizations) {
+    for (const invariant of invariantModes) {
+      const name = `${q === 'none' ? 'bf16' : q}${invariant && o.batchInvariant === 'both' ? ' batch-invariant' : ''}`;
+      formats[name] = await benchOne(modelDir, q, o.quantizeLmHead === true, threads, bandwidthGBps, sizes, kvCacheDtype, invariant);
+    }
+  }
   const bf16 = formats.bf16;
   const speedupOverBf16 = bf16
     ? Object.fromEntries(Object.entries(formats).map(([name, f]) => [name, round(f.decode.batch1.tokensPerS / bf16.decode.batch1.tokensPerS, 2)]))
@@ -144,7 +169,9 @@ async function main(): Promise<void> {
     quantizeLmHead: o.quantizeLmHead === true,
     kvCacheDtype: o.kvCacheDtype,
     decodeStepsAhead: o.stepsAhead,
+    batchInvariant: o.batchInvariant,
     formats,
+    batchInvariantOverDefault: o.batchInvariant === 'both' ? invariantRatios(formats) : undefined,
     batch1DecodeSpeedupOverBf16: speedupOverBf16,
     target: { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 },
   };

@@ -8,13 +8,14 @@ import { QUANTIZATIONS, type Quantization, type WeightDType } from '../../../../
 import { parseIntOption } from '../options/parse';
 import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
 import { ProgressBar } from '../progress-bar';
-import { addWorkerGroupOptions, toWorkerGroupConfig, type ServerOptionValues } from '../../../coordinator/src/config/server-config';
+import { addWorkerGroupOptions, BATCH_INVARIANT_HELP, toWorkerGroupConfig, type ServerOptionValues } from '../../../coordinator/src/config/server-config';
 
 export interface EngineCliOptions extends ServerOptionValues {
   model: string;
   dtype: WeightDType;
   quantization: Quantization;
   quantizeLmHead: boolean;
+  batchInvariant: boolean;
   threads: number;
   tp: number;
   device: 'cpu' | 'cuda';
@@ -30,6 +31,7 @@ export function addEngineOptions(cmd: Command): Command {
     .addOption(new Option('--dtype <dtype>', 'weight dtype on the device').choices(['auto', 'f32', 'bf16', 'f16']).default('auto'))
     .addOption(new Option('--quantization <method>', 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU and CUDA)').choices(QUANTIZATIONS).default('none'))
     .option('--quantize-lm-head', 'quantize the lm_head too', false)
+    .option('--batch-invariant', BATCH_INVARIANT_HELP, false)
     .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
     .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1)
@@ -53,6 +55,7 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       dtype: opts.dtype,
       quantization: opts.quantization,
       quantizeLmHead: opts.quantizeLmHead,
+      batchInvariant: opts.batchInvariant,
       tp: opts.tp,
       addresses: workers,
       comm,
@@ -68,6 +71,7 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       dtype: opts.dtype,
       quantization: opts.quantization,
       quantizeLmHead: opts.quantizeLmHead,
+      batchInvariant: opts.batchInvariant,
       device: opts.device,
       numThreads: opts.threads,
     },

@@ -61,6 +61,7 @@ export class ModelRuntime {
       modelDir: config.modelDir,
       device: config.device,
       quantization: config.quantization,
+      batchInvariant: config.batchInvariant,
       tp: config.tp,
       addresses: config.workers,
       comm: config.comm,

@@ -2,7 +2,8 @@
 // Work item = (sequence, kv head, chunk of query tokens): the query heads sharing that kv head are
 // processed together so each K/V block is read (and converted to fp32) once per item; online
 // (flash-style) softmax over the blocks; items are pulled dynamically by the pool threads. A decode
-// token's item takes the two-pass kernel of attention_decode.cpp; a call with few query-key pairs
+// token's item takes the two-pass kernel of attention_decode.cpp (except batch_invariant: one
+// kernel for every query, so a prefill and a decode give a token the same bits); a call with few query-key pairs
 // (batch-1 decode of a short context) runs on the calling thread.
 // Tests: tests/attention_test.cpp
 #include "kernels/cpu/attention.h"
@@ -154,7 +155,7 @@ constexpr int64_t kSerialWork = 1024;
 
 void paged_attention(const float* q, const void* k_cache, const void* v_cache, DType cache_dtype,
                      const AttentionBatch& batch, const KvLayout& layout, int64_t num_q_heads, float scale,
-                     float* out) {
+                     float* out, bool batch_invariant) {
   check_batch(batch, layout, num_q_heads);
   if (batch.num_seqs == 0 || batch.query_start[batch.num_seqs] == 0) return;
   TPS_CHECK(q && k_cache && v_cache && out, "paged_attention: null pointer");
@@ -180,9 +181,11 @@ void paged_attention(const float* q, const void* k_cache, const void* v_cache, D
   });
   const Params p{q, k_cache, v_cache, cache_dtype, &batch, &layout, num_q_heads, group, scale, out};
   const VecOps& ops = vec_ops();
-  // A decode token (one query token of its sequence) takes the two-pass path over its context.
+  // A decode token (one query token of its sequence) takes the two-pass path over its context,
+  // unless batch_invariant: then every query takes run_item, whose arithmetic for one query does
+  // not depend on the other queries of its item or on the chunk it came in.
   auto run = [&](const WorkItem& it, Scratch& scratch) {
-    if (batch.query_start[it.seq + 1] - batch.query_start[it.seq] != 1) return run_item(p, it, ops, scratch);
+    if (batch_invariant || batch.query_start[it.seq + 1] - batch.query_start[it.seq] != 1) return run_item(p, it, ops, scratch);
     const int64_t row = (static_cast<int64_t>(batch.query_start[it.seq]) * num_q_heads + it.kv_head * group) * layout.head_dim;
     decode_attention_group(q + row, k_cache, v_cache, cache_dtype, batch.block_tables + it.seq * batch.max_blocks_per_seq,
                            batch.context_lens[it.seq], it.kv_head, layout, group, scale, out + row);

@@ -178,7 +178,7 @@ bool use_blas(Isa isa) {
 
 const char* linear_isa() { return isa_name(active_isa()); }
 
-void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y) {
+void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m, float* y, bool batch_invariant) {
   TPS_CHECK(weight.device().is_cpu(), "linear: weight is not on the CPU");
   TPS_CHECK(weight.rank() == 2, "linear: weight must be [n, k], got ", weight.shape_string());
   TPS_CHECK(m >= 0, "linear: negative row count ", m);
@@ -210,7 +210,7 @@ void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m,
   const DType dt = weight.dtype();
   const double flops_per_row = 2.0 * static_cast<double>(k) * static_cast<double>(m);
 
-  if (m <= kGemvMaxRows) {
+  if (m <= kGemvMaxRows || batch_invariant) {
     const float* xg = x;
     RowsFn fn;
     if (dt == DType::BF16) {

@@ -13,6 +13,7 @@
 #include "kernels/cpu/linear_quantized.h"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdlib>
 #include <string>
@@ -247,7 +248,7 @@ void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, 
 
 }  // namespace
 
-void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y) {
+void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias, int64_t m, float* y, bool batch_invariant) {
   check_weight(w);
   const int64_t n = w.out_features(), k = w.in_features();
   TPS_CHECK(m >= 0 && x != nullptr && y != nullptr, "linear_quantized: bad x / y");
@@ -274,7 +275,7 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
   const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
   // (a tiled weight without the VNNI path, e.g. TPSERVE_CPU_QUANT_DOT=float after load: fp32 panels)
-  if (m > kQuantGemvMaxRows || (w.tile_rows != 0 && !int8_dot)) return dequantized_gemm(x, w, b, m, y, isa);
+  if ((m > kQuantGemvMaxRows && !batch_invariant) || (w.tile_rows != 0 && !int8_dot)) return dequantized_gemm(x, w, b, m, y, isa);
   const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
   if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
@@ -323,9 +324,9 @@ LinearWeight cpu_weight_layout(const LinearWeight& w) {
   return can_tile_weight(w) && use_int8_dot(w, active_isa()) ? tile_weight(w) : w;
 }
 
-void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y) {
-  if (weight.is_quantized()) linear_quantized(x, weight, bias, m, y);
-  else linear(x, weight.weight, bias, m, y);
+void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y, bool batch_invariant) {
+  if (weight.is_quantized()) linear_quantized(x, weight, bias, m, y, batch_invariant);
+  else linear(x, weight.weight, bias, m, y, batch_invariant);
 }
 
 }  // namespace tpserve::cpu

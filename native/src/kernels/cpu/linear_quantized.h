@@ -24,8 +24,12 @@ QuantizedDot reload_quantized_dot();
 // Int8 or Int4 in groups of 128k), else w itself. The CPU backend's upload_quantized.
 LinearWeight cpu_weight_layout(const LinearWeight& w);
 
-// x: [m, k] f32; weight: quantized [n, k]; bias: [n] or nullptr; y: [m, n] f32 (must not alias x)
-void linear_quantized(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y);
+// x: [m, k] f32; weight: quantized [n, k]; bias: [n] or nullptr; y: [m, n] f32 (must not alias x).
+// batch_invariant: as for linear(): the decode kernels at any m (x rounded per row where they
+// take narrow activations), so a row's result does not depend on the other rows of the call.
+void linear_quantized(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y,
+                      bool batch_invariant = false);
 // Any format: linear() for Float weights, linear_quantized() for the others.
-void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y);
+void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y,
+                bool batch_invariant = false);
 }  // namespace tpserve::cpu
