@@ -37,7 +37,14 @@ class CpuBackend final : public Backend {
   Tensor alloc(DType dtype, std::vector<int64_t> shape) override { return Tensor::empty_cpu(dtype, std::move(shape)); }
 
   Tensor upload(const Tensor& host, DType dtype) override {
-    if (host.dtype() == dtype) return host;
+    if (host.dtype() == dtype) {
+      // Copied even so: the host tensor may be a view of the safetensors mmap, whose 4 KiB
+      // page-cache pages cost decode a TLB miss every 4 KiB of weight it streams; the copy lives in
+      // huge pages (Tensor::empty_cpu). The file's pages stay reclaimable cache.
+      Tensor out = Tensor::empty_cpu(dtype, host.shape());
+      std::memcpy(out.data(), host.data(), static_cast<size_t>(host.numel()) * dtype_size(dtype));
+      return out;
+    }
     TPS_CHECK(is_float_dtype(host.dtype()) && is_float_dtype(dtype), "upload: cannot convert ", dtype_name(host.dtype()),
               " to ", dtype_name(dtype));
     Tensor out = Tensor::empty_cpu(dtype, host.shape());
