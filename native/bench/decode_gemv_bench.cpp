@@ -3,8 +3,11 @@
 // each its own weight buffer as in the model, run in the decoder's order. Prints per projection
 // kind the time and streaming GB/s, the whole sequence's ms against the bandwidth floor, with the
 // q/k/v and gate/up projections unfused (7 GEMVs a layer) and fused (4). Per GEMV the fastest of
-// --steps runs counts (sum_of_min_ms; pct_of_floor uses it). JSON on stdout.
-// Run: native/build/decode_gemv_bench [--steps N] [--huge-pages]
+// --steps runs counts (sum_of_min_ms; pct_of_floor uses it). Each fused / unfused sequence also
+// runs on the weights in the CPU backend's 16-row BF16 tiles ("_tiled", bf16_weight_tiles.h),
+// the two layouts alternated --repeats times (best kept). --rows M: M x rows (batch M decode).
+// JSON on stdout.
+// Run: native/build/decode_gemv_bench [--steps N] [--repeats R] [--rows M] [--huge-pages]
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -16,6 +19,8 @@
 #include <vector>
 
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_quantized.h"
+#include "tpserve/bf16_weight_tiles.h"
 #include "tpserve/bandwidth.h"
 #include "tpserve/thread_pool.h"
 
@@ -66,11 +71,14 @@ struct Result {
   std::map<std::string, double> kind_bytes;  // bytes per kind per step
 };
 
-Result run(bool fused, int steps, bool huge) {
+Result run(bool fused, bool tiled, int64_t rows, int steps, bool huge) {
   std::vector<Proj> shapes = step_shapes(fused);
-  std::vector<Tensor> ws;
-  for (size_t i = 0; i < shapes.size(); i++) ws.push_back(weight(shapes[i].n, shapes[i].k, static_cast<uint32_t>(i), huge));
-  std::vector<float> x(4096), y(32000);
+  std::vector<LinearWeight> ws;
+  for (size_t i = 0; i < shapes.size(); i++) {
+    Tensor w = weight(shapes[i].n, shapes[i].k, static_cast<uint32_t>(i), huge);
+    ws.push_back(tiled ? tile_bf16_weight(w) : LinearWeight(w));
+  }
+  std::vector<float> x(static_cast<size_t>(4096 * rows)), y(static_cast<size_t>(32000 * rows));
   for (size_t i = 0; i < x.size(); i++) x[i] = 0.01f * static_cast<float>(i % 97) - 0.4f;
   Result r;
   r.step_ms = 1e30;
@@ -79,13 +87,13 @@ Result run(bool fused, int steps, bool huge) {
     double t0 = now_s();
     for (size_t i = 0; i < shapes.size(); i++) {
       double a = now_s();
-      cpu::linear(x.data(), ws[i], nullptr, 1, y.data());
+      cpu::linear_any(x.data(), ws[i], nullptr, rows, y.data());
       if (s > 0) best[i] = std::min(best[i], now_s() - a);
     }
     if (s > 0) r.step_ms = std::min(r.step_ms, (now_s() - t0) * 1e3);
   }
   for (size_t i = 0; i < shapes.size(); i++) {
-    r.kind_bytes[shapes[i].kind] += static_cast<double>(ws[i].nbytes());
+    r.kind_bytes[shapes[i].kind] += static_cast<double>(shapes[i].n * shapes[i].k * 2);  // the weight, not the tile padding
     r.kind_ms[shapes[i].kind] += best[i] * 1e3;
     r.sum_of_min_ms += best[i] * 1e3;
   }
@@ -95,30 +103,41 @@ Result run(bool fused, int steps, bool huge) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int steps = 20;
+  int steps = 20, repeats = 3;
+  int64_t rows = 1;
   bool huge = false;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--steps" && i + 1 < argc) steps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--repeats" && i + 1 < argc) repeats = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--rows" && i + 1 < argc) rows = std::max(1, std::atoi(argv[++i]));
     else if (a == "--huge-pages") huge = true;
     else {
-      std::fprintf(stderr, "usage: decode_gemv_bench [--steps N] [--huge-pages]\n");
+      std::fprintf(stderr, "usage: decode_gemv_bench [--steps N] [--repeats R] [--rows M] [--huge-pages]\n");
       return 2;
     }
   }
   std::fprintf(stderr, "decode_gemv_bench: isa=%s threads=%d huge_pages=%d\n", cpu::linear_isa(),
                default_pool().num_threads(), huge ? 1 : 0);
   const double bw = measure_read_bandwidth_gbps();
-  std::printf("{\"isa\": \"%s\", \"threads\": %d, \"huge_pages\": %s, \"read_bandwidth_gb_per_s\": %.2f", cpu::linear_isa(),
-              default_pool().num_threads(), huge ? "true" : "false", bw);
-  for (bool fused : {false, true}) {
-    Result r = run(fused, steps, huge);
+  std::printf("{\"isa\": \"%s\", \"threads\": %d, \"huge_pages\": %s, \"rows\": %ld, \"read_bandwidth_gb_per_s\": %.2f",
+              cpu::linear_isa(), default_pool().num_threads(), huge ? "true" : "false", static_cast<long>(rows), bw);
+  std::map<std::string, Result> best;
+  for (int rep = 0; rep < repeats; rep++)
+    for (bool fused : {false, true})
+      for (bool tiled : {false, true}) {
+        std::fprintf(stderr, "repeat %d/%d: %s %s...\n", rep + 1, repeats, fused ? "fused" : "unfused", tiled ? "tiled" : "row-major");
+        Result r = run(fused, tiled, rows, steps, huge);
+        const std::string key = std::string(fused ? "fused" : "unfused") + (tiled ? "_tiled" : "");
+        if (!best.count(key) || r.sum_of_min_ms < best[key].sum_of_min_ms) best[key] = r;
+      }
+  for (auto& [key, r] : best) {
     double bytes = 0;
     for (auto& [name, b] : r.kind_bytes) bytes += b;
     const double floor_ms = bytes / bw / 1e6;
     std::printf(",\n \"%s\": {\"step_ms\": %.3f, \"sum_of_min_ms\": %.3f, \"bytes_mb\": %.1f, \"floor_ms\": %.3f, "
                 "\"pct_of_floor\": %.1f, \"per_kind\": {",
-                fused ? "fused" : "unfused", r.step_ms, r.sum_of_min_ms, bytes / 1e6, floor_ms, 100.0 * floor_ms / r.sum_of_min_ms);
+                key.c_str(), r.step_ms, r.sum_of_min_ms, bytes / 1e6, floor_ms, 100.0 * floor_ms / r.sum_of_min_ms);
     bool first = true;
     for (auto& [name, ms] : r.kind_ms) {
       std::printf("%s\"%s\": {\"ms\": %.3f, \"gb_per_s\": %.1f}", first ? "" : ", ", name.c_str(), ms,

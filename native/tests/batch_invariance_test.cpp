@@ -1,7 +1,7 @@
 // batch_invariant (EngineOptions::batch_invariant): a token's row of linear() / linear_quantized()
 // and paged_attention() is the same bits whatever else the call holds. Each row of a 57-row call
 // (past the GEMV cut-off) equals the row computed alone and inside a 3-row call, for every SIMD
-// path, float dtype and quantized format; a prefill chunk's attention rows equal the same
+// path, float dtype (BF16 row-major and tiled) and quantized format; a prefill chunk's attention rows equal the same
 // queries sent as decode tokens, alone or beside other sequences. Run: ctest -R BatchInvariance
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include "kernels/cpu/linear_quantized.h"
 #include "quant_dot_scope.h"
 #include "test_util.h"
+#include "tpserve/bf16_weight_tiles.h"
 
 namespace tpserve {
 namespace {
@@ -45,6 +46,10 @@ TEST(BatchInvariance, FloatLinearRowsOnEveryPathAndDtype) {
       Tensor w = test::make_tensor(dt, {kN, k}, wv), b = test::make_tensor(dt, {kN}, bv);
       expect_rows_invariant([&](const float* x, int64_t m, float* y) { cpu::linear(x, w, &b, m, y, true); }, k,
                             std::string(cpu::isa_name(isa)) + " " + dtype_name(dt));
+      if (dt != DType::BF16) continue;
+      const LinearWeight tiled = tile_bf16_weight(w);  // the CPU backend's layout of BF16 weights
+      expect_rows_invariant([&](const float* x, int64_t m, float* y) { cpu::linear_any(x, tiled, &b, m, y, true); }, k,
+                            std::string(cpu::isa_name(isa)) + " tiled bf16");
     }
   }
 }

@@ -22,8 +22,11 @@ class Backend {
   // Memory. alloc returns zero-filled device memory owned by the tensor.
   virtual Tensor alloc(DType dtype, std::vector<int64_t> shape) = 0;
   // Moves a host tensor (usually an mmapped weight view) to the device, converting to `dtype`
-  // when it differs. The CPU backend returns the same view when no conversion is needed.
+  // when it differs. The CPU backend copies it into memory of its own (huge pages) all the same.
   virtual Tensor upload(const Tensor& host, DType dtype) = 0;
+  // Moves a float linear weight to the device as `dtype`, in the layout this backend's linear()
+  // reads fastest (default: upload(); CPU: BF16 in the 16-row tiles of bf16_weight_tiles.h).
+  virtual LinearWeight upload_float_linear(const Tensor& host, DType dtype) { return upload(host, dtype); }
   // Moves a quantized host weight to the device in the layout this backend's linear() reads
   // (default: every tensor as it is; CUDA: the device layout of kernels/cuda/weight_upload.h).
   virtual LinearWeight upload_quantized(const LinearWeight& host) {

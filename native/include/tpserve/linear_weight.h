@@ -7,7 +7,8 @@
 //   Int4:  weight [n, k / 2] U8, two values per byte along k (low nibble = even column);
 //          groups of group_size columns: W[r, c] = (q[r, c] - zeros[r, g]) * scales[r, g], g = c / group_size;
 //          scales, zeros [n, k / group_size] F32.
-//   (the CPU backend repacks Int8 / Int4 into 16-row tiles at load: tpserve/linear_weight_tiles.h)
+//   (the CPU backend repacks Int8 / Int4 into 16-row tiles at load: tpserve/linear_weight_tiles.h,
+//   and BF16 Float weights: tpserve/bf16_weight_tiles.h)
 //   perm:  [k] I32 or undefined: column c of W multiplies x[perm[c]] (GPTQ act-order, columns sorted by group).
 #pragma once
 #include <string>
@@ -30,15 +31,17 @@ struct LinearWeight {
   Tensor zeros;
   Tensor perm;
   int64_t group_size = 0;  // Int4 only
-  int64_t rows = 0;        // n (set for quantized formats; Float reads weight's shape)
+  int64_t rows = 0;        // n (set for quantized formats and tiled BF16; Float reads weight's shape)
   int64_t cols = 0;        // k
   bool per_tensor_scale = false;  // every row has the same scale (set by the CUDA upload: its FP8 GEMM path)
-  int64_t tile_rows = 0;  // 0: the row-major layouts above; 16: the CPU tile layout (linear_weight_tiles.h)
+  // 0: the row-major layouts above; 16: the CPU tile layout (linear_weight_tiles.h; BF16 Float:
+  // bf16_weight_tiles.h)
+  int64_t tile_rows = 0;
 
   bool defined() const { return weight.defined(); }
   bool is_quantized() const { return format != WeightFormat::Float; }
-  int64_t out_features() const { return is_quantized() ? rows : weight.dim(0); }
-  int64_t in_features() const { return is_quantized() ? cols : weight.dim(1); }
+  int64_t out_features() const { return is_quantized() || tile_rows != 0 ? rows : weight.dim(0); }
+  int64_t in_features() const { return is_quantized() || tile_rows != 0 ? cols : weight.dim(1); }
   // Bytes of every tensor it holds (what one decode step streams).
   size_t nbytes() const;
 };

@@ -1,8 +1,10 @@
 // CpuBackend: the Backend on host memory, calling the CPU kernels directly.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string>
 
 #include "kernels/cpu/add.h"
 #include "kernels/cpu/attention.h"
@@ -15,6 +17,7 @@
 #include "kernels/cpu/token_mask.h"
 #include "kernels/cpu/silu_mul.h"
 #include "tpserve/backend.h"
+#include "tpserve/bf16_weight_tiles.h"
 #include "tpserve/thread_pool.h"
 
 namespace tpserve {
@@ -59,6 +62,15 @@ class CpuBackend final : public Backend {
       }
     }
     return out;
+  }
+
+  // BF16 linear weights in the 16-row tiles of the decode GEMV (TPSERVE_CPU_BF16_TILES=0: row-major,
+  // for A/B measurements): measured in docs/benchmarks.md.
+  LinearWeight upload_float_linear(const Tensor& host, DType dtype) override {
+    const char* env = std::getenv("TPSERVE_CPU_BF16_TILES");
+    const bool tiles = dtype == DType::BF16 && !(env && std::string(env) == "0");
+    if (!tiles) return upload(host, dtype);
+    return tile_bf16_weight(host.dtype() == dtype ? host : upload(host, dtype));
   }
 
   // Int8 / Int4 repacked into the tiles of the VNNI decode kernels where they apply.

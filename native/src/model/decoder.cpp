@@ -24,7 +24,7 @@ Tensor upload_one(const Tensor& t, Backend& backend, const DType* dtype, bool fo
 // Float weights convert to `dtype`; quantized ones go up in the backend's own layout.
 LinearWeight upload_linear(const LinearWeight& w, Backend& backend, const DType* dtype) {
   if (!w.defined()) return w;
-  if (!w.is_quantized()) return upload_one(w.weight, backend, dtype, false);
+  if (!w.is_quantized()) return backend.upload_float_linear(w.weight, dtype ? *dtype : w.weight.dtype());
   return backend.upload_quantized(w);
 }
 

@@ -3,6 +3,7 @@
 // Tested by tests/linear_weight_test.cpp.
 #include "tpserve/linear_weight.h"
 
+#include "tpserve/bf16_weight_tiles.h"
 #include "tpserve/linear_weight_tiles.h"
 
 #include <algorithm>
@@ -148,7 +149,9 @@ void dequantize_rows(const LinearWeight& w, int64_t r0, int64_t r1, float* out) 
   for (int64_t r = r0; r < r1; r++) {
     // stored order first; act-order then scatters column c to input perm[c]
     float* o = perm ? row.data() : out + (r - r0) * k;
-    if (w.tile_rows != 0) {
+    if (w.tile_rows != 0 && w.format == WeightFormat::Float) {
+      for (int64_t c = 0; c < k; c++) o[c] = bf16_to_float(tiled_bf16(w, r, c));
+    } else if (w.tile_rows != 0) {
       for (int64_t c = 0; c < k; c++) {
         const int64_t gi = c / (w.format == WeightFormat::Int4 ? w.group_size : k);
         o[c] = (static_cast<float>(tiled_code(w, r, c)) - tiled_zero(w, r, gi)) * tiled_scale(w, r, gi);

@@ -22,6 +22,7 @@
 
 #include "kernels/cpu/dequantize_tiles.h"
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_bf16_tiles.h"
 #include "kernels/cpu/linear_fp8_bf16.h"
 #include "kernels/cpu/linear_vnni.h"
 #include "kernels/cpu/linear_vnni_tiles.h"
@@ -326,6 +327,7 @@ LinearWeight cpu_weight_layout(const LinearWeight& w) {
 
 void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y, bool batch_invariant) {
   if (weight.is_quantized()) linear_quantized(x, weight, bias, m, y, batch_invariant);
+  else if (weight.tile_rows != 0) linear_bf16_tiles(x, weight, bias, m, y, batch_invariant);
   else linear(x, weight.weight, bias, m, y, batch_invariant);
 }
 

@@ -29,7 +29,8 @@ LinearWeight cpu_weight_layout(const LinearWeight& w);
 // take narrow activations), so a row's result does not depend on the other rows of the call.
 void linear_quantized(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y,
                       bool batch_invariant = false);
-// Any format: linear() for Float weights, linear_quantized() for the others.
+// Any format: linear() for Float weights (linear_bf16_tiles() for tiled BF16), linear_quantized()
+// for the others.
 void linear_any(const float* x, const LinearWeight& weight, const Tensor* bias, int64_t m, float* y,
                 bool batch_invariant = false);
 }  // namespace tpserve::cpu
