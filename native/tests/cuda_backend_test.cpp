@@ -76,18 +76,6 @@ TEST(CudaBackend, UploadConvertsAndCrossesStagingChunks) {
   EXPECT_EQ(same.data(), dev.data());
 }
 
-std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>* b,
-                              int64_t m, int64_t n, int64_t k) {
-  std::vector<double> y(static_cast<size_t>(m * n));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      double s = b ? (*b)[j] : 0.0;
-      for (int64_t t = 0; t < k; t++) s += static_cast<double>(x[i * k + t]) * w[j * k + t];
-      y[i * n + j] = s;
-    }
-  return y;
-}
-
 TEST(CudaBackend, LinearMatchesDoubleReference) {
   GPU_OR_SKIP(be);
   bool has_cublaslt = false;
@@ -118,7 +106,7 @@ TEST(CudaBackend, LinearMatchesDoubleReference) {
         std::vector<float> xr = x;
         if (wdt != DType::F32)
           for (float& v : xr) v = test::round_to(wdt, v);
-        double err = test::rel_error(y, reference(xr, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k));
+        double err = test::rel_error(y, test::linear_reference(xr, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k));
         // fp32 accumulation in another order; the fallback kernel keeps x in fp32 (then the
         // rounded-x reference is off by the bf16 rounding of x).
         double tol = wdt == DType::F32 ? 1e-5 : has_cublaslt ? 1e-4 : 1e-2;

@@ -16,18 +16,6 @@
 namespace tpserve {
 namespace {
 
-std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>* b,
-                              int64_t m, int64_t n, int64_t k) {
-  std::vector<double> y(static_cast<size_t>(m * n));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      double s = b ? (*b)[j] : 0.0;
-      for (int64_t t = 0; t < k; t++) s += static_cast<double>(x[i * k + t]) * w[j * k + t];
-      y[i * n + j] = s;
-    }
-  return y;
-}
-
 TEST(Bf16Tiles, RepackKeepsEveryElementAndPadsWithZeros) {
   for (auto [n, k] : {std::pair<int64_t, int64_t>{1, 1}, {16, 8}, {17, 9}, {53, 37}, {70, 300}}) {
     auto wv = test::random_floats(static_cast<size_t>(n * k), 3);
@@ -67,7 +55,7 @@ TEST(Bf16Tiles, MatchesReferenceOnEveryPathShapeAndSize) {
         Tensor b = test::make_tensor(DType::F32, {s.n}, bv);
         auto y = test::nan_filled(static_cast<size_t>(s.m * s.n));
         cpu::linear_bf16_tiles(x.data(), tile_bf16_weight(w), with_bias ? &b : nullptr, s.m, y.data());
-        EXPECT_LT(test::rel_error(y, reference(x, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k)), 1e-5)
+        EXPECT_LT(test::rel_error(y, test::linear_reference(x, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k)), 1e-5)
             << cpu::isa_name(isa) << " m=" << s.m << " n=" << s.n << " k=" << s.k << " bias=" << with_bias;
       }
   }

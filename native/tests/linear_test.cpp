@@ -16,19 +16,6 @@ struct Shape {
   int64_t m, n, k;
 };
 
-// y[m, n] = x . W^T + b in double, from the dtype-rounded weights.
-std::vector<double> reference(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>* b,
-                              int64_t m, int64_t n, int64_t k) {
-  std::vector<double> y(static_cast<size_t>(m * n));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      double s = b ? (*b)[j] : 0.0;
-      for (int64_t t = 0; t < k; t++) s += static_cast<double>(x[i * k + t]) * w[j * k + t];
-      y[i * n + j] = s;
-    }
-  return y;
-}
-
 void check_linear(const Shape& s, DType wdt, bool with_bias, uint32_t seed, double tol) {
   auto x = test::random_floats(static_cast<size_t>(s.m * s.k), seed);
   auto wv = test::random_floats(static_cast<size_t>(s.n * s.k), seed + 1);
@@ -37,7 +24,7 @@ void check_linear(const Shape& s, DType wdt, bool with_bias, uint32_t seed, doub
   Tensor b = test::make_tensor(wdt, {s.n}, bv);
   auto y = test::nan_filled(static_cast<size_t>(s.m * s.n));
   cpu::linear(x.data(), w, with_bias ? &b : nullptr, s.m, y.data());
-  auto want = reference(x, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k);
+  auto want = test::linear_reference(x, wv, with_bias ? &bv : nullptr, s.m, s.n, s.k);
   EXPECT_LT(test::rel_error(y, want), tol) << "m=" << s.m << " n=" << s.n << " k=" << s.k
                                            << " dtype=" << dtype_name(wdt) << " isa=" << cpu::linear_isa()
                                            << " bias=" << with_bias << " seed=" << seed;

@@ -62,6 +62,19 @@ inline double rel_error(const std::vector<float>& got, const std::vector<double>
   return max_err / max_abs;
 }
 
+// y[m, n] = x . W^T + b in double (W [n, k] row-major, as given: round it to the weight dtype first).
+inline std::vector<double> linear_reference(const std::vector<float>& x, const std::vector<float>& w,
+                                            const std::vector<float>* b, int64_t m, int64_t n, int64_t k) {
+  std::vector<double> y(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double s = b ? (*b)[j] : 0.0;
+      for (int64_t t = 0; t < k; t++) s += static_cast<double>(x[i * k + t]) * w[j * k + t];
+      y[i * n + j] = s;
+    }
+  return y;
+}
+
 inline std::vector<DType> all_dtypes() { return {DType::F32, DType::F16, DType::BF16}; }
 
 // Every SIMD path this machine can run, best first.
