@@ -1,7 +1,8 @@
 // System packages the build and the tests need, installed with apt-get when missing (as root on
 // Debian/Ubuntu); elsewhere a clear message names what to install. redis-server backs the
 // control-plane tests, libgloo-dev the CPU collectives across hosts, iproute2 the tests that use
-// network namespaces as hosts, openssl their mutual-TLS certificates.
+// network namespaces as hosts, openssl their mutual-TLS certificates, libdnnl-dev (oneDNN) the
+// library side of native/bench/prefill_gemm_bench.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -21,6 +22,7 @@ const REQUIRED = [
   { pkg: 'libgloo-dev', present: () => existsSync('/usr/include/gloo/allreduce_ring.h') },
   { pkg: 'iproute2', present: () => which('ip') },
   { pkg: 'openssl', present: () => which('openssl') },
+  { pkg: 'libdnnl-dev', present: () => existsSync('/usr/include/dnnl.hpp') },
 ];
 
 function which(cmd) {
