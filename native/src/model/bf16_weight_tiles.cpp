@@ -2,6 +2,7 @@
 // tpserve/bf16_weight_tiles.h).
 #include "tpserve/bf16_weight_tiles.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tpserve/linear_weight_tiles.h"
@@ -32,10 +33,30 @@ LinearWeight tile_bf16_weight(const Tensor& w) {
   out.rows = n;
   out.cols = k;
   out.tile_rows = kWeightTileRows;
+  // A tile is a transpose of its 16 rows' column pairs (4 bytes each): done in blocks of 16 x 16
+  // pairs through a local block, so both sides move whole 64-byte lines. (Element by element
+  // through element_index() it ran at 0.65 GB/s: minutes more to load a 72 GB model.)
   const auto* src = w.ptr<const uint16_t>();
   auto* dst = out.weight.ptr<uint16_t>();
-  for (int64_t r = 0; r < n; r++)
-    for (int64_t c = 0; c < k; c++) dst[element_index(r, c, kp)] = src[r * k + c];
+  constexpr int64_t R = kWeightTileRows, B = 16;  // rows per tile, pairs per block
+  const int64_t full_pairs = k / 2;
+  uint32_t block[R][B];
+  for (int64_t t = 0; t < tiles; t++) {
+    const int64_t rows = std::min<int64_t>(R, n - t * R);
+    uint16_t* tile = dst + t * R * kp;
+    for (int64_t q0 = 0; q0 < full_pairs; q0 += B) {
+      const int64_t nq = std::min<int64_t>(B, full_pairs - q0);
+      for (int64_t j = 0; j < rows; j++) std::memcpy(block[j], src + (t * R + j) * k + 2 * q0, static_cast<size_t>(nq) * 4);
+      for (int64_t j = rows; j < R; j++) std::memset(block[j], 0, sizeof(block[j]));
+      for (int64_t q = 0; q < nq; q++) {
+        uint32_t line[R];
+        for (int64_t j = 0; j < R; j++) line[j] = block[j][q];
+        std::memcpy(tile + (q0 + q) * 2 * R, line, sizeof(line));
+      }
+    }
+    if (k % 2 != 0)  // the last column, alone in its pair (the other half stays zero)
+      for (int64_t j = 0; j < rows; j++) tile[(k / 2) * 2 * R + j * 2] = src[(t * R + j) * k + k - 1];
+  }
   return out;
 }
 
