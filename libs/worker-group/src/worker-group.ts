@@ -249,12 +249,25 @@ export class WorkerGroup implements StepExecutor {
   /**
    * The error of a failed step, naming the rank at fault. After a deadline every rank may have
    * timed out (the healthy ones wait in the all-reduce for the stuck one), so ask each for Health:
-   * a rank whose process no longer answers at all is the stuck one.
+   * a rank that answers with no model loaded is a new process at the old address (its host
+   * vanished and came back, a rescheduled pod): it lost the group's state, and it is the cause
+   * even when a loaded machine makes a healthy rank miss Health's 1 s. Otherwise a rank whose
+   * process no longer answers at all is the stuck one.
    */
   private async blame(results: PromiseSettledResult<unknown>[], timeoutMs: number): Promise<WorkerGroupError> {
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as WorkerRpcError] : []));
     if (errors.some((e) => e.code === grpcStatus.DEADLINE_EXCEEDED)) {
-      const health = await Promise.allSettled(this.clients.map((c) => c.call('health', {}, 1000)));
+      const health = await Promise.allSettled(this.clients.map((c) => c.call<{ modelLoaded?: boolean }>('health', {}, 1000)));
+      const replaced = health.findIndex((h) => h.status === 'fulfilled' && h.value.modelLoaded !== true);
+      if (replaced >= 0) {
+        const c = this.clients[replaced];
+        return new WorkerGroupError(
+          `worker rank ${replaced} (${c.address}) was replaced: it answered Health as a new process with no model loaded, not Step within ${timeoutMs} ms`,
+          replaced,
+          'exit',
+          this.pids[replaced],
+        );
+      }
       const stuck = health.findIndex((h) => h.status === 'rejected');
       if (stuck >= 0) {
         const c = this.clients[stuck];
