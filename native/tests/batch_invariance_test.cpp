@@ -73,6 +73,23 @@ TEST(BatchInvariance, QuantizedLinearRowsOnEveryFormatLayoutAndDot) {
   }
 }
 
+// A weight tiled for the VNNI path, then multiplied with the float dot (the dequantize-to-panels
+// fallback): still one row's bits whatever the call holds.
+TEST(BatchInvariance, TiledQuantizedWeightOnTheFloatFallback) {
+  const int64_t k = 256;
+  auto wv = test::random_floats(static_cast<size_t>(kN * k), 10);
+  for (WeightFormat f : {WeightFormat::Int8, WeightFormat::Int4}) {
+    LinearWeight tiled;
+    {
+      test::QuantDotScope low("low");
+      tiled = cpu::cpu_weight_layout(quantize_weight(test::make_tensor(DType::F32, {kN, k}, wv), f, 128));
+    }
+    test::QuantDotScope fallback("float");
+    expect_rows_invariant([&](const float* x, int64_t m, float* y) { cpu::linear_quantized(x, tiled, nullptr, m, y, true); }, k,
+                          "format " + std::to_string(static_cast<int>(f)) + (tiled.tile_rows ? " tiled" : " row-major") + " on the float dot");
+  }
+}
+
 // One sequence's K/V (ctx tokens) in a paged f32 or bf16 cache; its queries at every position.
 struct AttentionFixture {
   static constexpr int64_t H = 8, KH = 2, D = 64, bs = 16, ctx = 150;

@@ -32,6 +32,12 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
     comm_ = make_single_communicator();
   } else {
     TPS_CHECK(!options.comm_id.empty(), "tp_size ", options.tp_size, " needs a communicator id (comm_id)");
+    // Gloo's ring all-reduce sums each element's ranks in an order that depends on the buffer's
+    // size (the step's tokens): exact for two ranks (a + b = b + a), not for three or more.
+    TPS_CHECK(!options.batch_invariant || options.tp_size <= 2 || options.device != "cpu" ||
+                  !is_gloo_unique_id(options.comm_id),
+              "batch_invariant with the Gloo communicator (ranks on several hosts) needs tp <= 2, got tp ",
+              options.tp_size, " (its ring all-reduce sums ranks in an order that depends on the step's size)");
     comm_ = options.device == "cuda" ? make_nccl_communicator(options.comm_id, options.tp_rank, options.tp_size,
                                                               options.device_index)
                                      : is_gloo_unique_id(options.comm_id)

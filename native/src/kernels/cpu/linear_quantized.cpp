@@ -217,7 +217,8 @@ void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
 
 // Prefill: fp32 panels of W (dequantized with SIMD, in parallel) through the float GEMM, copied into
 // y's columns. x is in the stored column order (act-order gathered).
-void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y, Isa isa) {
+void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, int64_t m, float* y, Isa isa,
+                      bool batch_invariant) {
   const int64_t n = w.out_features(), k = w.in_features();
   const bool tiled = w.tile_rows != 0, int4 = w.format == WeightFormat::Int4 && !tiled;
   thread_local std::vector<float> xs_buffer;
@@ -240,7 +241,7 @@ void dequantized_gemm(const float* x, const LinearWeight& w, const float* bias, 
       if (tiled) dequantize_tile_rows(w, r0, r0 + rows, panel.data());  // stored column order
       else if (int4) q4(q, s, w.zeros.ptr<const float>(), k, w.group_size, r0, r0 + rows, panel.data());
       else q8(q, s, k, r0, r0 + rows, panel.data());
-      linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data());
+      linear(x, Tensor(panel.data(), DType::F32, {rows, k}), nullptr, m, out.data(), batch_invariant);
       for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < rows; j++) y[i * n + r0 + j] = out[i * rows + j] + (bias ? bias[r0 + j] : 0.f);
     }
@@ -276,7 +277,7 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   // decode only: prefill keeps x in fp32, its logits those of the dequantized weights
   const bool int8_dot = use_int8_dot(w, isa), bf16_dot = use_bf16_dot(w, isa);
   // (a tiled weight without the VNNI path, e.g. TPSERVE_CPU_QUANT_DOT=float after load: fp32 panels)
-  if ((m > kQuantGemvMaxRows && !batch_invariant) || (w.tile_rows != 0 && !int8_dot)) return dequantized_gemm(x, w, b, m, y, isa);
+  if ((m > kQuantGemvMaxRows && !batch_invariant) || (w.tile_rows != 0 && !int8_dot)) return dequantized_gemm(x, w, b, m, y, isa, batch_invariant);
   const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   if (int8_dot) return int8_dot_gemv(x, w, b, m, y);
   if (bf16_dot) return bf16_dot_gemv(x, w, b, m, y);
