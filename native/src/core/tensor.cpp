@@ -19,8 +19,8 @@ Tensor Tensor::empty_cpu(DType dtype, std::vector<int64_t> shape) {
   if (bytes >= (size_t{1} << 20)) {
     // Large buffers (weights, KV cache, workspaces): anonymous pages are zero and cost nothing until
     // touched. Transparent huge pages asked for (advice only: ignored where THP is off): one TLB
-    // entry per 2 MiB instead of 512 while decode streams the weights; measured +7 % on the read
-    // bandwidth probe and a 4-7 % shorter batch-1 decode step (docs/benchmarks.md).
+    // entry per 2 MiB instead of 512 while decode streams the weights; measured +5-10 % on the read
+    // bandwidth probe and a 3-8 % shorter batch-1 decode step (docs/benchmarks.md).
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     TPS_CHECK(p != MAP_FAILED, "out of memory mapping ", bytes, " bytes");
     madvise(p, bytes, MADV_HUGEPAGE);

@@ -89,11 +89,15 @@ void linear_bf16_tiles(const float* x, const LinearWeight& w, const Tensor* bias
   const Isa isa = active_isa();
   const double work = 2.0 * static_cast<double>(k) * static_cast<double>(m);
   if (m <= kTileGemvMaxRows || batch_invariant) {
-    // x rows padded with zeros to kp columns once here, read by every thread
-    thread_local std::vector<float> padded;
-    padded.assign(static_cast<size_t>(m * kp), 0.f);
-    for (int64_t i = 0; i < m; i++) std::copy(x + i * k, x + (i + 1) * k, padded.begin() + i * kp);
-    const float* xp = padded.data();
+    // x rows padded with zeros to kp columns once here, read by every thread (only when k is not
+    // already a multiple of the column block: the usual model shapes read x as it is)
+    const float* xp = x;
+    if (kp != k) {
+      thread_local std::vector<float> padded;
+      padded.assign(static_cast<size_t>(m * kp), 0.f);
+      for (int64_t i = 0; i < m; i++) std::copy(x + i * k, x + (i + 1) * k, padded.begin() + i * kp);
+      xp = padded.data();
+    }
     const GemvFn fn = gemv_fn(isa);
     // ranges of whole passes (4 tiles on AVX-512, 2 on AVX2): a range's last tiles alone run one
     // FMA chain each, latency-bound
