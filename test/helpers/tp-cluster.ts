@@ -73,20 +73,3 @@ export async function waitForExit(pids: number[], timeoutMs: number): Promise<nu
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-/** Pids of the worker processes (children running apps/worker) of the process `parentPid`. */
-export function workerChildrenOf(parentPid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === parentPid && cmdline.includes('apps/worker/src/main.js')) pids.push(Number(entry));
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return pids;
-}

@@ -12,7 +12,8 @@ import { ensureBenchModel } from '../../apps/cli/src/bench/bench-model';
 import { WorkerGroup, WorkerGroupError } from '../../libs/worker-group/src/worker-group';
 import { sampledToken } from '../helpers/engine-driver';
 import { makeTempDir, randomTokens, removeDir, seededRandom, writeRandomCheckpoint } from '../helpers/random-checkpoint';
-import { driverOf, startGroup, TP_SPECS, waitForExit, workerChildrenOf } from '../helpers/tp-cluster';
+import { driverOf, startGroup, TP_SPECS, waitForExit } from '../helpers/tp-cluster';
+import { childPids } from '../helpers/worker-pids';
 
 const REPO = path.resolve(__dirname, '../..');
 const SPEC = TP_SPECS['seed-all-bias-f32'];
@@ -26,7 +27,7 @@ beforeAll(() => {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((g) => g.close()));
   // every test leaves no worker of this process behind
-  expect(await waitForExit(workerChildrenOf(process.pid), 5000)).toEqual([]);
+  expect(await waitForExit(childPids(process.pid), 5000)).toEqual([]);
 });
 afterAll(() => removeDir(dir));
 
