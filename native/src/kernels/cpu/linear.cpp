@@ -4,7 +4,6 @@
 #include "kernels/cpu/linear.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
@@ -13,7 +12,6 @@
 
 #include "kernels/cpu/row_ranges.h"
 #include "kernels/cpu/simd.h"
-#include "tpserve/thread_pool.h"
 
 #ifdef TPSERVE_WITH_OPENBLAS
 #include <cblas.h>
@@ -39,33 +37,6 @@ namespace tpserve::cpu::simd_portable {
 }
 
 namespace tpserve::cpu {
-
-// Splits [0, n) over the pool in multiples of `align` rows, each chunk worth >= min_work flops.
-// Guided self-scheduling: each grab takes half of an even share of what is left (at least
-// min_tiles), so the chunks are long at first and short at the end, and the threads reach the
-// join within one short chunk of each other (a fixed chunk size left up to one long chunk of
-// waiting at every join: measured ~25 % of a batch-1 decode step's thread time).
-void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
-  const int64_t tiles = (n + align - 1) / align;
-  const int64_t min_tiles = std::max<int64_t>(1, static_cast<int64_t>(1e5 / std::max(1.0, work_per_row * align)));
-  ThreadPool& pool = default_pool();
-  const int64_t threads = pool.num_threads();
-  if (threads == 1 || tiles < 2 * min_tiles) {
-    fn(0, n);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  pool.run_on_all([&](int) {
-    int64_t begin = next.load(std::memory_order_relaxed);
-    for (;;) {
-      if (begin >= tiles) return;
-      const int64_t take = std::min(tiles - begin, std::max(min_tiles, (tiles - begin) / (2 * threads)));
-      if (!next.compare_exchange_weak(begin, begin + take, std::memory_order_relaxed)) continue;
-      fn(begin * align, std::min(n, (begin + take) * align));
-      begin = next.load(std::memory_order_relaxed);
-    }
-  });
-}
 
 namespace {
 
@@ -224,7 +195,7 @@ void linear(const float* x, const Tensor& weight, const Tensor* bias, int64_t m,
     } else {
       fn = pick<RowsFn>(dt, isa, gemv_fn<DType::F32>, gemv_fn<DType::F16>, gemv_fn<DType::BF16>);
     }
-    for_row_ranges(n, 16, flops_per_row, [&](int64_t n0, int64_t n1) { fn(xg, m, w, k, n, b, n0, n1, y); });
+    for_row_stripes(n, 16, flops_per_row, [&](int64_t n0, int64_t n1) { fn(xg, m, w, k, n, b, n0, n1, y); });
     return;
   }
 #ifdef TPSERVE_WITH_OPENBLAS

@@ -101,7 +101,7 @@ void linear_bf16_tiles(const float* x, const LinearWeight& w, const Tensor* bias
     const GemvFn fn = gemv_fn(isa);
     // ranges of whole passes (4 tiles on AVX-512, 2 on AVX2): a range's last tiles alone run one
     // FMA chain each, latency-bound
-    for_row_ranges(n, kGemvRangeRows, work, [&](int64_t r0, int64_t r1) { fn(xp, m, kp, tiles, n, b, r0, r1, y); });
+    for_row_stripes(n, kGemvRangeRows, work, [&](int64_t r0, int64_t r1) { fn(xp, m, kp, tiles, n, b, r0, r1, y); });
     return;
   }
   const GemmFn fn = gemm_fn(isa);

@@ -174,7 +174,7 @@ void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
   const float* s = w.scales.ptr<const float>();
   if (w.format == WeightFormat::Int8) {
     quantize_activation(x, m, k, ActLayout::Plain, xq);
-    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+    for_row_stripes(n, 16, work, [&](int64_t n0, int64_t n1) {
       if (w.tile_rows != 0) q8_tiles_rows(xq, w, bias, n0, n1, y);
       else q8_vnni_rows(xq, q, s, n, bias, n0, n1, y);
     });
@@ -192,7 +192,7 @@ void int8_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
       group_sums[static_cast<size_t>(i * ng + b / per_group)] += xq.scales[at] * static_cast<float>(xq.sums[at]);
     }
   const float* z = w.zeros.ptr<const float>();
-  for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+  for_row_stripes(n, 16, work, [&](int64_t n0, int64_t n1) {
     if (tiled) q4_tiles_rows(xq, group_sums.data(), w, bias, n0, n1, y);
     else q4_vnni_rows(xq, group_sums.data(), q, s, z, n, g, bias, n0, n1, y);
   });
@@ -211,7 +211,7 @@ void bf16_dot_gemv(const float* x, const LinearWeight& w, const float* bias, int
   bf16_activation(x, m, k, xb);
   const auto* q = w.weight.ptr<const uint8_t>();
   const float* s = w.scales.ptr<const float>();
-  for_row_ranges(n, 16, 2.0 * static_cast<double>(k) * static_cast<double>(m),
+  for_row_stripes(n, 16, 2.0 * static_cast<double>(k) * static_cast<double>(m),
                  [&](int64_t n0, int64_t n1) { fp8_bf16_rows(xb, q, s, n, bias, n0, n1, y); });
 }
 
@@ -285,7 +285,7 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
     Q8Fn fn = w.format == WeightFormat::Fp8 ? q8_fn<true>(isa) : q8_fn<false>(isa);
     const auto* q = w.weight.ptr<const uint8_t>();
     const float* s = w.scales.ptr<const float>();
-    for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) { fn(x, m, q, s, k, n, b, n0, n1, y); });
+    for_row_stripes(n, 16, work, [&](int64_t n0, int64_t n1) { fn(x, m, q, s, k, n, b, n0, n1, y); });
     return;
   }
   // int4: x split into even / odd columns and summed per group, once for all output rows
@@ -299,7 +299,7 @@ void linear_quantized(const float* x, const LinearWeight& w, const Tensor* bias,
   Q4Fn fn = q4_fn(isa);
   const float* xsp = xs.data();
   const float* xsump = xsum.data();
-  for_row_ranges(n, 16, work, [&](int64_t n0, int64_t n1) {
+  for_row_stripes(n, 16, work, [&](int64_t n0, int64_t n1) {
     fn(xsp, xsump, m, w.weight.ptr<const uint8_t>(), w.scales.ptr<const float>(), w.zeros.ptr<const float>(), k, n, g,
        b, n0, n1, y);
   });
