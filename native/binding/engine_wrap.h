@@ -12,26 +12,32 @@
 
 namespace tpserve::binding {
 
+struct StepCall;
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env);
   static Napi::Object wrap(Napi::Env env, std::unique_ptr<Engine> engine);
   explicit EngineWrap(const Napi::CallbackInfo& info);
+  ~EngineWrap() override;
 
   Engine* engine() const { return engine_.get(); }
-  SerialRunner& runner() { return *runner_; }
-  // JS thread: a step's promise settled.
-  void step_done() { num_steps_--; }
+  // JS thread: a step's promise is being settled.
+  void step_done(Napi::Env env);
 
  private:
   Napi::Value step(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
+  static void settle_step(Napi::Env env, Napi::Function, std::nullptr_t*, StepCall* call);
+  using StepDoneFn = Napi::TypedThreadSafeFunction<std::nullptr_t, StepCall, &EngineWrap::settle_step>;
+
   std::unique_ptr<Engine> engine_;
   // After engine_: destroyed first, so its thread ends before the engine goes.
   std::unique_ptr<SerialRunner> runner_ = std::make_unique<SerialRunner>();
   int num_steps_ = 0;  // called and not settled; only the JS thread touches it
+  StepDoneFn step_done_;  // the runner's thread hands each finished step to the JS thread
 };
 
 // loadEngine(options, onProgress?) → Promise<Engine>

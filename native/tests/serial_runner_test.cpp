@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,7 +22,7 @@ TEST(SerialRunner, RunsJobsInSubmissionOrderOneAtATimeOnItsThread) {
   std::vector<std::thread::id> ran_on;
   std::vector<std::shared_ptr<SerialRunner::Job>> jobs;
   for (int i = 0; i < 8; i++) {
-    jobs.push_back(runner.submit([&, i] {
+    jobs.push_back(runner.submit([&, i](double) {
       if (inside.fetch_add(1) != 0) overlapped = true;
       order.push_back(i);
       ran_on.push_back(std::this_thread::get_id());
@@ -41,22 +43,46 @@ TEST(SerialRunner, RunsJobsInSubmissionOrderOneAtATimeOnItsThread) {
 
 TEST(SerialRunner, ReportsTheIdleTimeBeforeEachJob) {
   SerialRunner runner;
-  auto first = runner.submit([] { std::this_thread::sleep_for(std::chrono::milliseconds(30)); });
-  auto queued = runner.submit([] {});  // waits behind `first`
+  auto first = runner.submit([](double) { std::this_thread::sleep_for(std::chrono::milliseconds(30)); });
+  double seen_by_job = -1;
+  auto queued = runner.submit([&](double idle_us) { seen_by_job = idle_us; });  // waits behind `first`
   EXPECT_EQ(runner.wait(first), 0.0);  // nothing ran before it
   const double queued_idle = runner.wait(queued);
   std::this_thread::sleep_for(std::chrono::milliseconds(40));  // the runner idles
-  const double late_idle = runner.wait(runner.submit([] {}));
+  const double late_idle = runner.wait(runner.submit([](double) {}));
   EXPECT_GE(queued_idle, 0.0);
   EXPECT_LT(queued_idle, 20000.0);  // back to back, not the 30 ms it waited (generous for loaded CI)
   EXPECT_GE(late_idle, 35000.0);
+  EXPECT_EQ(seen_by_job, queued_idle);  // the job is told what wait() reports
+}
+
+TEST(SerialRunner, ThenRunsOnTheRunnerAfterTheJobEndedAndBeforeTheNextJob) {
+  SerialRunner runner;
+  std::vector<std::string> events;  // only the runner's thread appends
+  std::thread::id then_on;
+  std::shared_ptr<SerialRunner::Job> first;
+  bool first_done_in_then = false;
+  std::promise<void> go;  // holds the runner until `first` is assigned below
+  runner.submit([f = go.get_future().share()](double) { f.wait(); });
+  first = runner.submit([&](double) { events.push_back("job 1"); },
+                        [&] {
+                          events.push_back("then 1");
+                          then_on = std::this_thread::get_id();
+                          first_done_in_then = first->done;  // the job already counts as ended
+                        });
+  auto second = runner.submit([&](double) { events.push_back("job 2"); });
+  go.set_value();
+  runner.wait(second);
+  EXPECT_EQ(events, (std::vector<std::string>{"job 1", "then 1", "job 2"}));
+  EXPECT_TRUE(first_done_in_then);
+  EXPECT_NE(then_on, std::this_thread::get_id());
 }
 
 TEST(SerialRunner, TheDestructorRunsWhatIsQueued) {
   std::atomic<int> ran{0};
   {
     SerialRunner runner;
-    for (int i = 0; i < 5; i++) runner.submit([&] {
+    for (int i = 0; i < 5; i++) runner.submit([&](double) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       ran++;
     });

@@ -4,7 +4,8 @@
 // milliseconds). The binding submits each engine step on the JS thread when it is called, so a
 // step sent before the previous one ended (async scheduling) follows it at once; the caller's
 // worker thread only waits for the result. Each job learns how long the runner sat idle before
-// it. Jobs must not throw (they report errors themselves). Tests: native/tests/serial_runner_test.cpp.
+// it (passed to the job, and returned by wait()). Jobs must not throw (they report errors
+// themselves). Tests: native/tests/serial_runner_test.cpp.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -19,7 +20,11 @@ namespace tpserve {
 class SerialRunner {
  public:
   struct Job {
-    std::function<void()> fn;
+    // Called with the runner's idle time before it, microseconds.
+    std::function<void(double idle_us)> fn;
+    // Optional: called on the runner's thread once the job counts as ended (its end is the start
+    // of the idle time the next job reports). For hand-offs that may make the next job arrive.
+    std::function<void()> then;
     bool done = false;
     // The runner's idle time before the job started, microseconds (0 for its first job).
     double idle_us = 0;
@@ -40,9 +45,10 @@ class SerialRunner {
   }
 
   // Queues `fn` behind every job submitted before it.
-  std::shared_ptr<Job> submit(std::function<void()> fn) {
+  std::shared_ptr<Job> submit(std::function<void(double idle_us)> fn, std::function<void()> then = nullptr) {
     auto job = std::make_shared<Job>();
     job->fn = std::move(fn);
+    job->then = std::move(then);
     {
       std::lock_guard<std::mutex> lock(mu_);
       jobs_.push_back(job);
@@ -69,13 +75,18 @@ class SerialRunner {
       const auto start = std::chrono::steady_clock::now();
       const double idle_us = has_run_ ? std::chrono::duration<double, std::micro>(start - last_end_).count() : 0.0;
       lock.unlock();
-      job->fn();
+      job->fn(idle_us);
       lock.lock();
       last_end_ = std::chrono::steady_clock::now();
       has_run_ = true;
       job->idle_us = idle_us;
       job->done = true;
       ran_.notify_all();
+      if (job->then) {
+        lock.unlock();
+        job->then();
+        lock.lock();
+      }
     }
   }
 
