@@ -188,6 +188,7 @@ Napi::Object from_engine_info(Napi::Env env, const EngineInfo& info) {
   o.Set("tpRank", Napi::Number::New(env, info.tp_rank));
   o.Set("tpSize", Napi::Number::New(env, info.tp_size));
   o.Set("weightBytes", Napi::Number::New(env, static_cast<double>(info.weight_bytes)));
+  o.Set("decodeBytesPerToken", Napi::Number::New(env, static_cast<double>(info.decode_bytes_per_token)));
   return o;
 }
 

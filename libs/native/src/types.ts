@@ -151,6 +151,8 @@ export interface ModelInfo {
   maxPositionEmbeddings: number;
   eosTokenIds: number[];
   weightBytes: number;
+  /** Weight bytes one decode token streams on this rank (all but the embedding table's other rows): the bandwidth floor's numerator. */
+  decodeBytesPerToken: number;
   numKvBlocks: number;
   kvBlockSize: number;
   device: string;

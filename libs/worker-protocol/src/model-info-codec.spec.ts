@@ -7,7 +7,7 @@ import { modelInfoFromProto, modelInfoToProto } from './step-codec';
 
 const info: ModelInfo = {
   architecture: 'SeedOssForCausalLM', vocabSize: 155136, hiddenSize: 5120, numLayers: 64, numHeads: 80, numKvHeads: 8,
-  headDim: 128, maxPositionEmbeddings: 524288, eosTokenIds: [2], weightBytes: 72_302_209_024, numKvBlocks: 1234,
+  headDim: 128, maxPositionEmbeddings: 524288, eosTokenIds: [2], weightBytes: 72_302_209_024, decodeBytesPerToken: 70_713_380_864, numKvBlocks: 1234,
   kvBlockSize: 16, device: 'cpu (avx2, 2 threads)', tpRank: 1, tpSize: 2,
 };
 

@@ -158,6 +158,7 @@ export function modelInfoFromProto(m: Record<string, unknown>): ModelInfo {
     maxPositionEmbeddings: num('maxPositionEmbeddings'),
     eosTokenIds: Array.isArray(m.eosTokenIds) ? (m.eosTokenIds as number[]) : [],
     weightBytes: num('weightBytes'),
+    decodeBytesPerToken: num('decodeBytesPerToken'),
     numKvBlocks: num('numKvBlocks'),
     kvBlockSize: num('kvBlockSize'),
     device: String(m.backend ?? ''),

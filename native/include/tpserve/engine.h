@@ -94,6 +94,9 @@ struct EngineInfo {
   std::string device;  // the backend's description, e.g. "cpu (avx512, 2 threads)"
   int tp_rank = 0, tp_size = 1;
   int64_t weight_bytes = 0;  // this rank's weight bytes
+  // Weight bytes one decode token streams on this rank: every weight but the embedding table, of
+  // which one row (all of it when the lm_head is the tied table). The bandwidth floor's numerator.
+  int64_t decode_bytes_per_token = 0;
 };
 
 using ProgressFn = std::function<void(const std::string& stage, int64_t done, int64_t total)>;

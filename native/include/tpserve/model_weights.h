@@ -71,6 +71,8 @@ struct QuantizeOptions {
 
 // Bytes of every weight the model holds (what the engine reports and decode streams per step).
 int64_t model_weight_bytes(const ModelWeights& w);
+// The weight bytes one decode token reads (see EngineInfo::decode_bytes_per_token).
+int64_t model_decode_bytes_per_token(const ModelWeights& w);
 
 // Reports loading progress: (tensors done, tensors total).
 using LoadProgress = void (*)(void* user, int64_t done, int64_t total);

@@ -93,6 +93,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   info_.tp_rank = options.tp_rank;
   info_.tp_size = options.tp_size;
   info_.weight_bytes = model_weight_bytes(weights);
+  info_.decode_bytes_per_token = model_decode_bytes_per_token(weights);
   decoder_ = std::make_unique<Decoder>(std::move(weights), *backend_, *comm_, *kv_);
   decoder_->set_decode_runner(make_decode_runner(*backend_));  // CUDA graphs for decode; none on CPU
   is_driver_ = options.tp_rank == 0;

@@ -210,6 +210,13 @@ int64_t model_weight_bytes(const ModelWeights& w) {
   return total;
 }
 
+int64_t model_decode_bytes_per_token(const ModelWeights& w) {
+  const int64_t table = w.embed_tokens.nbytes();
+  if (w.lm_head.weight.data() == w.embed_tokens.data()) return model_weight_bytes(w);  // the lm_head reads all of it
+  const int64_t rows = w.embed_tokens.rank() > 0 ? w.embed_tokens.dim(0) : 1;
+  return model_weight_bytes(w) - table + table / std::max<int64_t>(rows, 1);
+}
+
 ModelWeights load_model_weights(const std::string& model_dir, TensorParallel tp, LoadProgress progress,
                                 void* progress_user, const QuantizeOptions& quantize) {
   ModelWeights w;

@@ -77,7 +77,7 @@ interface LoadedFormat {
   name: string;
   engine: NativeEngine;
   runner: BatchRunner;
-  /** Bytes a decode step streams: every weight once except the (bf16) embedding table, one row per token. */
+  /** Weight bytes a decode step streams (the engine's count: every weight once, of the embedding table one row). */
   bytesPerToken: number;
 }
 
@@ -89,7 +89,7 @@ async function loadFormat(name: string, modelDir: string, quantization: Quantiza
   const info = engine.info();
   const runner = new BatchRunner(engine);
   await runner.warmup();
-  return { name, engine, runner, bytesPerToken: info.weightBytes - info.vocabSize * info.hiddenSize * 2 };
+  return { name, engine, runner, bytesPerToken: info.decodeBytesPerToken };
 }
 
 /** Mean ms per decode step of `batch` sequences after a `context`-token prefill: steps sent ahead, and (batch 1) synchronous. */

@@ -2,12 +2,27 @@
 // engine (tp 1 in-process, tp > 1 through worker processes) and streams the text to stdout as
 // it is generated. Stops at max tokens or an end-of-sequence token.
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
 import { SingleSequenceDriver } from '../../../../libs/native/src/single-sequence-driver';
 import { PLACEHOLDER_TOKEN, type SamplingParams } from '../../../../libs/native/src/types';
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
+import { floorMs } from '../bench/batch1-rounds';
+import { loadAddon } from '../../../../libs/native/src/addon';
 import { addEngineAndWorkerOptions, openExecutor, type EngineCliOptions } from './engine-options';
+
+// The probe of --bandwidth-floor: well past the last-level cache, ~0.2 s.
+const PROBE_BYTES = 256 << 20;
+
+/** "decode at P % of the bandwidth floor: B MB per token at G GB/s (floor F ms, measured M ms)". */
+function floorLine(bytesPerToken: number, msPerToken: number, engineThreads: number): string {
+  const threads = engineThreads || cpus().length; // the engine's own pool size (0 = all cores)
+  const gbps = loadAddon().measureBandwidth(PROBE_BYTES, threads);
+  const floor = floorMs(bytesPerToken, gbps);
+  return `decode at ${((floor / msPerToken) * 100).toFixed(1)} % of the bandwidth floor: ${(bytesPerToken / 1e6).toFixed(1)} MB per token ` +
+    `at ${gbps.toFixed(1)} GB/s read with ${threads} threads (floor ${floor.toFixed(2)} ms, measured ${msPerToken.toFixed(2)} ms)`;
+}
 
 interface GenerateOptions extends EngineCliOptions {
   prompt?: string;
@@ -19,6 +34,7 @@ interface GenerateOptions extends EngineCliOptions {
   minP: number;
   seed?: number;
   ignoreEos?: boolean;
+  bandwidthFloor?: boolean;
 }
 
 export function registerGenerate(program: Command): void {
@@ -33,10 +49,13 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'keep the k most likely tokens (0 = off)', parseIntOption('--top-k', 0, 1_000_000), 0)
     .option('--min-p <p>', 'drop tokens below min-p times the best', parseFloatOption('--min-p', 0, 1), 0)
     .option('--seed <n>', 'sampling seed', parseIntOption('--seed', 0))
-    .option('--ignore-eos', 'keep going after an end-of-sequence token');
+    .option('--ignore-eos', 'keep going after an end-of-sequence token')
+    .option('--bandwidth-floor', "after decoding, measure this host's memory read bandwidth and print decode as a percentage of its floor (the weight bytes a token streams / that bandwidth; cpu, --tp 1)");
   addEngineAndWorkerOptions(cmd);
   cmd.action(async (opts: GenerateOptions) => {
     if ((opts.prompt === undefined) === (opts.tokens === undefined)) throw new Error('give exactly one of --prompt or --tokens');
+    if (opts.bandwidthFloor && (opts.device !== 'cpu' || opts.tp !== 1))
+      throw new Error('--bandwidth-floor measures the host memory one CPU engine reads: it needs --device cpu and --tp 1');
     const tokenizer = Tokenizer.fromModelDir(opts.model);
     const prompt = opts.tokens ?? tokenizer.encode(opts.prompt ?? '');
     const executor = await openExecutor(opts);
@@ -85,6 +104,7 @@ export function registerGenerate(program: Command): void {
           `decode: ${decoded} tokens in ${(finished - prefilled).toFixed(0)} ms (${rate(decoded, finished - prefilled)} tok/s)` +
           `${opts.quantization !== 'none' ? `, ${opts.quantization} weights` : ''}\n`,
       );
+      if (opts.bandwidthFloor && decoded > 0) process.stderr.write(floorLine(info.decodeBytesPerToken, (finished - prefilled) / decoded, opts.threads) + '\n');
       await driver.release();
     } finally {
       await executor.close();
