@@ -19,12 +19,12 @@
 import { Command } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
-import { findRepoRoot, loadAddon } from '../../../../libs/native/src/addon';
+import { findRepoRoot } from '../../../../libs/native/src/addon';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
 import { QUANTIZATIONS, type Quantization } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { BatchRunner } from './batch-runner';
-import { floorMs, summarizeBatch1Rounds, type Batch1Round, type Batch1Summary } from './batch1-rounds';
+import { floorMs, probeReadBandwidthGBps, summarizeBatch1Rounds, type Batch1Round, type Batch1Summary } from './batch1-rounds';
 import { BENCH_MODEL_0P5B, BENCH_MODEL_246M, ensureBenchModel, numParameters, type BenchModelShape } from './bench-model';
 import { percentile } from './serving-stats';
 
@@ -55,8 +55,6 @@ type KvCacheDtype = Exclude<(typeof KV_CACHE_DTYPES)[number], 'auto'>;
 const SHAPES: Record<string, BenchModelShape> = { '246m': BENCH_MODEL_246M, '0p5b': BENCH_MODEL_0P5B };
 const log = (line: string): void => void process.stderr.write(`[bench:engine] ${line}\n`);
 const round1 = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-// The probe of each round: well past the last-level cache, ~0.1 s.
-const PROBE_BYTES = 256 << 20;
 
 function parseQuantizations(text: string): Quantization[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -104,7 +102,7 @@ async function timeDecode(f: LoadedFormat, batch: number, z: Sizes, synchronousT
 
 /** One round: the read bandwidth now, then batch-1 decode of every format (the order turned by `round`). */
 async function batch1Round(formats: LoadedFormat[], round: number, z: Sizes, threads: number): Promise<Batch1Round> {
-  const bandwidthGBps = loadAddon().measureBandwidth(PROBE_BYTES, threads);
+  const bandwidthGBps = probeReadBandwidthGBps(threads);
   const r: Batch1Round = { bandwidthGBps, stepMs: {}, synchronousStepMs: {} };
   for (let i = 0; i < formats.length; i++) {
     const f = formats[(i + round) % formats.length];

@@ -1,6 +1,7 @@
 // `tpserve generate`: tokenizes a prompt (or takes token ids), runs prefill then decode on the
 // engine (tp 1 in-process, tp > 1 through worker processes) and streams the text to stdout as
-// it is generated. Stops at max tokens or an end-of-sequence token.
+// it is generated. Stops at max tokens or an end-of-sequence token. --bandwidth-floor (cpu, tp 1)
+// then probes this host's read bandwidth and prints decode as a percentage of its floor.
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { SingleSequenceDriver } from '../../../../libs/native/src/single-sequence-driver';
@@ -8,17 +9,13 @@ import { PLACEHOLDER_TOKEN, type SamplingParams } from '../../../../libs/native/
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
-import { floorMs } from '../bench/batch1-rounds';
-import { loadAddon } from '../../../../libs/native/src/addon';
+import { floorMs, probeReadBandwidthGBps } from '../bench/batch1-rounds';
 import { addEngineAndWorkerOptions, openExecutor, type EngineCliOptions } from './engine-options';
-
-// The probe of --bandwidth-floor: well past the last-level cache, ~0.2 s.
-const PROBE_BYTES = 256 << 20;
 
 /** "decode at P % of the bandwidth floor: B MB per token at G GB/s (floor F ms, measured M ms)". */
 function floorLine(bytesPerToken: number, msPerToken: number, engineThreads: number): string {
   const threads = engineThreads || cpus().length; // the engine's own pool size (0 = all cores)
-  const gbps = loadAddon().measureBandwidth(PROBE_BYTES, threads);
+  const gbps = probeReadBandwidthGBps(threads);
   const floor = floorMs(bytesPerToken, gbps);
   return `decode at ${((floor / msPerToken) * 100).toFixed(1)} % of the bandwidth floor: ${(bytesPerToken / 1e6).toFixed(1)} MB per token ` +
     `at ${gbps.toFixed(1)} GB/s read with ${threads} threads (floor ${floor.toFixed(2)} ms, measured ${msPerToken.toFixed(2)} ms)`;
