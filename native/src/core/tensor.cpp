@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "tpserve/host_arena.h"
+
 namespace tpserve {
 
 Tensor Tensor::empty_cpu(DType dtype, std::vector<int64_t> shape) {
@@ -16,6 +18,11 @@ Tensor Tensor::empty_cpu(DType dtype, std::vector<int64_t> shape) {
     count *= d;
   }
   size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  if (HostArena* arena = HostArenaScope::current()) {  // a model's weights: see host_arena.h
+    std::shared_ptr<void> block = arena->allocate(bytes);
+    void* p = block.get();
+    return Tensor(p, dtype, std::move(shape), Device{}, std::move(block));
+  }
   if (bytes >= (size_t{1} << 20)) {
     // Large buffers (weights, KV cache, workspaces): anonymous pages are zero and cost nothing until
     // touched. Transparent huge pages asked for (advice only: ignored where THP is off): one TLB

@@ -18,6 +18,7 @@
 #include "kernels/cpu/silu_mul.h"
 #include "tpserve/backend.h"
 #include "tpserve/bf16_weight_tiles.h"
+#include "tpserve/host_arena.h"
 #include "tpserve/thread_pool.h"
 
 namespace tpserve {
@@ -39,29 +40,10 @@ class CpuBackend final : public Backend {
 
   Tensor alloc(DType dtype, std::vector<int64_t> shape) override { return Tensor::empty_cpu(dtype, std::move(shape)); }
 
+  // Weights land in the backend's huge-page arena (tpserve/host_arena.h), back to back.
   Tensor upload(const Tensor& host, DType dtype) override {
-    if (host.dtype() == dtype) {
-      // Copied even so: the host tensor may be a view of the safetensors mmap, whose 4 KiB
-      // page-cache pages cost decode a TLB miss every 4 KiB of weight it streams; the copy lives in
-      // huge pages (Tensor::empty_cpu). The file's pages stay reclaimable cache.
-      Tensor out = Tensor::empty_cpu(dtype, host.shape());
-      std::memcpy(out.data(), host.data(), static_cast<size_t>(host.numel()) * dtype_size(dtype));
-      return out;
-    }
-    TPS_CHECK(is_float_dtype(host.dtype()) && is_float_dtype(dtype), "upload: cannot convert ", dtype_name(host.dtype()),
-              " to ", dtype_name(dtype));
-    Tensor out = Tensor::empty_cpu(dtype, host.shape());
-    int64_t n = host.numel();
-    for (int64_t i = 0; i < n; i++) {
-      float v = load_as_float(host.data(), host.dtype(), static_cast<size_t>(i));
-      switch (dtype) {
-        case DType::F32: out.ptr<float>()[i] = v; break;
-        case DType::BF16: out.ptr<uint16_t>()[i] = float_to_bf16(v); break;
-        case DType::F16: out.ptr<uint16_t>()[i] = float_to_f16(v); break;
-        default: break;  // excluded by the check above
-      }
-    }
-    return out;
+    HostArenaScope in(&weights_);
+    return copy_or_convert(host, dtype);
   }
 
   // BF16 linear weights in the 16-row tiles of the decode GEMV (TPSERVE_CPU_BF16_TILES=0: row-major,
@@ -70,11 +52,24 @@ class CpuBackend final : public Backend {
     const char* env = std::getenv("TPSERVE_CPU_BF16_TILES");
     const bool tiles = dtype == DType::BF16 && !(env && std::string(env) == "0");
     if (!tiles) return upload(host, dtype);
-    return tile_bf16_weight(host.dtype() == dtype ? host : upload(host, dtype));
+    const Tensor bf16 = host.dtype() == dtype ? host : copy_or_convert(host, dtype);  // a temporary: not in the arena
+    HostArenaScope in(&weights_);
+    return tile_bf16_weight(bf16);
   }
 
   // Int8 / Int4 repacked into the tiles of the VNNI decode kernels where they apply.
-  LinearWeight upload_quantized(const LinearWeight& host) override { return cpu::cpu_weight_layout(host); }
+  LinearWeight upload_quantized(const LinearWeight& host) override {
+    LinearWeight out;
+    {
+      HostArenaScope in(&weights_);
+      out = cpu::cpu_weight_layout(host);  // new tensors when it repacks into tiles
+    }
+    if (out.weight.data() != host.weight.data()) return out;
+    // kept as it is (fp8, int4 groups under 128, no VNNI): its tensors copied into the arena
+    for (Tensor* t : {&out.weight, &out.scales, &out.zeros, &out.perm})
+      if (t->defined()) *t = upload(*t, t->dtype());
+    return out;
+  }
 
   void copy_to_device(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy_to_host(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
@@ -130,6 +125,31 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // host as `dtype`, in a tensor of its own (the arena's when a HostArenaScope is open). Copied
+  // even when the dtype matches: the host tensor may be a view of the safetensors mmap, whose
+  // 4 KiB page-cache pages cost decode a TLB miss every 4 KiB of weight it streams. The file's
+  // pages stay reclaimable cache.
+  static Tensor copy_or_convert(const Tensor& host, DType dtype) {
+    Tensor out = Tensor::empty_cpu(dtype, host.shape());
+    if (host.dtype() == dtype) {
+      std::memcpy(out.data(), host.data(), static_cast<size_t>(host.numel()) * dtype_size(dtype));
+      return out;
+    }
+    TPS_CHECK(is_float_dtype(host.dtype()) && is_float_dtype(dtype), "upload: cannot convert ", dtype_name(host.dtype()),
+              " to ", dtype_name(dtype));
+    const int64_t n = host.numel();
+    for (int64_t i = 0; i < n; i++) {
+      const float v = load_as_float(host.data(), host.dtype(), static_cast<size_t>(i));
+      switch (dtype) {
+        case DType::F32: out.ptr<float>()[i] = v; break;
+        case DType::BF16: out.ptr<uint16_t>()[i] = float_to_bf16(v); break;
+        case DType::F16: out.ptr<uint16_t>()[i] = float_to_f16(v); break;
+        default: break;  // excluded by the check above
+      }
+    }
+    return out;
+  }
+
   // Binds the engine's pool to the calling thread for one op, then restores the previous one.
   struct PoolScope {
     explicit PoolScope(ThreadPool& pool) : previous(bind_thread_pool(&pool)) {}
@@ -138,6 +158,7 @@ class CpuBackend final : public Backend {
   };
 
   ThreadPool pool_;
+  HostArena weights_;  // every uploaded weight
   const bool batch_invariant_;
   int num_threads_ = 1;
 };
