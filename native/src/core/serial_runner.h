@@ -2,10 +2,10 @@
 // to back: a job submitted while another runs starts on the same thread the moment that one
 // ends, with no other thread to wake in between (a wake-up on a busy machine can take
 // milliseconds). The binding submits each engine step on the JS thread when it is called, so a
-// step sent before the previous one ended (async scheduling) follows it at once; the caller's
-// worker thread only waits for the result. Each job learns how long the runner sat idle before
-// it (passed to the job, and returned by wait()). Jobs must not throw (they report errors
-// themselves). Tests: native/tests/serial_runner_test.cpp.
+// step sent before the previous one ended (async scheduling) follows it at once, and hands the
+// result to the JS thread from a job's `then`. Each job learns how long the runner sat idle before
+// it (passed to the job, and returned by wait(), which only the tests use). Jobs must not throw
+// (they report errors themselves). Tests: native/tests/serial_runner_test.cpp.
 #pragma once
 #include <chrono>
 #include <condition_variable>

@@ -2,7 +2,8 @@
 // within a round, medians over rounds (hand-computed values).
 // Run: npx vitest run apps/cli/src/bench/batch1-rounds.spec.ts
 import { describe, expect, it } from 'vitest';
-import { floorMs, summarizeBatch1Rounds, type Batch1Round } from './batch1-rounds';
+import { floorMs } from './bandwidth-floor';
+import { summarizeBatch1Rounds, type Batch1Round } from './batch1-rounds';
 
 const MB = 1e6;
 

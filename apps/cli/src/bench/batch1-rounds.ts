@@ -4,7 +4,7 @@
 // compares two runs a few seconds apart. On a host whose bandwidth moves with its neighbours'
 // load (the shared 2-core machine read 50-77 GB/s within an hour) one probe at the start and one
 // format after the other let the drift decide the ratios. The summary takes the median round.
-import { loadAddon } from '../../../../libs/native/src/addon';
+import { floorMs } from './bandwidth-floor';
 import { percentile } from './serving-stats';
 
 export interface Batch1Round {
@@ -29,19 +29,6 @@ export interface Batch1Summary {
 
 const median = (xs: number[]): number => percentile(xs, 50);
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
-
-// The probe: well past the last-level cache, ~0.2 s (best of 5 passes).
-const PROBE_BYTES = 256 << 20;
-
-/** This host's memory read bandwidth now, GB/s, read by `threads` threads (the engine's pool size; it sets the pool). */
-export function probeReadBandwidthGBps(threads: number): number {
-  return loadAddon().measureBandwidth(PROBE_BYTES, threads);
-}
-
-/** The floor: bytes streamed per step at the round's measured read bandwidth, in ms. */
-export function floorMs(bytesPerToken: number, bandwidthGBps: number): number {
-  return (bytesPerToken / (bandwidthGBps * 1e9)) * 1000;
-}
 
 /**
  * Per format: the medians of its rounds, its percentage of the floor round by round, and its

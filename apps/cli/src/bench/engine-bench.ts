@@ -24,7 +24,8 @@ import { NativeEngine } from '../../../../libs/native/src/native-engine';
 import { QUANTIZATIONS, type Quantization } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { BatchRunner } from './batch-runner';
-import { floorMs, probeReadBandwidthGBps, summarizeBatch1Rounds, type Batch1Round, type Batch1Summary } from './batch1-rounds';
+import { floorMs, probeReadBandwidthGBps } from './bandwidth-floor';
+import { summarizeBatch1Rounds, type Batch1Round, type Batch1Summary } from './batch1-rounds';
 import { BENCH_MODEL_0P5B, BENCH_MODEL_246M, ensureBenchModel, numParameters, type BenchModelShape } from './bench-model';
 import { percentile } from './serving-stats';
 

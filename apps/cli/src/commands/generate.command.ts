@@ -9,7 +9,7 @@ import { PLACEHOLDER_TOKEN, type SamplingParams } from '../../../../libs/native/
 import { IncrementalDetokenizer } from '../../../../libs/tokenizer/src/incremental-detokenizer';
 import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
-import { floorMs, probeReadBandwidthGBps } from '../bench/batch1-rounds';
+import { floorMs, probeReadBandwidthGBps } from '../bench/bandwidth-floor';
 import { addEngineAndWorkerOptions, openExecutor, type EngineCliOptions } from './engine-options';
 
 /** "decode at P % of the bandwidth floor: B MB per token at G GB/s (floor F ms, measured M ms)". */
