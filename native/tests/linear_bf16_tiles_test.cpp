@@ -1,5 +1,5 @@
 // BF16 weights in the CPU tile layout (tpserve/bf16_weight_tiles.h): the repack keeps every
-// element and zero-pads; linear_bf16_tiles() on every SIMD path, GEMV and GEMM sizes, odd shapes,
+// element and zero-pads (whole groups of 4 tiles and a partial last group); linear_bf16_tiles() on every SIMD path, GEMV and GEMM sizes, odd shapes,
 // with and without bias, against a double dot product of the original weight; its GEMM gives the
 // bits of linear() on the row-major weight (same sums); bad weights are refused.
 // Run: ctest -R Bf16Tiles
@@ -17,7 +17,7 @@ namespace tpserve {
 namespace {
 
 TEST(Bf16Tiles, RepackKeepsEveryElementAndPadsWithZeros) {
-  for (auto [n, k] : {std::pair<int64_t, int64_t>{1, 1}, {16, 8}, {17, 9}, {53, 37}, {70, 300}}) {
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{1, 1}, {16, 8}, {17, 9}, {53, 37}, {70, 300}, {130, 40}, {256, 9}}) {
     auto wv = test::random_floats(static_cast<size_t>(n * k), 3);
     Tensor w = test::make_tensor(DType::BF16, {n, k}, wv);
     LinearWeight t = tile_bf16_weight(w);
@@ -43,7 +43,8 @@ TEST(Bf16Tiles, RepackKeepsEveryElementAndPadsWithZeros) {
 TEST(Bf16Tiles, MatchesReferenceOnEveryPathShapeAndSize) {
   struct Shape { int64_t m, n, k; };
   const Shape shapes[] = {{1, 53, 37}, {2, 53, 37}, {3, 17, 64}, {5, 16, 8}, {7, 70, 300}, {8, 33, 129}, {33, 53, 37},
-                          {40, 11, 19}, {41, 53, 37}, {57, 70, 300}, {200, 33, 129}, {1, 1, 1}, {64, 300, 530}};
+                          {40, 11, 19}, {41, 53, 37}, {57, 70, 300}, {200, 33, 129}, {1, 1, 1}, {64, 300, 530},
+                          {1, 300, 530}, {1, 256, 64}, {3, 130, 40}, {1, 1100, 72}};
   for (cpu::Isa isa : test::available_isas()) {
     test::IsaScope scope(isa);
     for (const Shape& s : shapes)

@@ -10,9 +10,11 @@
 namespace tpserve {
 namespace {
 
-size_t element_index(int64_t r, int64_t c, int64_t kp) {
+size_t element_index(int64_t r, int64_t c, int64_t kp, int64_t tiles) {
   const int64_t t = r / kWeightTileRows, j = r % kWeightTileRows;
-  return static_cast<size_t>(t * kWeightTileRows * kp + ((c / 2) * kWeightTileRows + j) * 2 + c % 2);
+  const int64_t group = t / kBf16TileGroup, in_group = std::min(kBf16TileGroup, tiles - group * kBf16TileGroup);
+  return static_cast<size_t>(group * kBf16TileGroup * kWeightTileRows * kp +
+                             (((c / 2) * in_group + t % kBf16TileGroup) * kWeightTileRows + j) * 2 + c % 2);
 }
 
 }  // namespace
@@ -43,7 +45,9 @@ LinearWeight tile_bf16_weight(const Tensor& w) {
   uint32_t block[R][B];
   for (int64_t t = 0; t < tiles; t++) {
     const int64_t rows = std::min<int64_t>(R, n - t * R);
-    uint16_t* tile = dst + t * R * kp;
+    const int64_t group = t / kBf16TileGroup, in_group = std::min(kBf16TileGroup, tiles - group * kBf16TileGroup);
+    uint16_t* tile = dst + group * kBf16TileGroup * R * kp + (t % kBf16TileGroup) * 2 * R;
+    const int64_t pair_stride = in_group * 2 * R;  // elements from one column pair of the tile to the next
     for (int64_t q0 = 0; q0 < full_pairs; q0 += B) {
       const int64_t nq = std::min<int64_t>(B, full_pairs - q0);
       for (int64_t j = 0; j < rows; j++) std::memcpy(block[j], src + (t * R + j) * k + 2 * q0, static_cast<size_t>(nq) * 4);
@@ -51,11 +55,11 @@ LinearWeight tile_bf16_weight(const Tensor& w) {
       for (int64_t q = 0; q < nq; q++) {
         uint32_t line[R];
         for (int64_t j = 0; j < R; j++) line[j] = block[j][q];
-        std::memcpy(tile + (q0 + q) * 2 * R, line, sizeof(line));
+        std::memcpy(tile + (q0 + q) * pair_stride, line, sizeof(line));
       }
     }
     if (k % 2 != 0)  // the last column, alone in its pair (the other half stays zero)
-      for (int64_t j = 0; j < rows; j++) tile[(k / 2) * 2 * R + j * 2] = src[(t * R + j) * k + k - 1];
+      for (int64_t j = 0; j < rows; j++) tile[(k / 2) * pair_stride + j * 2] = src[(t * R + j) * k + k - 1];
   }
   return out;
 }
@@ -65,7 +69,7 @@ uint16_t tiled_bf16(const LinearWeight& w, int64_t r, int64_t c) {
             "tiled_bf16: not a tiled BF16 weight");
   TPS_CHECK(r >= 0 && r < w.rows && c >= 0 && c < w.cols, "tiled_bf16: element (", r, ", ", c, ") outside [", w.rows,
             ", ", w.cols, "]");
-  return w.weight.ptr<const uint16_t>()[element_index(r, c, w.weight.dim(1))];
+  return w.weight.ptr<const uint16_t>()[element_index(r, c, w.weight.dim(1), w.weight.dim(0) / kWeightTileRows)];
 }
 
 }  // namespace tpserve

@@ -39,8 +39,8 @@ namespace {
 // As linear(): the GEMV up to this many x rows, the GEMM above (measured the same crossing
 // point on the tiles: GEMV 40 rows ~ GEMM).
 constexpr int64_t kTileGemvMaxRows = 40;
-// GEMV row ranges are multiples of this: whole passes of kTilesPerPass tiles on every path.
-constexpr int64_t kGemvRangeRows = 64;
+// GEMV row ranges are multiples of this: whole groups of tiles (the layout's kBf16TileGroup).
+constexpr int64_t kGemvRangeRows = kBf16TileGroup * kWeightTileRows;
 
 using GemvFn = void (*)(const float*, int64_t, int64_t, const uint16_t*, int64_t, const float*, int64_t, int64_t, float*);
 using GemmFn = void (*)(const float*, int64_t, int64_t, int64_t, const uint16_t*, int64_t, const float*, int64_t, int64_t,
@@ -99,8 +99,7 @@ void linear_bf16_tiles(const float* x, const LinearWeight& w, const Tensor* bias
       xp = padded.data();
     }
     const GemvFn fn = gemv_fn(isa);
-    // ranges of whole passes (4 tiles on AVX-512, 2 on AVX2): a range's last tiles alone run one
-    // FMA chain each, latency-bound
+    // ranges of whole groups: each thread's rows are one sequential stream
     for_row_stripes(n, kGemvRangeRows, work, [&](int64_t r0, int64_t r1) { fn(xp, m, kp, tiles, n, b, r0, r1, y); });
     return;
   }
