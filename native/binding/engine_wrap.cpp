@@ -7,7 +7,11 @@
 // through a thread-safe function: one wake-up per step. (An AsyncWorker per step woke a libuv
 // thread to wait for it, then that thread woke the JS thread; on a 2-core host each wake-up lands
 // on a core the engine computes on. The engine's idle time between synchronous b1 steps went
-// from 185-245 to 131-151 us: docs/benchmarks.md.)
+// from 185-245 to 131-151 us: docs/benchmarks.md.) A step called with holdReply may have its
+// reply held back while at least kHoldWhileQueued steps wait behind it, and delivered with the
+// next one handed over: a caller that keeps many steps in flight (generate) then wakes once per
+// several steps instead of once per step, and every wake-up of the JS thread costs the engine
+// more than its CPU time (cold caches; on 2 cores one engine thread loses its core).
 #include "binding/engine_wrap.h"
 
 #include <optional>
@@ -150,11 +154,30 @@ Napi::Object EngineWrap::wrap(Napi::Env env, std::unique_ptr<Engine> engine) {
   return obj;
 }
 
-// JS thread: a finished step's promise is settled (env is null when the function is torn down
-// with calls still queued, which cannot happen while a step holds the engine alive).
-void EngineWrap::settle_step(Napi::Env env, Napi::Function, std::nullptr_t*, StepCall* call) {
-  if (env != nullptr) call->settle(env);
-  delete call;
+// JS thread: finished steps' promises are settled in call order (env is null when the function
+// is torn down with calls still queued, which cannot happen while a step holds the engine alive).
+void EngineWrap::settle_steps(Napi::Env env, Napi::Function, std::nullptr_t*, StepBatch* batch) {
+  for (StepCall* call : *batch) {
+    if (env != nullptr) call->settle(env);
+    delete call;
+  }
+  delete batch;
+}
+
+namespace {
+// A held reply waits while at least this many steps are queued behind its step, so the JS thread
+// has a running step and a queued one to send more before the engine runs dry.
+constexpr size_t kHoldWhileQueued = 2;
+// At most this many replies are held at once.
+constexpr size_t kMaxHeld = 16;
+}  // namespace
+
+void EngineWrap::finish_step(StepCall* call, bool hold) {
+  held_.push_back(call);
+  if (hold && !call->error && held_.size() < kMaxHeld && runner_->queued() >= kHoldWhileQueued) return;
+  auto* batch = new StepBatch();
+  batch->swap(held_);
+  step_done_.NonBlockingCall(batch);  // unbounded queue: never refused
 }
 
 EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -178,12 +201,14 @@ Napi::Value EngineWrap::step(const Napi::CallbackInfo& info) {
   if (!engine_) throw Napi::Error::New(env, "the engine was disposed");
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "step(input) needs an object");
   StepInput input = to_step_input(info[0].As<Napi::Object>());
+  const Napi::Value hold_value = info[0].As<Napi::Object>().Get("holdReply");
+  const bool hold = hold_value.IsBoolean() && hold_value.As<Napi::Boolean>().Value();
   if (num_steps_++ == 0) step_done_.Ref(env);  // a step in flight keeps the process alive
   auto* call = new StepCall(env, this, info.This().As<Napi::Object>(), std::move(input));
   Napi::Promise p = call->deferred.Promise();
   runner_->submit([call](double idle_us) { call->run(idle_us); },
                   // after the step's end is taken, so that the idle time of the next step starts there
-                  [this, call] { step_done_.NonBlockingCall(call); });  // unbounded queue: never refused
+                  [this, call, hold] { finish_step(call, hold); });
   return p;
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "core/serial_runner.h"
 #include "tpserve/engine.h"
@@ -30,14 +31,19 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
-  static void settle_step(Napi::Env env, Napi::Function, std::nullptr_t*, StepCall* call);
-  using StepDoneFn = Napi::TypedThreadSafeFunction<std::nullptr_t, StepCall, &EngineWrap::settle_step>;
+  using StepBatch = std::vector<StepCall*>;
+  static void settle_steps(Napi::Env env, Napi::Function, std::nullptr_t*, StepBatch* batch);
+  using StepDoneFn = Napi::TypedThreadSafeFunction<std::nullptr_t, StepBatch, &EngineWrap::settle_steps>;
+  // The runner's thread, after a step: hands it (and any held before it) to the JS thread, or
+  // holds it when the caller allowed that and enough steps are queued behind it.
+  void finish_step(StepCall* call, bool hold);
 
   std::unique_ptr<Engine> engine_;
   // After engine_: destroyed first, so its thread ends before the engine goes.
   std::unique_ptr<SerialRunner> runner_ = std::make_unique<SerialRunner>();
   int num_steps_ = 0;  // called and not settled; only the JS thread touches it
-  StepDoneFn step_done_;  // the runner's thread hands each finished step to the JS thread
+  StepDoneFn step_done_;  // the runner's thread hands finished steps to the JS thread
+  StepBatch held_;        // finished steps whose replies wait for a later one; the runner's thread only
 };
 
 // loadEngine(options, onProgress?) → Promise<Engine>

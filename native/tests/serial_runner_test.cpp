@@ -1,6 +1,7 @@
 // SerialRunner: jobs run one at a time in submission order on the runner's own thread (whatever
 // threads submit and wait), a job queued behind another starts right after it ends (idle ~0),
-// a job after a pause reports that pause, and the destructor runs what is queued. Run: ctest -R SerialRunner
+// a job after a pause reports that pause, queued() counts the jobs not yet started, and the
+// destructor runs what is queued. Run: ctest -R SerialRunner
 #include "core/serial_runner.h"
 
 #include <gtest/gtest.h>
@@ -76,6 +77,25 @@ TEST(SerialRunner, ThenRunsOnTheRunnerAfterTheJobEndedAndBeforeTheNextJob) {
   EXPECT_EQ(events, (std::vector<std::string>{"job 1", "then 1", "job 2"}));
   EXPECT_TRUE(first_done_in_then);
   EXPECT_NE(then_on, std::this_thread::get_id());
+}
+
+TEST(SerialRunner, QueuedCountsTheJobsNotYetStarted) {
+  std::vector<size_t> seen_in_then;  // only the runner's thread appends
+  {
+    SerialRunner runner;
+    std::promise<void> started, go;  // the first job says it started, then waits for go
+    runner.submit([&started, f = go.get_future().share()](double) { started.set_value(); f.wait(); },
+                  [&] { seen_in_then.push_back(runner.queued()); });
+    std::shared_ptr<SerialRunner::Job> last;
+    for (int i = 0; i < 3; i++) last = runner.submit([](double) {}, [&] { seen_in_then.push_back(runner.queued()); });
+    started.get_future().wait();
+    EXPECT_EQ(runner.queued(), 3u);  // the first job has started; three wait behind it
+    go.set_value();
+    runner.wait(last);
+    EXPECT_EQ(runner.queued(), 0u);
+  }  // the destructor ends the thread after the last `then`
+  // each job's `then` sees the jobs that will run after it
+  EXPECT_EQ(seen_in_then, (std::vector<size_t>{3, 2, 1, 0}));
 }
 
 TEST(SerialRunner, TheDestructorRunsWhatIsQueued) {

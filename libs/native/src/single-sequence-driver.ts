@@ -10,9 +10,14 @@ export class SingleSequenceDriver {
   private numCached = 0;
   private numBlocks = 0;
 
+  /**
+   * holdReplies: decode steps may have their replies held back while later ones are queued (see
+   * StepInput.holdReply), for a caller that keeps several decodes in flight.
+   */
   constructor(
     private readonly executor: StepExecutor,
     private readonly maxChunkTokens = 512,
+    private readonly holdReplies = false,
   ) {}
 
   /** Starts a new sequence (forgetting the previous one) and computes its prompt in chunks. */
@@ -52,7 +57,7 @@ export class SingleSequenceDriver {
    */
   decode(token: number, logits: 'none' | 'last' = 'none'): Promise<{ sample: SampledToken; logits: Float32Array[] }> {
     if (!this.seqId) throw new Error('decode() before prefill()');
-    return this.run([token], { isFirst: false, finished: [], sample: true, logits }).then((out) => {
+    return this.run([token], { isFirst: false, finished: [], sample: true, logits, hold: this.holdReplies }).then((out) => {
       if (!out.sample) throw new Error('the engine returned no sample');
       return { sample: out.sample, logits: out.logits };
     });
@@ -75,6 +80,7 @@ export class SingleSequenceDriver {
       numPromptTokens?: number;
       sample: boolean;
       logits: 'none' | 'last' | 'all';
+      hold?: boolean;
     },
   ): Promise<{ sample?: SampledToken; logits: Float32Array[] }> {
     const info = this.executor.info();
@@ -100,6 +106,7 @@ export class SingleSequenceDriver {
       finished: o.finished,
       // every rank learns the sample, so that a decode may be sent before this reply
       shareSamples: o.sample,
+      ...(o.hold ? { holdReply: true } : {}),
     });
     this.numCached += tokens.length;
     return reply.then((out) => {

@@ -108,6 +108,14 @@ export interface StepInput {
    * may be sent before this one's reply with PLACEHOLDER_TOKEN (-1) for them.
    */
   shareSamples?: boolean;
+  /**
+   * The reply may be held back while two or more steps sent after this one are still queued, and
+   * arrive together with a later one (at most 16 held). For callers that keep many steps in
+   * flight and need no reply at once (generate): the JS thread then wakes once per several steps,
+   * and each wake-up costs the engine more than its CPU time. Honoured by an in-process engine;
+   * steps sent to worker processes reply one by one.
+   */
+  holdReply?: boolean;
 }
 
 export interface SampledToken {

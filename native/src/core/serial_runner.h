@@ -57,6 +57,12 @@ class SerialRunner {
     return job;
   }
 
+  // Jobs submitted and not yet started (from a job's `then`: those that will run after it).
+  size_t queued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return jobs_.size();
+  }
+
   // Blocks until `job` ran; returns the runner's idle time before it (microseconds).
   double wait(const std::shared_ptr<Job>& job) {
     std::unique_lock<std::mutex> lock(mu_);

@@ -21,6 +21,9 @@ function floorLine(bytesPerToken: number, msPerToken: number, engineThreads: num
     `at ${gbps.toFixed(1)} GB/s read with ${threads} threads (floor ${floor.toFixed(2)} ms, measured ${msPerToken.toFixed(2)} ms)`;
 }
 
+/** Decode steps in flight at once (see the decode loop). */
+const DECODE_WINDOW = 8;
+
 interface GenerateOptions extends EngineCliOptions {
   prompt?: string;
   tokens?: number[];
@@ -70,29 +73,36 @@ export function registerGenerate(program: Command): void {
       };
       const eos = new Set(info.eosTokenIds);
       const detok = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true });
-      const driver = new SingleSequenceDriver(executor);
+      const driver = new SingleSequenceDriver(executor, undefined, true);
       const started = performance.now();
       let { sample } = await driver.prefill(prompt, params, { sample: true, logits: 'none' });
       const prefilled = performance.now();
-      // Each decode step goes out before the reply it takes its token from (the engine fills the
-      // placeholder), so the engine never waits for this loop; a step sent past an EOS is dropped.
+      // Decode steps go out DECODE_WINDOW ahead of the reply they take their token from (the engine
+      // fills each placeholder), so the engine never waits for this loop, and their replies may
+      // wait for later ones, so this loop wakes once per several tokens; steps sent past an EOS
+      // are dropped.
       let decoded = 0;
-      let produced = 1;
+      let sent = 1; // tokens produced or on their way; the prefill's sample is the first
       let finished = prefilled;
-      let pending = sample && produced < opts.maxTokens ? driver.decode(sample.token) : undefined;
+      const window: ReturnType<SingleSequenceDriver['decode']>[] = [];
+      const topUp = (first: number): void => {
+        for (; window.length < DECODE_WINDOW && sent < opts.maxTokens; sent++) {
+          const step = driver.decode(sent === 1 ? first : PLACEHOLDER_TOKEN);
+          void step.catch(() => undefined); // awaited below; an earlier failure must not leave it unhandled
+          window.push(step);
+        }
+      };
       while (sample) {
         if (eos.has(sample.token) && !opts.ignoreEos) break;
         process.stdout.write(detok.push(sample.token));
-        if (!pending) break;
-        const next = produced + 1 < opts.maxTokens ? driver.decode(PLACEHOLDER_TOKEN) : undefined;
-        void next?.catch(() => undefined); // awaited below; an earlier failure must not leave it unhandled
-        sample = (await pending).sample;
+        topUp(sample.token);
+        const next = window.shift();
+        if (!next) break;
+        sample = (await next).sample;
         finished = performance.now();
-        produced++;
         decoded++;
-        pending = next;
       }
-      await pending?.catch(() => undefined);
+      await Promise.allSettled(window);
       process.stdout.write(detok.flush() + '\n');
       // Speed on stderr so that stdout stays the generated text.
       const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');
