@@ -17,7 +17,9 @@ namespace tpserve::cpu {
 namespace {
 
 constexpr int64_t kTile = kWeightTileRows;
-// Software prefetch distance along each thread's stream of tiles (quant_gemv_bench, weights from memory).
+// Software prefetch distance along each thread's stream of int4 tiles (quant_gemv_bench, weights
+// from memory). The int8 tiles take none: in the engine (a b1 decode loop, alternated with 2048)
+// their steps ran 2-15 % faster without, the int4 ones 1-14 % slower (docs/benchmarks.md).
 constexpr int64_t kPrefetchBytes = 2048;
 
 // Four activation bytes as one int32, broadcast to the 16 lanes (one embedded-broadcast operand).
@@ -53,9 +55,7 @@ inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
     }
     for (int v = 0; v < kVectors; v += C) {
       for (int c = 0; c < C; c++) {
-        const uint8_t* p = wb + (v + c) * 64;
-        prefetch(p + kPrefetchBytes);
-        const __m512i wv = _mm512_loadu_si512(p);
+        const __m512i wv = _mm512_loadu_si512(wb + (v + c) * 64);
         for (int i = 0; i < M; i++) d[i][c] = _mm512_dpbusd_epi32(d[i][c], wv, bcast4(xr[i] + 4 * (v + c)));
       }
     }
