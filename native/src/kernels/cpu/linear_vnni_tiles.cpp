@@ -151,7 +151,7 @@ void q8_tiles_rows(const QuantizedActivation& x, const LinearWeight& w, const fl
     for_activation_blocks(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
-      q8_tile<M, M == 1 ? 4 : 2>(x, i0, wt, acc);
+      q8_tile<M, M == 1 ? 8 : 2>(x, i0, wt, acc);
       store_tile<M>(acc, s + row, bias, row, valid, n, i0, y);
     });
   }
