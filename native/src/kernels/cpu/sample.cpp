@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/argmax.h"
 #include "kernels/cpu/sample_internal.h"
 #include "tpserve/error.h"
 #include "tpserve/thread_pool.h"
@@ -215,21 +216,23 @@ int32_t process_and_draw(const float* logits, int64_t vocab_size, const Sampling
             "sample: sequence ", seq, " has repetition_penalty ", p.repetition_penalty, " (must be > 0)");
   TPS_CHECK(!std::isnan(p.temperature) && p.temperature >= 0.0f, "sample: sequence ", seq, " has temperature ",
             p.temperature);
-  s.y.assign(logits, logits + n);
-  apply_penalties(s.y.data(), n, vocab_size, p, h);
+  const bool greedy = p.temperature < kGreedyTemperature || n == 1;
+  const bool neutral = p.repetition_penalty == 1.0f && p.frequency_penalty == 0.0f && p.presence_penalty == 0.0f;
+  const float* y = logits;  // a greedy pick with no penalty reads the logits in place
+  if (!greedy || !neutral) {
+    s.y.assign(logits, logits + n);
+    apply_penalties(s.y.data(), n, vocab_size, p, h);
+    y = s.y.data();
+  }
 
   // argmax, ties to the lowest id; NaN or a non-finite max is an error (a broken forward)
-  float max = s.y[0];
-  bool has_nan = false;
-  for (int32_t i = 0; i < n; i++) {  // two branch-free passes: max, then its first index
-    has_nan |= s.y[i] != s.y[i];
-    max = s.y[i] > max ? s.y[i] : max;
-  }
-  TPS_CHECK(!has_nan, "sample: sequence ", seq, " has NaN logits");
+  const ArgMax top = argmax(y, n);
+  TPS_CHECK(!top.has_nan, "sample: sequence ", seq, " has NaN logits");
+  const float max = top.value;
   TPS_CHECK(std::isfinite(max), "sample: sequence ", seq, " has a non-finite max logit ", max);
-  const int32_t best = static_cast<int32_t>(std::find(s.y.begin(), s.y.end(), max) - s.y.begin());
+  const int32_t best = static_cast<int32_t>(top.index);
 
-  if (p.temperature < kGreedyTemperature || n == 1) {
+  if (greedy) {
     if (dist) dist->assign({KeptToken{best, 1.0}});
     return best;
   }
