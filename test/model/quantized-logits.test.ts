@@ -35,7 +35,8 @@ let tokens: number[];
 let bf16Rows: Float32Array[];
 
 async function engineLogits(quantization: Quantization): Promise<Float32Array[]> {
-  const engine: NativeEngine = await loadEngine(dir, { quantization });
+  // an f32 KV cache: the float64 reference keeps K and V unrounded
+  const engine: NativeEngine = await loadEngine(dir, { quantization, kvCacheDtype: 'f32' });
   try {
     return await new EngineDriver(engine).runPrefill(tokens);
   } finally {

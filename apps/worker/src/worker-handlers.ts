@@ -2,7 +2,7 @@
 // become gRPC errors carrying the engine's message; nothing here makes scheduling decisions.
 import * as grpc from '@grpc/grpc-js';
 import { NativeEngine } from '../../../libs/native/src/native-engine';
-import type { Device, Quantization } from '../../../libs/native/src/types';
+import type { Device, KvCacheDtype, Quantization } from '../../../libs/native/src/types';
 import { modelInfoToProto, type ProtoStepRequest, type ProtoStepResponse } from '../../../libs/worker-protocol/src/step-codec';
 import { StepRunner } from './step-runner';
 
@@ -125,7 +125,7 @@ export class WorkerHandlers {
           quantization: (String(req.quantization || 'none') as Quantization),
           quantizeLmHead: req.quantizeLmHead === true,
           batchInvariant: req.batchInvariant === true,
-          kvCacheDtype: req.kvCacheDtype ? (String(req.kvCacheDtype) as 'f32') : undefined,
+          kvCacheDtype: req.kvCacheDtype ? (String(req.kvCacheDtype) as KvCacheDtype) : undefined,
           kvBlockSize: num('kvBlockSize'),
           numKvBlocks: num('numKvBlocks'),
           kvCacheBytes: num('kvCacheBytes'),

@@ -6,6 +6,10 @@ export type Device = 'cpu' | 'cuda';
 /** Quantize-at-load of the linear layers ('none' keeps the checkpoint's weights). */
 export type Quantization = 'none' | 'int8' | 'int4' | 'fp8';
 export const QUANTIZATIONS: readonly Quantization[] = ['none', 'int8', 'int4', 'fp8'];
+export type KvCacheDtype = 'auto' | 'f32' | 'bf16' | 'f16';
+export const KV_CACHE_DTYPES: readonly KvCacheDtype[] = ['auto', 'f32', 'bf16', 'f16'];
+/** --kv-cache-dtype's help, shared by serve and the engine commands. */
+export const KV_CACHE_DTYPE_HELP = "KV cache element type: auto (the model's own: bf16 or f16 for a bf16 or f16 checkpoint, f32 for an f32 one; bf16 on CUDA), f32, bf16 or f16";
 /** The collective library of CPU ranks: shared memory (one host) or Gloo over TCP (several hosts). */
 export type CommBackend = 'shm' | 'gloo';
 
@@ -19,8 +23,12 @@ export interface EngineOptions {
   quantization?: Quantization;
   /** Quantize the lm_head too (with a quantization). */
   quantizeLmHead?: boolean;
-  /** KV cache element type; the CPU default is f32. */
-  kvCacheDtype?: 'f32' | 'bf16' | 'f16';
+  /**
+   * KV cache element type. Absent (or 'auto'): the model's own, as vLLM's `--kv-cache-dtype
+   * auto`: bf16 or f16 for a bf16 or f16 checkpoint (the dtype its weights are loaded in), f32 for
+   * an f32 one; always bf16 on CUDA.
+   */
+  kvCacheDtype?: KvCacheDtype;
   kvBlockSize?: number;
   /** Number of KV blocks to allocate (takes precedence over kvCacheBytes). */
   numKvBlocks?: number;

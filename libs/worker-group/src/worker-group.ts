@@ -8,7 +8,7 @@
 import { cpus } from 'node:os';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StepExecutor } from '../../native/src/step-executor';
-import type { Device, ModelInfo, StepInput, StepOutput, Quantization, WeightDType } from '../../native/src/types';
+import type { Device, KvCacheDtype, ModelInfo, StepInput, StepOutput, Quantization, WeightDType } from '../../native/src/types';
 import { modelInfoFromProto, stepInputToProto, stepOutputFromProto, type ProtoStepResponse } from '../../worker-protocol/src/step-codec';
 import { encodeStepRequest } from '../../worker-protocol/src/proto-loader';
 import { WorkerClient } from './worker-client';
@@ -24,6 +24,8 @@ export interface WorkerGroupOptions {
   quantizeLmHead?: boolean;
   /** Each token's logits independent of the rest of its step (CPU only; EngineOptions.batchInvariant). */
   batchInvariant?: boolean;
+  /** KV cache element type ('auto' or absent: the model's own; EngineOptions.kvCacheDtype). */
+  kvCacheDtype?: KvCacheDtype;
   /** Spawn this many local workers (ignored when addresses are given). */
   tp?: number;
   /** Connect to running workers instead, rank r at addresses[r]. */
@@ -223,6 +225,7 @@ export class WorkerGroup implements StepExecutor {
       quantization: o.quantization ?? 'none',
       quantizeLmHead: o.quantizeLmHead ?? false,
       batchInvariant: o.batchInvariant ?? false,
+      kvCacheDtype: o.kvCacheDtype ?? 'auto',
       device: o.device,
       kvCacheBytes: o.kvCacheBytes ?? 0,
       numKvBlocks: o.numKvBlocks ?? 0,

@@ -19,7 +19,7 @@ struct EngineOptions {
   std::string device = "cpu";     // "cpu" or "cuda"
   int device_index = 0;
   std::string weight_dtype = "auto";  // "auto" keeps the checkpoint's dtype
-  std::string kv_dtype = "auto";      // cpu: f32, cuda: bf16
+  std::string kv_dtype = "auto";      // the weights' bf16/f16 (else f32) on cpu, bf16 on cuda
   // Quantize-at-load of the linear layers: "none" (the checkpoint's own weights), "int8", "int4", "fp8".
   std::string quantization = "none";
   bool quantize_lm_head = false;      // the lm_head too (with a quantization)

@@ -8,6 +8,17 @@
 #include "tpserve/model_weights.h"
 
 namespace tpserve {
+namespace {
+
+// kv_dtype "auto": the model's own 16-bit dtype (as vLLM's `--kv-cache-dtype auto`): bf16 or f16
+// weights keep a cache of that dtype on the CPU too (half the bytes that decode attention reads and
+// that a block takes), f32 weights an f32 cache; on CUDA always bf16.
+DType auto_kv_dtype(const std::string& device, DType weights) {
+  if (device == "cuda") return DType::BF16;
+  return weights == DType::BF16 || weights == DType::F16 ? weights : DType::F32;
+}
+
+}  // namespace
 
 EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress) {
   TPS_CHECK(options.tp_size >= 1 && options.tp_rank >= 0 && options.tp_rank < options.tp_size,
@@ -73,7 +84,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
   layout.head_dim = c.head_dim;
   TPS_CHECK(options.kv_block_size > 0 && options.kv_block_size <= 1024, "kv_block_size must be in [1, 1024], got ",
             options.kv_block_size);
-  DType kv_dtype = options.kv_dtype == "auto" ? (options.device == "cuda" ? DType::BF16 : DType::F32)
+  DType kv_dtype = options.kv_dtype == "auto" ? auto_kv_dtype(options.device, wd ? *wd : host.embed_tokens.dtype())
                                               : parse_dtype(options.kv_dtype);
   size_t per_block = KvCache::bytes_per_block(c.num_hidden_layers, layout, kv_dtype);
   layout.num_blocks = options.num_kv_blocks;

@@ -21,7 +21,7 @@ import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { findRepoRoot } from '../../../../libs/native/src/addon';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
-import { QUANTIZATIONS, type Quantization } from '../../../../libs/native/src/types';
+import { KV_CACHE_DTYPE_HELP, KV_CACHE_DTYPES, QUANTIZATIONS, type KvCacheDtype, type Quantization } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { BatchRunner } from './batch-runner';
 import { floorMs, probeReadBandwidthGBps } from './bandwidth-floor';
@@ -50,8 +50,6 @@ const BATCH_INVARIANT_MODES = ['off', 'on', 'both'] as const;
 // Issue 11's targets for this machine.
 const TARGETS = { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 };
 
-const KV_CACHE_DTYPES = ['auto', 'f32', 'bf16', 'f16'] as const;
-type KvCacheDtype = Exclude<(typeof KV_CACHE_DTYPES)[number], 'auto'>;
 
 const SHAPES: Record<string, BenchModelShape> = { '246m': BENCH_MODEL_246M, '0p5b': BENCH_MODEL_0P5B };
 const log = (line: string): void => void process.stderr.write(`[bench:engine] ${line}\n`);
@@ -80,7 +78,7 @@ interface LoadedFormat {
   bytesPerToken: number;
 }
 
-async function loadFormat(name: string, modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, z: Sizes, kvCacheDtype: KvCacheDtype | undefined, batchInvariant: boolean): Promise<LoadedFormat> {
+async function loadFormat(name: string, modelDir: string, quantization: Quantization, lmHead: boolean, threads: number, z: Sizes, kvCacheDtype: KvCacheDtype, batchInvariant: boolean): Promise<LoadedFormat> {
   const maxBatch = Math.max(...z.batches);
   const blocksPerSeq = Math.ceil((Math.max(z.prefillTokens, z.context + 2 * z.decodeSteps + 8) + 8) / 16);
   log(`${name}: loading ${modelDir}`);
@@ -169,7 +167,7 @@ async function main(): Promise<void> {
     .option('--quantize-lm-head', 'quantize the lm_head too (int8 / int4 / fp8 formats)')
     .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
     .option('--model <dir>', 'benchmark this model instead of a generated one')
-    .option('--kv-cache-dtype <dtype>', `KV cache dtype: ${KV_CACHE_DTYPES.join(', ')} (auto: the engine's default)`, 'auto')
+    .option('--kv-cache-dtype <dtype>', KV_CACHE_DTYPE_HELP, 'auto')
     .option('--batch-invariant <mode>', `${BATCH_INVARIANT_MODES.join(', ')}: the engine's batch-invariant mode, or each format both ways side by side`, 'off')
     .option('--rounds <n>', 'interleaved batch-1 rounds over all formats, each after its own bandwidth probe (medians reported)', parseIntOption('--rounds', 1, 100), 5)
     .option('--steps-ahead <n>', 'decode steps sent before the reply they follow (0 = wait for each reply; the server sends 2)', parseIntOption('--steps-ahead', 0, 8), 2)
@@ -179,7 +177,7 @@ async function main(): Promise<void> {
   if (!shape) throw new Error(`--shape: '${o.shape}' is not one of ${Object.keys(SHAPES).join(', ')}`);
   const quantizations = parseQuantizations(o.quantizations);
   if (!(KV_CACHE_DTYPES as readonly string[]).includes(o.kvCacheDtype)) throw new Error(`--kv-cache-dtype: '${o.kvCacheDtype}' is not one of ${KV_CACHE_DTYPES.join(', ')}`);
-  const kvCacheDtype = o.kvCacheDtype === 'auto' ? undefined : (o.kvCacheDtype as KvCacheDtype);
+  const kvCacheDtype = o.kvCacheDtype as KvCacheDtype;
   if (!(BATCH_INVARIANT_MODES as readonly string[]).includes(o.batchInvariant)) throw new Error(`--batch-invariant: '${o.batchInvariant}' is not one of ${BATCH_INVARIANT_MODES.join(', ')}`);
   const invariantModes = o.batchInvariant === 'both' ? [false, true] : [o.batchInvariant === 'on'];
   const sizes: Sizes = o.short

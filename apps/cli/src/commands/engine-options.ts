@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { NativeEngine } from '../../../../libs/native/src/native-engine';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
-import { QUANTIZATIONS, type Quantization, type WeightDType } from '../../../../libs/native/src/types';
+import { KV_CACHE_DTYPE_HELP, KV_CACHE_DTYPES, QUANTIZATIONS, type KvCacheDtype, type Quantization, type WeightDType } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
 import { WorkerGroup } from '../../../../libs/worker-group/src/worker-group';
 import { ProgressBar } from '../progress-bar';
@@ -16,6 +16,7 @@ export interface EngineCliOptions extends ServerOptionValues {
   quantization: Quantization;
   quantizeLmHead: boolean;
   batchInvariant: boolean;
+  kvCacheDtype: KvCacheDtype;
   threads: number;
   tp: number;
   device: 'cpu' | 'cuda';
@@ -32,6 +33,7 @@ export function addEngineOptions(cmd: Command): Command {
     .addOption(new Option('--quantization <method>', 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU and CUDA)').choices(QUANTIZATIONS).default('none'))
     .option('--quantize-lm-head', 'quantize the lm_head too', false)
     .option('--batch-invariant', BATCH_INVARIANT_HELP, false)
+    .addOption(new Option('--kv-cache-dtype <dtype>', KV_CACHE_DTYPE_HELP).choices(KV_CACHE_DTYPES).default('auto'))
     .addOption(new Option('--device <device>', 'backend').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads per rank (0 = all cores)', parseIntOption('--threads', 0, 1024), 0)
     .option('--tp <n>', 'tensor-parallel degree', parseIntOption('--tp', 1, 64), 1)
@@ -56,6 +58,7 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       quantization: opts.quantization,
       quantizeLmHead: opts.quantizeLmHead,
       batchInvariant: opts.batchInvariant,
+      kvCacheDtype: opts.kvCacheDtype,
       tp: opts.tp,
       addresses: workers,
       comm,
@@ -72,6 +75,7 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       quantization: opts.quantization,
       quantizeLmHead: opts.quantizeLmHead,
       batchInvariant: opts.batchInvariant,
+      kvCacheDtype: opts.kvCacheDtype,
       device: opts.device,
       numThreads: opts.threads,
     },

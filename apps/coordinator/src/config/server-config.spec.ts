@@ -46,6 +46,13 @@ describe('server options', () => {
     expect(() => parse(['--model', 'm', '--quantization', 'int3'])).toThrow(/--quantization/);
   });
 
+  it('takes --kv-cache-dtype (TPSERVE_KV_CACHE_DTYPE): auto (the default), f32, bf16 or f16', () => {
+    expect(parse(['--model', 'm']).kvCacheDtype).toBe('auto');
+    expect(parse(['--model', 'm', '--kv-cache-dtype', 'f32']).kvCacheDtype).toBe('f32');
+    expect(parse(['--model', 'm'], { TPSERVE_KV_CACHE_DTYPE: 'bf16' }).kvCacheDtype).toBe('bf16');
+    expect(() => parse(['--model', 'm', '--kv-cache-dtype', 'fp8'])).toThrow(/--kv-cache-dtype/);
+  });
+
   it('takes ranks by address: tp from the list, communicator, mutual TLS files', () => {
     const c = parse(['--model', 'm', '--workers', '10.0.0.2:50051, 10.0.0.3:50051', '--comm', 'gloo', '--worker-tls-cert', 'c.pem', '--worker-tls-key', 'k.pem', '--worker-tls-ca', 'ca.pem']);
     expect(c).toMatchObject({ tp: 2, workers: ['10.0.0.2:50051', '10.0.0.3:50051'], comm: 'gloo' });

@@ -5,7 +5,7 @@
 // server-config.spec.ts.
 import * as path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { QUANTIZATIONS, type Device, type Quantization } from '../../../../libs/native/src/types';
+import { KV_CACHE_DTYPE_HELP, KV_CACHE_DTYPES, QUANTIZATIONS, type Device, type KvCacheDtype, type Quantization } from '../../../../libs/native/src/types';
 import type { CommChoice, RemoteWorkerOptions } from '../../../../libs/worker-group/src/worker-connect';
 import { parseWorkerAddresses } from '../../../../libs/worker-protocol/src/worker-address';
 import { tlsFilesFrom } from '../../../../libs/worker-protocol/src/worker-tls';
@@ -22,6 +22,8 @@ export interface ServerConfig extends WorkerGroupConfig {
   quantization: Quantization;
   /** Each token's logits independent of the rest of its step (CPU only; EngineOptions.batchInvariant). */
   batchInvariant: boolean;
+  /** KV cache element type ('auto': the model's own; EngineOptions.kvCacheDtype). */
+  kvCacheDtype: KvCacheDtype;
   host: string;
   port: number;
   maxNumSeqs: number;
@@ -136,6 +138,7 @@ const SERVER_OPTIONS: Record<keyof ServerOptionValues, OptionSpec> = {
   device: { flags: '--device <device>', env: 'TPSERVE_DEVICE', description: 'backend of the worker ranks', defaultValue: 'cpu', choices: ['cpu', 'cuda'] },
   quantization: { flags: '--quantization <method>', env: 'TPSERVE_QUANTIZATION', description: 'weight-only quantization at load (int8 per channel, int4 g128, fp8 e4m3; CPU and CUDA)', defaultValue: 'none', choices: QUANTIZATIONS },
   batchInvariant: { flags: '--batch-invariant', env: 'TPSERVE_BATCH_INVARIANT', description: BATCH_INVARIANT_HELP, defaultValue: false },
+  kvCacheDtype: { flags: '--kv-cache-dtype <dtype>', env: 'TPSERVE_KV_CACHE_DTYPE', description: KV_CACHE_DTYPE_HELP, defaultValue: 'auto', choices: KV_CACHE_DTYPES },
   host: { flags: '--host <host>', env: 'TPSERVE_HOST', description: 'address to bind', defaultValue: '127.0.0.1' },
   port: { flags: '--port <port>', env: 'TPSERVE_PORT', description: 'port, 0 for any free one', defaultValue: 8000, parse: integerIn(0, 65535) },
   servedModelName: { flags: '--served-model-name <name>', env: 'TPSERVE_SERVED_MODEL_NAME', description: 'the model id clients send', defaultDescription: "the model directory's name" },
@@ -246,6 +249,7 @@ export function toServerConfig(values: ServerOptionValues): ServerConfig {
     device: option('device'),
     quantization: option('quantization'),
     batchInvariant: option('batchInvariant'),
+    kvCacheDtype: option('kvCacheDtype'),
     host: option('host'),
     port: option('port'),
     maxNumSeqs: option('maxNumSeqs'),

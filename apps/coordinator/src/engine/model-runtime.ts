@@ -62,6 +62,7 @@ export class ModelRuntime {
       device: config.device,
       quantization: config.quantization,
       batchInvariant: config.batchInvariant,
+      kvCacheDtype: config.kvCacheDtype,
       tp: config.tp,
       addresses: config.workers,
       comm: config.comm,
