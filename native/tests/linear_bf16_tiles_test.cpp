@@ -1,7 +1,8 @@
 // BF16 weights in the CPU tile layout (tpserve/bf16_weight_tiles.h): the repack keeps every
-// element and zero-pads (whole groups of 4 tiles and a partial last group); linear_bf16_tiles() on every SIMD path, GEMV and GEMM sizes, odd shapes,
-// with and without bias, against a double dot product of the original weight; its GEMM gives the
-// bits of linear() on the row-major weight (same sums); bad weights are refused.
+// element and zero-pads (in whole groups of 4 tiles and a partial last group);
+// linear_bf16_tiles() on every SIMD path, GEMV and GEMM sizes, odd shapes, with and without bias,
+// against a double dot product of the original weight; its GEMM gives the bits of linear() on the
+// row-major weight (same sums); bad weights are refused.
 // Run: ctest -R Bf16Tiles
 #include "kernels/cpu/linear_bf16_tiles.h"
 

@@ -38,10 +38,18 @@ describe.each(['seed-gqa-bf16', 'seed-gqa-f32'])('KV cache dtype of %s', (specNa
     }
   }
 
-  it(`auto gives the cache of ${spec.dtype === 'bf16' ? 'bf16' : 'f32'}`, async () => {
+  /** A byte budget of exactly 40 f32 blocks of this model. */
+  async function budgetOf40(): Promise<number> {
     const probe = await loadEngine(dir);
-    const budget = 40 * f32BlockBytes(probe.info());
-    probe.dispose();
+    try {
+      return 40 * f32BlockBytes(probe.info());
+    } finally {
+      probe.dispose();
+    }
+  }
+
+  it(`auto gives the cache of ${spec.dtype === 'bf16' ? 'bf16' : 'f32'}`, async () => {
+    const budget = await budgetOf40();
     const f32 = await blocksFor({ kvCacheDtype: 'f32' }, budget);
     expect(f32).toBe(40);
     expect(await blocksFor({ kvCacheDtype: 'bf16' }, budget)).toBe(80);
@@ -49,9 +57,7 @@ describe.each(['seed-gqa-bf16', 'seed-gqa-f32'])('KV cache dtype of %s', (specNa
   });
 
   it('a worker process takes the dtype the group asks for', async () => {
-    const probe = await loadEngine(dir);
-    const budget = 40 * f32BlockBytes(probe.info());
-    probe.dispose();
+    const budget = await budgetOf40();
     const want = spec.dtype === 'bf16' ? 'f32' : 'bf16'; // the other one than auto's
     const group = await WorkerGroup.start({ modelDir: dir, device: 'cpu', tp: 1, numThreadsPerRank: 1, kvCacheBytes: budget, kvCacheDtype: want });
     try {

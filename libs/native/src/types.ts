@@ -118,7 +118,7 @@ export interface StepInput {
   shareSamples?: boolean;
   /**
    * The reply may be held back while two or more steps sent after this one are still queued, and
-   * arrive together with a later one (at most 16 held). For callers that keep many steps in
+   * arrive together with a later one (up to 16 replies at once). For callers that keep many steps in
    * flight and need no reply at once (generate): the JS thread then wakes once per several steps,
    * and each wake-up costs the engine more than its CPU time. Honoured by an in-process engine;
    * steps sent to worker processes reply one by one.

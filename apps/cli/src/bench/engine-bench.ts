@@ -50,7 +50,6 @@ const BATCH_INVARIANT_MODES = ['off', 'on', 'both'] as const;
 // Issue 11's targets for this machine.
 const TARGETS = { bf16Batch1DecodePercentOfBandwidthFloor: 80, int8SpeedupOverBf16: 1.8, int4SpeedupOverBf16: 3 };
 
-
 const SHAPES: Record<string, BenchModelShape> = { '246m': BENCH_MODEL_246M, '0p5b': BENCH_MODEL_0P5B };
 const log = (line: string): void => void process.stderr.write(`[bench:engine] ${line}\n`);
 const round1 = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -85,24 +85,35 @@ export function registerGenerate(program: Command): void {
       let sent = 1; // tokens produced or on their way; the prefill's sample is the first
       let finished = prefilled;
       const window: ReturnType<SingleSequenceDriver['decode']>[] = [];
+      let refused = false; // a decode the driver refused (no KV block left): the window ends there
       const topUp = (first: number): void => {
-        for (; window.length < DECODE_WINDOW && sent < opts.maxTokens; sent++) {
-          const step = driver.decode(sent === 1 ? first : PLACEHOLDER_TOKEN);
+        for (; !refused && window.length < DECODE_WINDOW && sent < opts.maxTokens; sent++) {
+          let step: ReturnType<SingleSequenceDriver['decode']>;
+          try {
+            step = driver.decode(sent === 1 ? first : PLACEHOLDER_TOKEN);
+          } catch (err) {
+            // in its turn: the tokens before it are printed first, and an EOS before it ends the run
+            refused = true;
+            step = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+          }
           void step.catch(() => undefined); // awaited below; an earlier failure must not leave it unhandled
           window.push(step);
         }
       };
-      while (sample) {
-        if (eos.has(sample.token) && !opts.ignoreEos) break;
-        process.stdout.write(detok.push(sample.token));
-        topUp(sample.token);
-        const next = window.shift();
-        if (!next) break;
-        sample = (await next).sample;
-        finished = performance.now();
-        decoded++;
+      try {
+        while (sample) {
+          if (eos.has(sample.token) && !opts.ignoreEos) break;
+          process.stdout.write(detok.push(sample.token));
+          topUp(sample.token);
+          const next = window.shift();
+          if (!next) break;
+          sample = (await next).sample;
+          finished = performance.now();
+          decoded++;
+        }
+      } finally {
+        await Promise.allSettled(window); // no step may still run when the executor closes
       }
-      await Promise.allSettled(window);
       process.stdout.write(detok.flush() + '\n');
       // Speed on stderr so that stdout stays the generated text.
       const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');

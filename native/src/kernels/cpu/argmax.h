@@ -7,7 +7,7 @@
 namespace tpserve::cpu {
 
 struct ArgMax {
-  float value;     // the largest non-NaN element (-inf when there is none)
+  float value;     // the largest element (-inf when all are); unspecified when has_nan
   int64_t index;   // the lowest index holding it (== value, so +0 and -0 are one); -1 when has_nan
   bool has_nan;
 };

@@ -42,6 +42,7 @@ inline __m512i sum_chains(const __m512i* d) {
 template <int M, int C>
 inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt, __m512* acc) {
   constexpr int kVectors = kActBlock / 4;  // 64-byte vectors per 128-column block: 4 columns x 16 rows
+  static_assert(kVectors % C == 0, "the chains split a block's vectors evenly");
   for (int i = 0; i < M; i++) acc[i] = _mm512_setzero_ps();
   for (int64_t b = 0; b < x.blocks; b++) {
     const uint8_t* wb = wt + b * kActBlock * kTile;
@@ -73,6 +74,7 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
                     const float* act_group_sums, int64_t ng, int64_t per_group, __m512* acc) {
   constexpr int kVectors = kActBlock / 8;  // 8 columns x 16 rows per 64-byte vector
   constexpr int V = C / 2;                 // vectors per step: each gives a low and a high chain
+  static_assert(kVectors % V == 0, "the steps split a block's vectors evenly");
   const __m512i low = _mm512_set1_epi8(0x0f);
   for (int i = 0; i < M; i++) acc[i] = _mm512_setzero_ps();
   for (int64_t g = 0; g < ng; g++) {  // the next tile's scales and zero points

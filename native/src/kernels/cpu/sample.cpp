@@ -180,11 +180,16 @@ Scratch& scratch() {
   return s;
 }
 
+void check_history(const SeqHistory& h, int64_t vocab_size) {
+  for (int64_t j = 0; j < h.num; j++)
+    TPS_CHECK(h.tokens[j] >= 0 && h.tokens[j] < vocab_size, "sample: history token ", h.tokens[j], " outside vocab ", vocab_size);
+}
+
 void apply_penalties(float* y, int32_t n, int64_t vocab_size, const SamplingParams& p, const SeqHistory& h) {
   const float r = p.repetition_penalty;
+  check_history(h, vocab_size);
   for (int64_t j = 0; j < h.num; j++) {
     int32_t t = h.tokens[j];
-    TPS_CHECK(t >= 0 && t < vocab_size, "sample: history token ", t, " outside vocab ", vocab_size);
     if (t >= n) continue;  // masked anyway
     int32_t count = h.output_counts ? h.output_counts[j] : 0;
     bool in_prompt = h.in_prompt && h.in_prompt[j];
@@ -223,6 +228,8 @@ int32_t process_and_draw(const float* logits, int64_t vocab_size, const Sampling
     s.y.assign(logits, logits + n);
     apply_penalties(s.y.data(), n, vocab_size, p, h);
     y = s.y.data();
+  } else {
+    check_history(h, vocab_size);  // what apply_penalties checks on its way
   }
 
   // argmax, ties to the lowest id; NaN or a non-finite max is an error (a broken forward)
