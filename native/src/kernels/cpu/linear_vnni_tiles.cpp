@@ -18,8 +18,8 @@ namespace {
 
 constexpr int64_t kTile = kWeightTileRows;
 // Software prefetch distance along each thread's stream of int4 tiles (quant_gemv_bench, weights
-// from memory). The int8 tiles take none: in the engine (a b1 decode loop, alternated with 2048)
-// their steps ran 2-15 % faster without, the int4 ones 1-14 % slower (docs/benchmarks.md).
+// from memory). The int8 tiles take none: without it, and with 8 chains at m = 1, int8 b1 steps of
+// a C++ engine loop ran ~2 % faster (A B B A order); int4 steps ran slower without (docs/benchmarks.md).
 constexpr int64_t kPrefetchBytes = 2048;
 
 // Four activation bytes as one int32, broadcast to the 16 lanes (one embedded-broadcast operand).

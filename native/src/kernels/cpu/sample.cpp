@@ -185,9 +185,8 @@ void check_history(const SeqHistory& h, int64_t vocab_size) {
     TPS_CHECK(h.tokens[j] >= 0 && h.tokens[j] < vocab_size, "sample: history token ", h.tokens[j], " outside vocab ", vocab_size);
 }
 
-void apply_penalties(float* y, int32_t n, int64_t vocab_size, const SamplingParams& p, const SeqHistory& h) {
+void apply_penalties(float* y, int32_t n, const SamplingParams& p, const SeqHistory& h) {
   const float r = p.repetition_penalty;
-  check_history(h, vocab_size);
   for (int64_t j = 0; j < h.num; j++) {
     int32_t t = h.tokens[j];
     if (t >= n) continue;  // masked anyway
@@ -223,13 +222,12 @@ int32_t process_and_draw(const float* logits, int64_t vocab_size, const Sampling
             p.temperature);
   const bool greedy = p.temperature < kGreedyTemperature || n == 1;
   const bool neutral = p.repetition_penalty == 1.0f && p.frequency_penalty == 0.0f && p.presence_penalty == 0.0f;
+  check_history(h, vocab_size);
   const float* y = logits;  // a greedy pick with no penalty reads the logits in place
   if (!greedy || !neutral) {
     s.y.assign(logits, logits + n);
-    apply_penalties(s.y.data(), n, vocab_size, p, h);
+    apply_penalties(s.y.data(), n, p, h);
     y = s.y.data();
-  } else {
-    check_history(h, vocab_size);  // what apply_penalties checks on its way
   }
 
   // argmax, ties to the lowest id; NaN or a non-finite max is an error (a broken forward)
