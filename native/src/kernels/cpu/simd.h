@@ -55,6 +55,18 @@ struct S {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // out[0..3] = the horizontal sums of a, b, c, d: halves, then 128-bit quarters, then pairs
+  // added across the four at once (13 shuffles and adds where four hsum calls take 24).
+  static inline void hsum4(V a, V b, V c, V d, float* out) {
+    const V ab = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xffff, a, b, 0x44), _mm512_maskz_shuffle_f32x4(0xffff, a, b, 0xee));
+    const V cd = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xffff, c, d, 0x44), _mm512_maskz_shuffle_f32x4(0xffff, c, d, 0xee));
+    // quarter k holds four partial sums of input k
+    V s = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xffff, ab, cd, 0x88), _mm512_maskz_shuffle_f32x4(0xffff, ab, cd, 0xdd));
+    s = _mm512_add_ps(s, _mm512_maskz_permute_ps(0xffff, s, 0xb1));
+    s = _mm512_add_ps(s, _mm512_maskz_permute_ps(0xffff, s, 0x4e));
+    const V firsts = _mm512_maskz_permutexvar_ps(0xffff, _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), s);
+    _mm_storeu_ps(out, _mm512_maskz_extractf32x4_ps(0xf, firsts, 0));
+  }
   static inline V widen_bf16(__m256i h) {
     return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, h), 16));
   }
@@ -132,6 +144,11 @@ struct S {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // out[0..3] = the horizontal sums of a, b, c, d (three horizontal adds and one across the halves).
+  static inline void hsum4(V a, V b, V c, V d, float* out) {
+    const V abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+  }
   static inline V widen(__m128i h, DType d) {
     return d == DType::BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
   }
@@ -201,6 +218,12 @@ struct S {
              std::ldexp(p[2], static_cast<int>(n[2])), std::ldexp(p[3], static_cast<int>(n[3]))};
   }
   static inline float hsum(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+  static inline void hsum4(V a, V b, V c, V d, float* out) {
+    out[0] = hsum(a);
+    out[1] = hsum(b);
+    out[2] = hsum(c);
+    out[3] = hsum(d);
+  }
   static inline void load_bf16_pairs(const void* base, int64_t i, V& even, V& odd) {
     const uint16_t* p = static_cast<const uint16_t*>(base) + i;
     for (int j = 0; j < W; j++) {
