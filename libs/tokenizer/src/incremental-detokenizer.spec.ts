@@ -69,6 +69,28 @@ describe('IncrementalDetokenizer (Seed-OSS)', () => {
     expect(numHeld).toBeGreaterThan(50); // multi-byte characters really were split across tokens
   });
 
+  it('streams random unicode strings pushed in random runs (pushMany) like decode()', () => {
+    const random = mulberry32(11);
+    for (let round = 0; round < 200; round++) {
+      const numPieces = 1 + Math.floor(random() * 12);
+      const text = Array.from({ length: numPieces }, () => PIECES[Math.floor(random() * PIECES.length)]).join('');
+      const ids = tokenizer.encode(text);
+      for (const skipSpecialTokens of [false, true]) {
+        const detokenizer = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens });
+        const pieces: string[] = [];
+        for (let i = 0; i < ids.length; ) {
+          const run = 1 + Math.floor(random() * 5);
+          pieces.push(detokenizer.pushMany(ids.slice(i, i + run)));
+          i += run;
+        }
+        pieces.push(detokenizer.flush());
+        const full = tokenizer.decode(ids, { skipSpecialTokens });
+        expect(pieces.join('')).toBe(full);
+        if (!full.includes('\uFFFD')) for (const piece of pieces) expect(piece).not.toContain('\uFFFD');
+      }
+    }
+  });
+
   it('holds back an emoji split over two byte-level tokens until its last byte', () => {
     const ids = tokenizer.encode(' 😀');
     expect(tokenizer.idsToTokens(ids)).toEqual(['ĠðŁĺ', 'Ģ']);

@@ -52,8 +52,13 @@ export class IncrementalDetokenizer {
     return this.emitReady(false);
   }
 
+  /**
+   * Adds several generated tokens; returns the newly completed text. One decode pair for all of
+   * them, where push() per token costs a pair each (a CLI that prints once per event-loop turn).
+   */
   pushMany(ids: readonly number[]): string {
-    return ids.map((id) => this.push(id)).join('');
+    for (const id of ids) if (!this.isSkipped(id)) this.ids.push(id);
+    return this.emitReady(false);
   }
 
   /** End of stream: returns whatever is still held back (e.g. a trailing invalid byte sequence). */

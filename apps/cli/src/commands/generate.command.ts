@@ -11,6 +11,7 @@ import { Tokenizer } from '../../../../libs/tokenizer/src/tokenizer';
 import { parseFloatOption, parseIntOption, parseTokenList } from '../options/parse';
 import { floorMs, probeReadBandwidthGBps } from '../bench/bandwidth-floor';
 import { addEngineAndWorkerOptions, openExecutor, type EngineCliOptions } from './engine-options';
+import { TurnBatchedText } from './turn-batched-text';
 
 /** "decode at P % of the bandwidth floor: B MB per token at G GB/s (floor F ms, measured M ms)". */
 function floorLine(bytesPerToken: number, msPerToken: number, engineThreads: number): string {
@@ -72,7 +73,9 @@ export function registerGenerate(program: Command): void {
         vocabLimit: Math.min(tokenizer.vocabSize, info.vocabSize),
       };
       const eos = new Set(info.eosTokenIds);
-      const detok = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true });
+      const text = new TurnBatchedText(new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true }), (piece) =>
+        process.stdout.write(piece),
+      );
       const driver = new SingleSequenceDriver(executor, undefined, true);
       const started = performance.now();
       let { sample } = await driver.prefill(prompt, params, { sample: true, logits: 'none' });
@@ -103,7 +106,7 @@ export function registerGenerate(program: Command): void {
       try {
         while (sample) {
           if (eos.has(sample.token) && !opts.ignoreEos) break;
-          process.stdout.write(detok.push(sample.token));
+          text.push(sample.token);
           topUp(sample.token);
           const next = window.shift();
           if (!next) break;
@@ -114,7 +117,8 @@ export function registerGenerate(program: Command): void {
       } finally {
         await Promise.allSettled(window); // no step may still run when the executor closes
       }
-      process.stdout.write(detok.flush() + '\n');
+      text.finish();
+      process.stdout.write('\n');
       // Speed on stderr so that stdout stays the generated text.
       const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');
       process.stderr.write(
