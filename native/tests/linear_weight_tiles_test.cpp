@@ -7,6 +7,8 @@
 // tiles: linear_vnni_test.cpp. Run: ctest -R WeightTiles
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/dequantize_tiles.h"
 #include "kernels/cpu/linear_quantized.h"
@@ -116,6 +118,41 @@ TEST(WeightTiles, RefusesWhatHasNoTilesAndSlicesOfTiles) {
   EXPECT_FALSE(can_tile_weight(t));
   EXPECT_THROW(slice_weight_rows(t, 0, 16), Error);
   EXPECT_THROW(slice_weight_columns(t, 0, 128), Error);
+}
+
+// Int4 tiles hold scales and zero points in f16: the quantizer gives f16 values (so the tiles
+// lose nothing: AccessorsEqualTheRowMajorWeight), and a weight whose scales are not f16 values
+// (a GPTQ checkpoint with f32 scales) keeps the row-major layout and still computes.
+TEST(WeightTiles, Int4ParamsInF16OrTheRowLayout) {
+  auto wv = test::random_floats(32 * 256, 13);
+  for (float& v : wv) v *= 1e-6f;  // tiny weights: scales in the f16 subnormal range
+  const LinearWeight w = quantize_weight(test::make_tensor(DType::F32, {32, 256}, wv), WeightFormat::Int4, 128);
+  for (int64_t i = 0; i < w.scales.numel(); i++) {
+    const float s = w.scales.ptr<const float>()[i];
+    EXPECT_GT(s, 0.f);
+    EXPECT_EQ(f16_to_float(float_to_f16(s)), s) << "scale " << i;
+  }
+  ASSERT_TRUE(can_tile_weight(w));
+  EXPECT_EQ(tile_weight(w).scales.dtype(), DType::F16);
+  auto ov = test::random_floats(32 * 256, 14);
+  LinearWeight odd = quantize_weight(test::make_tensor(DType::F32, {32, 256}, ov), WeightFormat::Int4, 128);
+  odd.scales.ptr<float>()[5] = std::nextafter(odd.scales.ptr<float>()[5], 1.f);  // no longer an f16 value
+  EXPECT_FALSE(can_tile_weight(odd));
+  EXPECT_THROW(tile_weight(odd), Error);
+  const LinearWeight kept = cpu::cpu_weight_layout(odd);
+  EXPECT_EQ(kept.tile_rows, 0);
+  const auto x = test::random_floats(256, 15);
+  const Tensor d = dequantize_weight(odd);
+  std::vector<double> want(32, 0.0);
+  for (int64_t r = 0; r < 32; r++)
+    for (int64_t c = 0; c < 256; c++) want[r] += static_cast<double>(d.ptr<const float>()[r * 256 + c]) * x[c];
+  auto y = test::nan_filled(32);
+  cpu::linear_quantized(x.data(), kept, nullptr, 1, y.data());  // int8 activations where VNNI is
+  EXPECT_LT(test::rel_error(y, want), 1e-2);
+  test::QuantDotScope dot("float");
+  y = test::nan_filled(32);
+  cpu::linear_quantized(x.data(), kept, nullptr, 1, y.data());
+  EXPECT_LT(test::rel_error(y, want), 1e-5);
 }
 
 TEST(WeightTiles, TheCpuLayoutTilesWhereTheVnniPathTakesTheWeight) {

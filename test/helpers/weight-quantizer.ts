@@ -2,12 +2,20 @@
 // (native/include/tpserve/linear_weight.h) in float32 steps (Math.fround) like the engine:
 //   int8: per output row, scale = max|w| / 127, q = round(w / scale) in [-127, 127];
 //   int4: per group of 128 along the input, asymmetric: lo = min(0, min w), hi = max(0, max w),
-//         scale = (hi - lo) / 15, zero = round(-lo / scale), q = clamp(round(w / scale) + zero, 0, 15);
+//         scale = (hi - lo) / 15 rounded to the nearest f16 value (kept where that is 0 or infinite),
+//         zero = round(-lo / scale), q = clamp(round(w / scale) + zero, 0, 15);
 //   fp8:  per output row, scale = max|w| / 448, q = nearest e4m3 value of w / scale (ties to even code).
 // Rounding is half to even, as the engine's nearbyint.
+import { f16BitsToFloat, floatToF16Bits } from '../../libs/safetensors/src/float-conversions';
+
 export type QuantMethod = 'int8' | 'int4' | 'fp8';
 
 const f = Math.fround;
+
+function int4Scale(s: number): number {
+  const h = f16BitsToFloat(floatToF16Bits(s));
+  return h > 0 && Number.isFinite(h) ? h : s;
+}
 
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
@@ -42,7 +50,7 @@ export function quantizeDequantize(data: ArrayLike<number>, rows: number, cols: 
         const group = row.slice(g0, g0 + groupSize);
         const lo = Math.min(0, ...group);
         const hi = Math.max(0, ...group);
-        const scale = hi > lo ? f(f(hi - lo) / 15) : 1;
+        const scale = int4Scale(hi > lo ? f(f(hi - lo) / 15) : 1);
         const zero = Math.min(15, Math.max(0, roundHalfEven(f(-lo / scale))));
         group.forEach((w, i) => {
           const q = Math.min(15, Math.max(0, roundHalfEven(f(w / scale)) + zero));

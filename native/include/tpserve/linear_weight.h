@@ -51,7 +51,8 @@ WeightFormat parse_quantization(const std::string& name);
 
 // Quantizes a float [n, k] weight (any float dtype, on the CPU).
 //   Int8: scale = max|w| / 127 per row, q = round(w / scale).
-//   Int4: per group of group_size columns, asymmetric: scale = (max - min) / 15, zero = round(-min / scale),
+//   Int4: per group of group_size columns, asymmetric: scale = (max - min) / 15 rounded to the nearest
+//         f16 value (kept in f32 where that is 0 or infinite), zero = round(-min / scale),
 //         q = clamp(round(w / scale) + zero, 0, 15). k must be a multiple of group_size, group_size of 32.
 //   Fp8:  scale = max|w| / 448 per row, q = e4m3(w / scale).
 LinearWeight quantize_weight(const Tensor& weight, WeightFormat format, int64_t group_size = 128);

@@ -8,7 +8,8 @@
 //         scales F32 [tiles * 16] (padding rows 0).
 //   Int4: weight U8 [tiles * 16, k / 2] in the order [tile][k / 8][16 rows][4 bytes], byte i of
 //         row j in chunk c8 holding code(c8 * 8 + i) in its low nibble and code(c8 * 8 + 4 + i) in
-//         its high one; scales, zeros F32 [tiles, k / group_size, 16] (padding rows 0); the group
+//         its high one; scales, zeros F16 [tiles, k / group_size, 16] (padding rows 0; the values
+//         must be f16 values, which int4 scales and zero points are: linear_weight.h); the group
 //         size a multiple of 128.
 // Rows past n in the last tile are padding. perm (act-order) stays as it is. Such a weight is not
 // sliced again (slice_weight_* refuse it); dequantize_rows / quantized_codes / quantized_params
@@ -20,7 +21,8 @@ namespace tpserve {
 
 constexpr int64_t kWeightTileRows = 16;
 
-// Int8, or Int4 with a group size that is a multiple of 128, in the row-major layout.
+// Int8, or Int4 with a group size that is a multiple of 128 and f16 values as scales and zero
+// points, in the row-major layout.
 bool can_tile_weight(const LinearWeight& w);
 // The same weight in the tile layout (throws when !can_tile_weight(w)).
 LinearWeight tile_weight(const LinearWeight& w);

@@ -47,6 +47,13 @@ void quantize_row_fp8(const float* w, int64_t k, uint8_t* q, float* scale) {
   *scale = s;
 }
 
+// The f16 value nearest to s where it is a positive finite one (so the CPU tiles store it in 16
+// bits, as GPTQ and AWQ checkpoints do), else s itself (such a weight stays in the f32 row layout).
+float int4_scale(float s) {
+  const float h = f16_to_float(float_to_f16(s));
+  return h > 0.f && std::isfinite(h) ? h : s;
+}
+
 void quantize_row_int4(const float* w, int64_t k, int64_t g, uint8_t* q, float* scales, float* zeros) {
   for (int64_t g0 = 0; g0 < k; g0 += g) {
     float lo = 0.f, hi = 0.f;  // the range always holds 0, so zero weights stay exact
@@ -54,7 +61,7 @@ void quantize_row_int4(const float* w, int64_t k, int64_t g, uint8_t* q, float* 
       lo = std::min(lo, w[c]);
       hi = std::max(hi, w[c]);
     }
-    const float s = hi > lo ? (hi - lo) / 15.f : 1.f;
+    const float s = int4_scale(hi > lo ? (hi - lo) / 15.f : 1.f);
     const float z = std::clamp(std::nearbyint(-lo / s), 0.f, 15.f);
     scales[g0 / g] = s;
     zeros[g0 / g] = z;

@@ -4,6 +4,9 @@
 
 #include <cstring>
 
+#include "tpserve/dtype.h"
+#include "tpserve/error.h"
+
 namespace tpserve {
 namespace {
 
@@ -32,11 +35,21 @@ void check_tiled(const LinearWeight& w) {
   TPS_CHECK(w.tile_rows == kWeightTileRows, "linear weight is not in the CPU tile layout");
 }
 
+// Every value of an F32 tensor is an f16 value.
+bool all_f16_values(const Tensor& t) {
+  const float* v = t.ptr<const float>();
+  for (int64_t i = 0; i < t.numel(); i++)
+    if (f16_to_float(float_to_f16(v[i])) != v[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 bool can_tile_weight(const LinearWeight& w) {
   if (w.tile_rows != 0 || !w.weight.defined() || !w.weight.device().is_cpu()) return false;
-  return w.format == WeightFormat::Int8 || (w.format == WeightFormat::Int4 && w.group_size % kTileBlock == 0);
+  if (w.format == WeightFormat::Int8) return true;
+  return w.format == WeightFormat::Int4 && w.group_size % kTileBlock == 0 && all_f16_values(w.scales) &&
+         all_f16_values(w.zeros);
 }
 
 int64_t tiled_row_bytes(const LinearWeight& w) {
@@ -81,17 +94,27 @@ LinearWeight tile_weight(const LinearWeight& w) {
   }
   const std::vector<int64_t> param_shape =
       w.format == WeightFormat::Int8 ? std::vector<int64_t>{tiles * kWeightTileRows} : std::vector<int64_t>{tiles, ng, kWeightTileRows};
-  out.scales = Tensor::empty_cpu(DType::F32, param_shape);
-  std::memset(out.scales.data(), 0, out.scales.nbytes());
-  if (w.format == WeightFormat::Int4) {
-    out.zeros = Tensor::empty_cpu(DType::F32, param_shape);
-    std::memset(out.zeros.data(), 0, out.zeros.nbytes());
+  if (w.format == WeightFormat::Int8) {
+    out.scales = Tensor::empty_cpu(DType::F32, param_shape);
+    std::memset(out.scales.data(), 0, out.scales.nbytes());
+    for (int64_t r = 0; r < n; r++) out.scales.ptr<float>()[r] = w.scales.ptr<const float>()[r];
+    return out;
   }
+  // Int4: the scales and zero points of a group in f16, half the bytes of f32 (a decode step of
+  // the 246M shape streams 6.7 MB less). The values are exact: the int4 quantizer and the GPTQ /
+  // AWQ loaders give f16 scales and integer zero points (linear_weight.h), checked here.
+  out.scales = Tensor::empty_cpu(DType::F16, param_shape);
+  out.zeros = Tensor::empty_cpu(DType::F16, param_shape);
+  std::memset(out.scales.data(), 0, out.scales.nbytes());
+  std::memset(out.zeros.data(), 0, out.zeros.nbytes());
   for (int64_t r = 0; r < n; r++)
     for (int64_t gi = 0; gi < ng; gi++) {
-      out.scales.ptr<float>()[param_index(out, r, gi)] = w.scales.ptr<const float>()[r * ng + gi];
-      if (w.format == WeightFormat::Int4)
-        out.zeros.ptr<float>()[param_index(out, r, gi)] = w.zeros.ptr<const float>()[r * ng + gi];
+      const float s = w.scales.ptr<const float>()[r * ng + gi], z = w.zeros.ptr<const float>()[r * ng + gi];
+      const uint16_t sh = float_to_f16(s), zh = float_to_f16(z);
+      TPS_CHECK(f16_to_float(sh) == s && f16_to_float(zh) == z, "tile_weight: the int4 scale ", s, " / zero point ", z,
+                " of row ", r, " group ", gi, " is not an f16 value");
+      out.scales.ptr<uint16_t>()[param_index(out, r, gi)] = sh;
+      out.zeros.ptr<uint16_t>()[param_index(out, r, gi)] = zh;
     }
   return out;
 }
@@ -106,12 +129,13 @@ int tiled_code(const LinearWeight& w, int64_t r, int64_t c) {
 
 float tiled_scale(const LinearWeight& w, int64_t r, int64_t gi) {
   check_tiled(w);
+  if (w.format == WeightFormat::Int4) return f16_to_float(w.scales.ptr<const uint16_t>()[param_index(w, r, gi)]);
   return w.scales.ptr<const float>()[param_index(w, r, gi)];
 }
 
 float tiled_zero(const LinearWeight& w, int64_t r, int64_t gi) {
   check_tiled(w);
-  return w.format == WeightFormat::Int4 ? w.zeros.ptr<const float>()[param_index(w, r, gi)] : 0.f;
+  return w.format == WeightFormat::Int4 ? f16_to_float(w.zeros.ptr<const uint16_t>()[param_index(w, r, gi)]) : 0.f;
 }
 
 }  // namespace tpserve

@@ -17,7 +17,7 @@ namespace {
 constexpr int64_t kTile = kWeightTileRows;
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
 
 // r[j] lane q = row 4 q + j's dwords [a, b, c, d] (the four vectors' dword of that row).
 inline void rows_by_four(__m512i a, __m512i b, __m512i c, __m512i d, __m512i* r) {
@@ -82,13 +82,14 @@ void int8_tile_avx512(const LinearWeight& w, int64_t t, int valid, float* out) {
 void int4_tile_avx512(const LinearWeight& w, int64_t t, int valid, float* out) {
   const int64_t k = w.in_features(), g = w.group_size, ng = k / g;
   const uint8_t* wt = w.weight.ptr<const uint8_t>() + t * kTile * (k / 2);
-  const float* st = w.scales.ptr<const float>() + t * ng * kTile;
-  const float* zt = w.zeros.ptr<const float>() + t * ng * kTile;
+  const auto* st = w.scales.ptr<const uint16_t>() + t * ng * kTile;  // f16
+  const auto* zt = w.zeros.ptr<const uint16_t>() + t * ng * kTile;
   const __m512i low = _mm512_set1_epi8(0x0f);
   Scratch sc;
   for (int64_t c0 = 0; c0 < k; c0 += kSpan) {  // k is a multiple of the group size, itself of 128
-    const float* sg = st + (c0 / g) * kTile;
-    const float* zg = zt + (c0 / g) * kTile;
+    alignas(64) float sg[kTile], zg[kTile];
+    _mm512_store_ps(sg, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st + (c0 / g) * kTile))));
+    _mm512_store_ps(zg, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(zt + (c0 / g) * kTile))));
     for (int64_t c = c0; c < c0 + kSpan; c += 16) {
       const __m512i a = _mm512_loadu_si512(wt + (c / 8) * 64), b = _mm512_loadu_si512(wt + (c / 8) * 64 + 64);
       __m512i r[4];

@@ -127,8 +127,9 @@ void check_tiled_weight(const LinearWeight& w) {
   const int64_t n = w.out_features(), k = w.in_features(), rows = (n + kWeightTileRows - 1) / kWeightTileRows * kWeightTileRows;
   const int64_t groups = w.format == WeightFormat::Int4 && w.group_size > 0 ? k / w.group_size : 1;
   TPS_CHECK(w.tile_rows == kWeightTileRows && w.weight.dtype() == DType::U8 &&
-                (w.format == WeightFormat::Int8 || (w.format == WeightFormat::Int4 && w.group_size % kActBlock == 0 &&
-                                                    k % w.group_size == 0 && w.zeros.numel() == rows * groups)) &&
+                (w.format == WeightFormat::Int8 ||
+                 (w.format == WeightFormat::Int4 && w.group_size % kActBlock == 0 && k % w.group_size == 0 &&
+                  w.zeros.numel() == rows * groups && w.scales.dtype() == DType::F16 && w.zeros.dtype() == DType::F16)) &&
                 w.weight.numel() == rows * tiled_row_bytes(w) && w.scales.numel() == rows * groups,
             "linear_quantized: malformed tiled ", weight_format_name(w.format), " weight ", w.weight.shape_string());
 }

@@ -11,7 +11,7 @@
 #include "tpserve/linear_weight_tiles.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")
 
 namespace tpserve::cpu {
 namespace {
@@ -67,17 +67,22 @@ inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
   }
 }
 
-// acc[i] = 16 row sums of tile wt (int4, k / 2 bytes per row; st, zt: the tile's [ng, 16] scales
-// and zero points) for activation row i0 + i.
+// The 16 f16 values at p as fp32.
+inline __m512 load_f16x16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// acc[i] = 16 row sums of tile wt (int4, k / 2 bytes per row; st, zt: the tile's [ng, 16] f16
+// scales and zero points) for activation row i0 + i.
 template <int M, int C>
-inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt, const float* st, const float* zt,
+inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt, const uint16_t* st, const uint16_t* zt,
                     const float* act_group_sums, int64_t ng, int64_t per_group, __m512* acc) {
   constexpr int kVectors = kActBlock / 8;  // 8 columns x 16 rows per 64-byte vector
   constexpr int V = C / 2;                 // vectors per step: each gives a low and a high chain
   static_assert(kVectors % V == 0, "the steps split a block's vectors evenly");
   const __m512i low = _mm512_set1_epi8(0x0f);
   for (int i = 0; i < M; i++) acc[i] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < ng; g++) {  // the next tile's scales and zero points
+  for (int64_t g = 0; g < ng; g += 2) {  // the next tile's scales and zero points (2 groups a line)
     prefetch(reinterpret_cast<const uint8_t*>(st + (ng + g) * kTile));
     prefetch(reinterpret_cast<const uint8_t*>(zt + (ng + g) * kTile));
   }
@@ -102,14 +107,14 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
         }
       }
     }
-    const __m512 sv = _mm512_loadu_ps(st + (b / per_group) * kTile);
+    const __m512 sv = load_f16x16(st + (b / per_group) * kTile);
     for (int i = 0; i < M; i++) {
       const __m512 f = _mm512_mul_ps(sv, _mm512_set1_ps(x.scales[static_cast<size_t>((i0 + i) * x.blocks + b)]));
       acc[i] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, sum_chains<C>(d[i])), f, acc[i]);
     }
   }
   for (int64_t g = 0; g < ng; g++) {
-    const __m512 sz = _mm512_mul_ps(_mm512_loadu_ps(st + g * kTile), _mm512_loadu_ps(zt + g * kTile));
+    const __m512 sz = _mm512_mul_ps(load_f16x16(st + g * kTile), load_f16x16(zt + g * kTile));
     for (int i = 0; i < M; i++)
       acc[i] = _mm512_fnmadd_ps(sz, _mm512_set1_ps(act_group_sums[(i0 + i) * ng + g]), acc[i]);
   }
@@ -164,8 +169,8 @@ void q4_tiles_rows(const QuantizedActivation& x, const float* act_group_sums, co
   const int64_t n = w.out_features(), k = w.in_features(), g = w.group_size, ng = k / g;
   const int64_t tile_bytes = kTile * (k / 2);
   const auto* q = w.weight.ptr<const uint8_t>();
-  const float* s = w.scales.ptr<const float>();
-  const float* z = w.zeros.ptr<const float>();
+  const auto* s = w.scales.ptr<const uint16_t>();
+  const auto* z = w.zeros.ptr<const uint16_t>();
   for (int64_t row = n0; row < n1; row += kTile) {
     const int64_t t = row / kTile;
     const int valid = static_cast<int>(std::min<int64_t>(kTile, n1 - row));
