@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/blocks_of_4.h"
 #include "kernels/cpu/simd.h"
 #include "tpserve/error.h"
 

@@ -88,8 +88,8 @@ void int4_tile_avx512(const LinearWeight& w, int64_t t, int valid, float* out) {
   Scratch sc;
   for (int64_t c0 = 0; c0 < k; c0 += kSpan) {  // k is a multiple of the group size, itself of 128
     alignas(64) float sg[kTile], zg[kTile];
-    _mm512_store_ps(sg, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st + (c0 / g) * kTile))));
-    _mm512_store_ps(zg, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(zt + (c0 / g) * kTile))));
+    _mm512_store_ps(sg, _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st + (c0 / g) * kTile))));
+    _mm512_store_ps(zg, _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zt + (c0 / g) * kTile))));
     for (int64_t c = c0; c < c0 + kSpan; c += 16) {
       const __m512i a = _mm512_loadu_si512(wt + (c / 8) * 64), b = _mm512_loadu_si512(wt + (c / 8) * 64 + 64);
       __m512i r[4];

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/blocks_of_4.h"
 #include "tpserve/linear_weight_tiles.h"
 
 #pragma GCC push_options
@@ -69,7 +70,7 @@ inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
 
 // The 16 f16 values at p as fp32.
 inline __m512 load_f16x16(const uint16_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
 // acc[i] = 16 row sums of tile wt (int4, k / 2 bytes per row; st, zt: the tile's [ng, 16] f16
@@ -132,19 +133,6 @@ inline void store_tile(const __m512* acc, const float* scales16, const float* bi
   }
 }
 
-// Calls tile(mc, ic, i0) over the activation rows in blocks of up to 4 (M as a compile-time constant).
-template <typename Tile>
-inline void for_activation_blocks(int64_t m, const Tile& tile) {
-  for (int64_t i0 = 0; i0 < m; i0 += 4) {
-    switch (std::min<int64_t>(4, m - i0)) {
-      case 4: tile(std::integral_constant<int, 4>{}, i0); break;
-      case 3: tile(std::integral_constant<int, 3>{}, i0); break;
-      case 2: tile(std::integral_constant<int, 2>{}, i0); break;
-      default: tile(std::integral_constant<int, 1>{}, i0); break;
-    }
-  }
-}
-
 }  // namespace
 
 void q8_tiles_rows(const QuantizedActivation& x, const LinearWeight& w, const float* bias, int64_t n0, int64_t n1,
@@ -155,7 +143,7 @@ void q8_tiles_rows(const QuantizedActivation& x, const LinearWeight& w, const fl
   for (int64_t row = n0; row < n1; row += kTile) {
     const uint8_t* wt = q + (row / kTile) * tile_bytes;
     const int valid = static_cast<int>(std::min<int64_t>(kTile, n1 - row));
-    for_activation_blocks(x.m, [&](auto mc, int64_t i0) {
+    for_blocks_of_4(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
       q8_tile<M, M == 1 ? 8 : 2>(x, i0, wt, acc);
@@ -174,7 +162,7 @@ void q4_tiles_rows(const QuantizedActivation& x, const float* act_group_sums, co
   for (int64_t row = n0; row < n1; row += kTile) {
     const int64_t t = row / kTile;
     const int valid = static_cast<int>(std::min<int64_t>(kTile, n1 - row));
-    for_activation_blocks(x.m, [&](auto mc, int64_t i0) {
+    for_blocks_of_4(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
       q4_tile<M, M == 1 ? 4 : 2>(x, i0, q + t * tile_bytes, s + t * ng * kTile, z + t * ng * kTile, act_group_sums, ng,
