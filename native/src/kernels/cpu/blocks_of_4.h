@@ -9,8 +9,11 @@
 namespace tpserve::cpu {
 
 // Calls body(std::integral_constant<int, N>{}, i0) for i0 = 0, 4, 8, ... with N = min(4, n - i0).
+// always_inline: defined outside the kernels' target regions, it would otherwise stay a call that
+// GCC cannot inline an AVX-512 body into, and the int8 VNNI GEMV ran ~25 % slower that way (a C++
+// engine loop, int8 b1 steps 4544 against 3573 us).
 template <typename Body>
-inline void for_blocks_of_4(int64_t n, const Body& body) {
+__attribute__((always_inline)) inline void for_blocks_of_4(int64_t n, const Body& body) {
   for (int64_t i0 = 0; i0 < n; i0 += 4) {
     switch (std::min<int64_t>(4, n - i0)) {
       case 4: body(std::integral_constant<int, 4>{}, i0); break;
