@@ -116,8 +116,8 @@ export function registerGenerate(program: Command): void {
         }
       } finally {
         await Promise.allSettled(window); // no step may still run when the executor closes
+        text.finish(); // on an error too: the text generated before it is not lost
       }
-      text.finish();
       process.stdout.write('\n');
       // Speed on stderr so that stdout stays the generated text.
       const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');
