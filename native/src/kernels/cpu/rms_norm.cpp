@@ -22,9 +22,15 @@ void norm_rows(float* x, const float* delta, const Tensor& weight, float eps, in
   if (num_rows == 0) return;
   TPS_CHECK(x != nullptr && out != nullptr, name, ": null x or out");
   const VecOps& ops = vec_ops();
-  // w: [dim] fp32
-  std::vector<float> w(static_cast<size_t>(dim));
-  ops.to_f32(weight.data(), weight.dtype(), w.data(), dim);
+  // w: [dim] fp32, the weight itself when it is f32 (the engine uploads norms in f32: no copy and
+  // no allocation on a decode step's 2 norms a layer)
+  std::vector<float> converted;
+  const float* w = weight.dtype() == DType::F32 ? weight.ptr<const float>() : nullptr;
+  if (!w) {
+    converted.resize(static_cast<size_t>(dim));
+    ops.to_f32(weight.data(), weight.dtype(), converted.data(), dim);
+    w = converted.data();
+  }
   default_pool().parallel_for(
       num_rows,
       [&](int64_t r0, int64_t r1) {
@@ -32,7 +38,7 @@ void norm_rows(float* x, const float* delta, const Tensor& weight, float eps, in
           float* xr = x + r * dim;
           if (delta) ops.add(xr, delta + r * dim, xr, dim);
           const float inv = 1.0f / std::sqrt(ops.sum_squares(xr, dim) / static_cast<float>(dim) + eps);
-          ops.mul_scaled(xr, w.data(), inv, out + r * dim, dim);
+          ops.mul_scaled(xr, w, inv, out + r * dim, dim);
         }
       },
       std::max<int64_t>(1, 32768 / dim));
