@@ -11,7 +11,8 @@
 #   4. runs the quantized linear benchmark (decode GEMV GB/s and prefill TFLOP/s of bf16, int8,
 #      int4, fp8 on one Seed-OSS layer's linears) and the Seed-OSS-36B-shaped benchmark (random
 #      bf16 weights made on the device);
-#   5. runs .device/hf_baseline.py (transformers on the same shape and layer count, the copy
+#   5. runs native/scripts/hf_baseline.py on fixtures/seed-oss/config.json (transformers on the
+#      same shape and layer count, the copy
 #      bandwidth and bf16 GEMM rate) when python3 has torch and transformers;
 # prints a summary, then the benchmark table; log, gpu-check.json and the benchmark JSONs go to
 # $OUT when it is set (else native/build-gpu/logs).
@@ -19,14 +20,11 @@
 #                                                    64, or 40 on a GPU under 100 GB so weights and
 #                                                    batch-64 KV fit)
 #
-# Prepare on a machine that has the dependencies (no GPU needed), then carry both folders:
+# Prepare on a machine that has the dependencies (no GPU needed), then carry the folder:
 #   bash native/scripts/gpu-check.sh --prepare
 #     - native/build-thirdparty/: nlohmann/json.hpp (/usr/include) and the googletest source
-#       (/usr/src/googletest), both ignored by git through native/build*/;
-#     - .device/: hf_baseline.py and the Seed-OSS config.json copied from the shared folder
-#       (TPSERVE_SHARED_DIR, default ../shared beside the repository, else /work/shared);
-#       rerun --prepare to refresh the copy. The test suite never reads .device/.
-#   device tool: carry ["native/build-thirdparty", ".device"]  (docs/cuda-backend.md)
+#       (/usr/src/googletest), both ignored by git through native/build*/.
+#   device tool: carry ["native/build-thirdparty"]  (docs/cuda-backend.md)
 # Overrides: NLOHMANN_JSON_INCLUDE=<dir holding nlohmann/json.hpp>  GTEST_SOURCE=<googletest tree>
 #   GPU_CHECK_BENCH_ARGS="--context 2048" (extra seed_oss_bench options)  GPU_CHECK_JOBS=<build jobs>
 #   GPU_CHECK_ARCHS="90" (default: the GPU's own)  GPU_CHECK_VENDORED=1 (the carried gtest even if
@@ -39,7 +37,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 NATIVE="$(cd "$HERE/.." && pwd)"
 REPO="$(cd "$NATIVE/.." && pwd)"
 THIRD="$NATIVE/build-thirdparty"
-DEVICE_DIR="$REPO/.device"
 BUILD="$NATIVE/build-gpu"
 START=$(date +%s)
 BUDGET="${GPU_CHECK_BUDGET:-420}"
@@ -54,17 +51,7 @@ if [[ "${1:-}" == "--prepare" ]]; then
   [[ -f "$src_gtest/CMakeLists.txt" ]] || { echo "no googletest source at $src_gtest" >&2; exit 1; }
   rm -rf "$THIRD/googletest" && cp -r "$src_gtest" "$THIRD/googletest"
   du -sh "$THIRD"
-  shared="${TPSERVE_SHARED_DIR:-}"
-  [[ -n "$shared" ]] || for d in "$REPO/../shared" /work/shared; do [[ -d "$d/gpu" ]] && { shared="$d"; break; }; done
-  if [[ -f "$shared/gpu/hf_baseline.py" && -f "$shared/reference/seed-oss/config.json" ]]; then
-    mkdir -p "$DEVICE_DIR"
-    install -m 0644 "$shared/gpu/hf_baseline.py" "$DEVICE_DIR/hf_baseline.py"
-    install -m 0644 "$shared/reference/seed-oss/config.json" "$DEVICE_DIR/config.json"
-    echo "copied hf_baseline.py and config.json from $shared into $DEVICE_DIR"
-  else
-    echo "warning: no shared folder with gpu/hf_baseline.py (set TPSERVE_SHARED_DIR): the transformers step will be skipped" >&2
-  fi
-  echo "prepared: carry [\"native/build-thirdparty\", \".device\"] to the GPU machine"
+  echo "prepared: carry [\"native/build-thirdparty\"] to the GPU machine"
   exit 0
 fi
 while [[ $# -gt 0 ]]; do
@@ -167,14 +154,15 @@ fi
 # The seed's own path (transformers) on the same shape and layer count runs on the GPU while the
 # CPU builds tpserve (the build is niced, so the Python process keeps its core); it finishes
 # before any tpserve step uses the GPU.
-HF="$DEVICE_DIR/hf_baseline.py"
+HF="$HERE/hf_baseline.py"
+HF_CONFIG="$REPO/fixtures/seed-oss/config.json"
 HF_PID=""
 HF_LIMIT=200
 NICE=()
 if [[ "${GPU_CHECK_SKIP_HF:-0}" == 1 ]]; then
   SUMMARY+=("$(printf '%-22s SKIPPED  (GPU_CHECK_SKIP_HF=1)' hf-baseline)")
-elif [[ ! -f "$HF" || ! -f "$DEVICE_DIR/config.json" ]]; then
-  SUMMARY+=("$(printf '%-22s SKIPPED  (no .device/hf_baseline.py: run --prepare, carry .device)' hf-baseline)")
+elif [[ ! -f "$HF" || ! -f "$HF_CONFIG" ]]; then
+  SUMMARY+=("$(printf '%-22s SKIPPED  (no %s or %s)' hf-baseline "$HF" "$HF_CONFIG")")
 elif ! python3 -c "import torch, transformers" >/dev/null 2>&1; then
   SUMMARY+=("$(printf '%-22s SKIPPED  (python3 lacks torch or transformers)' hf-baseline)")
 else
@@ -182,7 +170,7 @@ else
   rm -f "$BUILD/hf-baseline.rc"
   (
     t0=$(date +%s)
-    timeout --kill-after=5 "$HF_LIMIT" python3 "$HF" --layers "$LAYERS" --config "$DEVICE_DIR/config.json" \
+    timeout --kill-after=5 "$HF_LIMIT" python3 "$HF" --layers "$LAYERS" --config "$HF_CONFIG" \
       --json "$LOGDIR/hf_baseline.json" >"$BUILD/hf-baseline.log" 2>&1
     echo "$? $(( $(date +%s) - t0 ))" >"$BUILD/hf-baseline.rc"
   ) &
