@@ -16,7 +16,7 @@
 // async scheduling sends them); batch 1 is also timed synchronously (batch1Synchronous) to show
 // the per-step host round trip that hides. --batch-invariant both runs each format a second time
 // with EngineOptions.batchInvariant ("<format> batch-invariant") and reports the ratios.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { findRepoRoot } from '../../../../libs/native/src/addon';
@@ -39,7 +39,7 @@ interface Options {
   short?: boolean;
   quantizeLmHead?: boolean;
   model?: string;
-  kvCacheDtype: string;
+  kvCacheDtype: KvCacheDtype;
   stepsAhead: number;
   batchInvariant: string;
   rounds: number;
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     .option('--quantize-lm-head', 'quantize the lm_head too (int8 / int4 / fp8 formats)')
     .option('--short', 'a quick check that it runs: batches 1 and 8, 4 decode steps, 64-token prefill')
     .option('--model <dir>', 'benchmark this model instead of a generated one')
-    .option('--kv-cache-dtype <dtype>', KV_CACHE_DTYPE_HELP, 'auto')
+    .addOption(new Option('--kv-cache-dtype <dtype>', KV_CACHE_DTYPE_HELP).choices(KV_CACHE_DTYPES).default('auto'))
     .option('--batch-invariant <mode>', `${BATCH_INVARIANT_MODES.join(', ')}: the engine's batch-invariant mode, or each format both ways side by side`, 'off')
     .option('--rounds <n>', 'interleaved batch-1 rounds over all formats, each after its own bandwidth probe (medians reported)', parseIntOption('--rounds', 1, 100), 5)
     .option('--steps-ahead <n>', 'decode steps sent before the reply they follow (0 = wait for each reply; the server sends 2)', parseIntOption('--steps-ahead', 0, 8), 2)
@@ -175,8 +175,7 @@ async function main(): Promise<void> {
   const shape = SHAPES[o.shape];
   if (!shape) throw new Error(`--shape: '${o.shape}' is not one of ${Object.keys(SHAPES).join(', ')}`);
   const quantizations = parseQuantizations(o.quantizations);
-  if (!(KV_CACHE_DTYPES as readonly string[]).includes(o.kvCacheDtype)) throw new Error(`--kv-cache-dtype: '${o.kvCacheDtype}' is not one of ${KV_CACHE_DTYPES.join(', ')}`);
-  const kvCacheDtype = o.kvCacheDtype as KvCacheDtype;
+  const kvCacheDtype = o.kvCacheDtype;
   if (!(BATCH_INVARIANT_MODES as readonly string[]).includes(o.batchInvariant)) throw new Error(`--batch-invariant: '${o.batchInvariant}' is not one of ${BATCH_INVARIANT_MODES.join(', ')}`);
   const invariantModes = o.batchInvariant === 'both' ? [false, true] : [o.batchInvariant === 'on'];
   const sizes: Sizes = o.short
