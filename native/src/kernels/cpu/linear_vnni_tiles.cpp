@@ -18,10 +18,10 @@ namespace tpserve::cpu {
 namespace {
 
 constexpr int64_t kTile = kWeightTileRows;
-// Software prefetch distance along each thread's stream of int4 tiles (quant_gemv_bench, weights
-// from memory). The int8 tiles take none: without it, and with 8 chains at m = 1, int8 b1 steps of
-// a C++ engine loop ran ~2 % faster (A B B A order); int4 steps ran slower without (docs/benchmarks.md).
-constexpr int64_t kPrefetchBytes = 2048;
+// No software prefetch on either format: the hardware prefetchers follow each thread's one stream
+// of tiles (for_row_stripes). A prefetcht0 2 KB ahead on every int4 vector (and of the next tile's
+// scales) made a C++ loop over a step's GEMVs of the 246M shape 13-30 % slower than none, step by
+// step alternated with bf16 on this host (docs/benchmarks.md); int8 had dropped its own before.
 
 // Four activation bytes as one int32, broadcast to the 16 lanes (one embedded-broadcast operand).
 inline __m512i bcast4(const int8_t* p) {
@@ -29,8 +29,6 @@ inline __m512i bcast4(const int8_t* p) {
   std::memcpy(&v, p, sizeof(v));
   return _mm512_set1_epi32(v);
 }
-
-inline void prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
 
 template <int C>
 inline __m512i sum_chains(const __m512i* d) {
@@ -83,10 +81,6 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
   static_assert(kVectors % V == 0, "the steps split a block's vectors evenly");
   const __m512i low = _mm512_set1_epi8(0x0f);
   for (int i = 0; i < M; i++) acc[i] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < ng; g += 2) {  // the next tile's scales and zero points (2 groups a line)
-    prefetch(reinterpret_cast<const uint8_t*>(st + (ng + g) * kTile));
-    prefetch(reinterpret_cast<const uint8_t*>(zt + (ng + g) * kTile));
-  }
   for (int64_t b = 0; b < x.blocks; b++) {
     const uint8_t* wb = wt + b * (kActBlock / 2) * kTile;
     __m512i d[M][C];
@@ -97,9 +91,7 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
     }
     for (int v = 0; v < kVectors; v += V) {
       for (int u = 0; u < V; u++) {
-        const uint8_t* p = wb + (v + u) * 64;
-        prefetch(p + kPrefetchBytes);
-        const __m512i wv = _mm512_loadu_si512(p);
+        const __m512i wv = _mm512_loadu_si512(wb + (v + u) * 64);
         const __m512i lo = _mm512_and_si512(wv, low), hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), low);
         for (int i = 0; i < M; i++) {
           const int8_t* xc = xr[i] + 8 * (v + u);
