@@ -18,10 +18,12 @@ namespace tpserve::cpu {
 namespace {
 
 constexpr int64_t kTile = kWeightTileRows;
-// No software prefetch on either format: the hardware prefetchers follow each thread's one stream
-// of tiles (for_row_stripes). A prefetcht0 2 KB ahead on every int4 vector (and of the next tile's
-// scales) made a C++ loop over a step's GEMVs of the 246M shape 13-30 % slower than none, step by
-// step alternated with bf16 on this host (docs/benchmarks.md); int8 had dropped its own before.
+// Software prefetch along each thread's stream of int4 tiles, for batches only. At m = 1 the
+// hardware prefetchers keep up alone, and a prefetcht0 2 KB ahead on every vector made a C++ loop
+// over a 246M step's GEMVs 13-30 % slower than none; at m = 8 it made them 17 % faster, at m = 32
+// 5 % (steps alternated with bf16's on this host, docs/benchmarks.md). The int8 tiles take none
+// (int8 b1 steps of a C++ engine loop ran ~2 % faster without).
+constexpr int64_t kBatchPrefetchBytes = 2048;
 
 // Four activation bytes as one int32, broadcast to the 16 lanes (one embedded-broadcast operand).
 inline __m512i bcast4(const int8_t* p) {
@@ -72,8 +74,8 @@ inline __m512 load_f16x16(const uint16_t* p) {
 }
 
 // acc[i] = 16 row sums of tile wt (int4, k / 2 bytes per row; st, zt: the tile's [ng, 16] f16
-// scales and zero points) for activation row i0 + i.
-template <int M, int C>
+// scales and zero points) for activation row i0 + i; Prefetch: the weight bytes ahead (batches).
+template <int M, int C, bool Prefetch>
 inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt, const uint16_t* st, const uint16_t* zt,
                     const float* act_group_sums, int64_t ng, int64_t per_group, __m512* acc) {
   constexpr int kVectors = kActBlock / 8;  // 8 columns x 16 rows per 64-byte vector
@@ -91,7 +93,9 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
     }
     for (int v = 0; v < kVectors; v += V) {
       for (int u = 0; u < V; u++) {
-        const __m512i wv = _mm512_loadu_si512(wb + (v + u) * 64);
+        const uint8_t* p = wb + (v + u) * 64;
+        if constexpr (Prefetch) _mm_prefetch(reinterpret_cast<const char*>(p + kBatchPrefetchBytes), _MM_HINT_T0);
+        const __m512i wv = _mm512_loadu_si512(p);
         const __m512i lo = _mm512_and_si512(wv, low), hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), low);
         for (int i = 0; i < M; i++) {
           const int8_t* xc = xr[i] + 8 * (v + u);
@@ -157,8 +161,10 @@ void q4_tiles_rows(const QuantizedActivation& x, const float* act_group_sums, co
     for_blocks_of_4(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
-      q4_tile<M, M == 1 ? 4 : 2>(x, i0, q + t * tile_bytes, s + t * ng * kTile, z + t * ng * kTile, act_group_sums, ng,
-                                 g / kActBlock, acc);
+      const uint8_t* wt = q + t * tile_bytes;
+      const uint16_t *st = s + t * ng * kTile, *zt = z + t * ng * kTile;
+      if (x.m > 1) q4_tile<M, M == 1 ? 4 : 2, true>(x, i0, wt, st, zt, act_group_sums, ng, g / kActBlock, acc);
+      else q4_tile<M, 4, false>(x, i0, wt, st, zt, act_group_sums, ng, g / kActBlock, acc);
       store_tile<M>(acc, nullptr, bias, row, valid, n, i0, y);
     });
   }
