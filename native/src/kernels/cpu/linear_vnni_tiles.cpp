@@ -18,12 +18,16 @@ namespace tpserve::cpu {
 namespace {
 
 constexpr int64_t kTile = kWeightTileRows;
-// Software prefetch along each thread's stream of int4 tiles, for batches only. At m = 1 the
-// hardware prefetchers keep up alone, and a prefetcht0 2 KB ahead on every vector made a C++ loop
-// over a 246M step's GEMVs 13-30 % slower than none; at m = 8 it made them 17 % faster, at m = 32
-// 5 % (steps alternated with bf16's on this host, docs/benchmarks.md). The int8 tiles take none
-// (int8 b1 steps of a C++ engine loop ran ~2 % faster without).
-constexpr int64_t kBatchPrefetchBytes = 2048;
+// Software prefetch along each thread's stream of tiles, for batches only. At m = 1 the hardware
+// prefetchers keep up alone: a prefetcht0 2 KB ahead on every int4 vector made a C++ loop over a
+// 246M step's GEMVs 13-30 % slower than none, and int8 b1 steps of a C++ engine loop ran ~2 %
+// faster without. At m = 8 the int4 steps ran 17 % faster with it (2 KB), the int8 ones 15 % (4 KB);
+// at m = 32 5 % both (steps alternated with bf16's on this host, docs/benchmarks.md).
+constexpr int64_t kInt4BatchPrefetchBytes = 2048, kInt8BatchPrefetchBytes = 4096;
+
+inline void prefetch_ahead(const uint8_t* p, int64_t bytes) {
+  _mm_prefetch(reinterpret_cast<const char*>(p + bytes), _MM_HINT_T0);
+}
 
 // Four activation bytes as one int32, broadcast to the 16 lanes (one embedded-broadcast operand).
 inline __m512i bcast4(const int8_t* p) {
@@ -39,8 +43,9 @@ inline __m512i sum_chains(const __m512i* d) {
   return s;
 }
 
-// acc[i] = 16 row sums of tile wt (int8, kp = blocks * 128 bytes per row) for activation row i0 + i.
-template <int M, int C>
+// acc[i] = 16 row sums of tile wt (int8, kp = blocks * 128 bytes per row) for activation row i0 + i;
+// Prefetch: the weight bytes ahead (batches).
+template <int M, int C, bool Prefetch>
 inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt, __m512* acc) {
   constexpr int kVectors = kActBlock / 4;  // 64-byte vectors per 128-column block: 4 columns x 16 rows
   static_assert(kVectors % C == 0, "the chains split a block's vectors evenly");
@@ -57,7 +62,9 @@ inline void q8_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
     }
     for (int v = 0; v < kVectors; v += C) {
       for (int c = 0; c < C; c++) {
-        const __m512i wv = _mm512_loadu_si512(wb + (v + c) * 64);
+        const uint8_t* p = wb + (v + c) * 64;
+        if constexpr (Prefetch) prefetch_ahead(p, kInt8BatchPrefetchBytes);
+        const __m512i wv = _mm512_loadu_si512(p);
         for (int i = 0; i < M; i++) d[i][c] = _mm512_dpbusd_epi32(d[i][c], wv, bcast4(xr[i] + 4 * (v + c)));
       }
     }
@@ -94,7 +101,7 @@ inline void q4_tile(const QuantizedActivation& x, int64_t i0, const uint8_t* wt,
     for (int v = 0; v < kVectors; v += V) {
       for (int u = 0; u < V; u++) {
         const uint8_t* p = wb + (v + u) * 64;
-        if constexpr (Prefetch) _mm_prefetch(reinterpret_cast<const char*>(p + kBatchPrefetchBytes), _MM_HINT_T0);
+        if constexpr (Prefetch) prefetch_ahead(p, kInt4BatchPrefetchBytes);
         const __m512i wv = _mm512_loadu_si512(p);
         const __m512i lo = _mm512_and_si512(wv, low), hi = _mm512_and_si512(_mm512_srli_epi16(wv, 4), low);
         for (int i = 0; i < M; i++) {
@@ -142,7 +149,8 @@ void q8_tiles_rows(const QuantizedActivation& x, const LinearWeight& w, const fl
     for_blocks_of_4(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
-      q8_tile<M, M == 1 ? 8 : 2>(x, i0, wt, acc);
+      if (x.m > 1) q8_tile<M, M == 1 ? 8 : 2, true>(x, i0, wt, acc);
+      else q8_tile<M, 8, false>(x, i0, wt, acc);
       store_tile<M>(acc, s + row, bias, row, valid, n, i0, y);
     });
   }
