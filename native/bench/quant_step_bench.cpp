@@ -23,6 +23,7 @@
 #include "kernels/cpu/linear_quantized.h"
 #include "tpserve/bandwidth.h"
 #include "tpserve/bf16_weight_tiles.h"
+#include "tpserve/host_arena.h"
 #include "tpserve/thread_pool.h"
 
 using namespace tpserve;
@@ -56,17 +57,24 @@ Tensor bf16_weight(int64_t n, int64_t k, uint32_t seed) {
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// The step's weights in one format, in the layout the CPU backend loads them in.
+// The step's weights in one format, in the layout the CPU backend loads them in, back to back in a
+// huge-page arena as the backend uploads them (on buffers of their own, the weights under 2 MiB
+// would sit on 4 KiB pages: see host_arena.h).
 std::vector<LinearWeight> step_weights(const std::string& name, const std::vector<Proj>& shapes) {
   // int8_rows / int4_rows: the row-major layout on its own VNNI kernels (before the tiles)
   const bool rows = name.size() > 5 && name.compare(name.size() - 5, 5, "_rows") == 0;
   std::fprintf(stderr, "%s: quantizing...\n", name.c_str());
+  HostArena arena;  // its chunks live as long as the tensors carved out of them
   std::vector<LinearWeight> ws;
   for (size_t i = 0; i < shapes.size(); i++) {
     Tensor t = bf16_weight(shapes[i].n, shapes[i].k, static_cast<uint32_t>(i));
-    if (name == "bf16") ws.push_back(tile_bf16_weight(t));
-    else if (rows) ws.push_back(quantize_weight(t, parse_quantization(name.substr(0, name.size() - 5))));
-    else ws.push_back(cpu::cpu_weight_layout(quantize_weight(t, parse_quantization(name))));
+    if (rows) {
+      ws.push_back(quantize_weight(t, parse_quantization(name.substr(0, name.size() - 5))));
+      continue;
+    }
+    const LinearWeight quantized = name == "bf16" ? LinearWeight(t) : quantize_weight(t, parse_quantization(name));
+    HostArenaScope in(&arena);
+    ws.push_back(name == "bf16" ? tile_bf16_weight(t) : cpu::cpu_weight_layout(quantized));
   }
   return ws;
 }
