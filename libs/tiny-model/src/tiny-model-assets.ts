@@ -1,6 +1,6 @@
 // Finds files shipped under libs/tiny-model/assets at run time, from the TypeScript sources
 // (libs/tiny-model/src) and from the build (dist/libs/tiny-model/src) alike, by walking up from
-// this file to the directory that holds libs/tiny-model/assets. Never reads ../shared.
+// this file to the directory that holds libs/tiny-model/assets. Reads nothing outside the repository.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -149,7 +149,7 @@ void q8_tiles_rows(const QuantizedActivation& x, const LinearWeight& w, const fl
     for_blocks_of_4(x.m, [&](auto mc, int64_t i0) {
       constexpr int M = decltype(mc)::value;
       __m512 acc[M];
-      // 2 chains at m = 1: whole int8 engine steps 5-15 % faster than with 4 (and 4 had been 3.5 %
+      // 2 chains at m = 1: whole int8 engine steps 6-15 % faster than with 4 (and 4 had been 3.5 %
       // faster than 8), in each of 9 runs alternated with bf16 (docs/benchmarks.md, engine_step_bench);
       // the int32 sums, and so the result, are the same.
       if (x.m > 1) q8_tile<M, M == 1 ? 4 : 2, true>(x, i0, wt, acc);
