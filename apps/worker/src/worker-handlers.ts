@@ -1,7 +1,7 @@
 // The gRPC handlers of one worker rank: a thin shell around the native engine. Engine errors
 // become gRPC errors carrying the engine's message; nothing here makes scheduling decisions.
 import * as grpc from '@grpc/grpc-js';
-import { NativeEngine } from '../../../libs/native/src/native-engine';
+import { loadStageUnits, NativeEngine } from '../../../libs/native/src/native-engine';
 import type { Device, KvCacheDtype, Quantization } from '../../../libs/native/src/types';
 import { modelInfoToProto, type ProtoStepRequest, type ProtoStepResponse } from '../../../libs/worker-protocol/src/step-codec';
 import { StepRunner } from './step-runner';
@@ -137,8 +137,7 @@ export class WorkerHandlers {
         (stage, done, total) => {
           // Long loads (72 GB on GPUs) log every tenth so that pod logs show progress.
           if (done !== total && done % Math.max(1, Math.ceil(total / 10)) !== 0) return;
-          const what = stage === 'weights' ? 'weight tensors mapped' : 'layers moved to the device';
-          this.log(`rank ${this.comm.rank}: ${done}/${total} ${what}`);
+          this.log(`rank ${this.comm.rank}: ${done}/${total} ${loadStageUnits(stage)}`);
         },
       );
     } finally {

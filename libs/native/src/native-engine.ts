@@ -3,6 +3,25 @@
 import { loadAddon, type RawEngine } from './addon';
 import type { CommBackend, EngineOptions, ModelInfo, StepInput, StepOutput } from './types';
 
+/**
+ * Stages of a load, as the engine reports them: `weights` (checkpoint tensors mapped), `upload`
+ * (layers moved to the device), `kv_cache` (KV cache layers allocated; on the CPU their pages are
+ * committed then, seconds for a cache of tens of GB).
+ */
+export type LoadStage = 'weights' | 'upload' | 'kv_cache';
+
+/** What a stage's `done` counts, for logs and progress bars. */
+export const LOAD_STAGE_UNITS: Readonly<Record<LoadStage, string>> = {
+  weights: 'weight tensors mapped',
+  upload: 'layers moved to the device',
+  kv_cache: 'KV cache layers allocated',
+};
+
+/** The unit of `stage` (a stage this file does not know, from a newer engine: its own name). */
+export function loadStageUnits(stage: string): string {
+  return (LOAD_STAGE_UNITS as Record<string, string>)[stage] ?? stage;
+}
+
 export type LoadProgress = (stage: string, done: number, total: number) => void;
 
 export class NativeEngine {

@@ -18,6 +18,7 @@
 #include "kernels/cpu/silu_mul.h"
 #include "tpserve/backend.h"
 #include "tpserve/bf16_weight_tiles.h"
+#include "tpserve/commit_pages.h"
 #include "tpserve/host_arena.h"
 #include "tpserve/thread_pool.h"
 
@@ -38,7 +39,12 @@ class CpuBackend final : public Backend {
     return os.str();
   }
 
-  Tensor alloc(DType dtype, std::vector<int64_t> shape) override { return Tensor::empty_cpu(dtype, std::move(shape)); }
+  // Committed now, as cudaMalloc's memory is (tpserve/commit_pages.h): no page faults in later steps.
+  Tensor alloc(DType dtype, std::vector<int64_t> shape) override {
+    Tensor t = Tensor::empty_cpu(dtype, std::move(shape));
+    commit_pages(t.data(), t.nbytes(), pool_);
+    return t;
+  }
 
   // Weights land in the backend's huge-page arena (tpserve/host_arena.h), back to back.
   Tensor upload(const Tensor& host, DType dtype) override {

@@ -95,7 +95,9 @@ EngineImpl::EngineImpl(const EngineOptions& options, const ProgressFn& progress)
     layout.num_blocks = budget / static_cast<int64_t>(per_block);
   }
   TPS_CHECK(layout.num_blocks > 0, "the KV cache budget is too small for even one block of ", per_block, " bytes");
-  kv_ = std::make_unique<KvCache>(*backend_, c.num_hidden_layers, layout, kv_dtype);
+  kv_ = std::make_unique<KvCache>(*backend_, c.num_hidden_layers, layout, kv_dtype, [&](int64_t done, int64_t total) {
+    if (progress) progress("kv_cache", done, total);
+  });
 
   info_.config = c;
   info_.num_kv_blocks = layout.num_blocks;

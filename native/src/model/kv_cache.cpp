@@ -8,7 +8,8 @@ size_t KvCache::bytes_per_block(int64_t num_layers, const KvLayout& layout, DTyp
          static_cast<size_t>(layout.block_size) * static_cast<size_t>(layout.head_dim) * dtype_size(dtype);
 }
 
-KvCache::KvCache(Backend& backend, int64_t num_layers, const KvLayout& layout, DType dtype)
+KvCache::KvCache(Backend& backend, int64_t num_layers, const KvLayout& layout, DType dtype,
+                 const std::function<void(int64_t, int64_t)>& progress)
     : layout_(layout), dtype_(dtype) {
   TPS_CHECK(layout.num_blocks > 0, "the KV cache needs at least one block (got ", layout.num_blocks, ")");
   TPS_CHECK(layout.block_size > 0, "KV block size must be positive (got ", layout.block_size, ")");
@@ -16,6 +17,7 @@ KvCache::KvCache(Backend& backend, int64_t num_layers, const KvLayout& layout, D
   for (int64_t i = 0; i < num_layers; i++) {
     k_.push_back(backend.alloc(dtype, shape));
     v_.push_back(backend.alloc(dtype, shape));
+    if (progress) progress(i + 1, num_layers);
   }
 }
 

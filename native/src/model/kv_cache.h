@@ -1,6 +1,8 @@
 // KvCache: this rank's paged K and V storage, one pair of tensors per layer, each
 // [num_blocks, num_kv_heads_local, block_size, head_dim]. Block ids are chosen by the coordinator.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "tpserve/attention_batch.h"
@@ -10,7 +12,10 @@ namespace tpserve {
 
 class KvCache {
  public:
-  KvCache(Backend& backend, int64_t num_layers, const KvLayout& layout, DType dtype);
+  // progress(layers allocated, num_layers) after each layer's K and V (the CPU backend commits
+  // their pages as it allocates them: seconds for a cache of tens of GB).
+  KvCache(Backend& backend, int64_t num_layers, const KvLayout& layout, DType dtype,
+          const std::function<void(int64_t, int64_t)>& progress = nullptr);
 
   // Bytes one block takes over all layers (K and V).
   static size_t bytes_per_block(int64_t num_layers, const KvLayout& layout, DType dtype);

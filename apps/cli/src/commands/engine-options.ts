@@ -2,7 +2,7 @@
 // executor they open: the engine in this process for tp 1, a group of worker processes (real
 // gRPC, shared-memory, Gloo or NCCL collectives) for tp > 1 or --workers.
 import { type Command, Option } from 'commander';
-import { NativeEngine } from '../../../../libs/native/src/native-engine';
+import { loadStageUnits, NativeEngine } from '../../../../libs/native/src/native-engine';
 import type { StepExecutor } from '../../../../libs/native/src/step-executor';
 import { KV_CACHE_DTYPE_HELP, KV_CACHE_DTYPES, QUANTIZATIONS, type KvCacheDtype, type Quantization, type WeightDType } from '../../../../libs/native/src/types';
 import { parseIntOption } from '../options/parse';
@@ -80,7 +80,7 @@ export async function openExecutor(opts: EngineCliOptions): Promise<ClosableExec
       numThreads: opts.threads,
     },
     (stage, done, total) => {
-      const bar = bars.get(stage) ?? new ProgressBar(stage === 'weights' ? 'reading weights' : 'loading to device');
+      const bar = bars.get(stage) ?? new ProgressBar(loadStageUnits(stage));
       bars.set(stage, bar);
       bar.update(done, total);
       if (done === total) bar.finish();
