@@ -2,8 +2,8 @@
 // writing one zero byte per 4 KiB page from the pool's threads, instead of on first use. The CPU
 // backend commits every device allocation this way, as cudaMalloc does on a GPU: the KV cache's
 // huge pages were otherwise faulted in by the first requests that reached each 2 MiB of it, at up
-// to ~3 ms a fault on this host when the kernel had to compact memory for it (32 faults, one per
-// layer's K and V, in one step; measured in docs/benchmarks.md).
+// to ~3 ms a fault on the development VM, whose kernel zeroes memory the guest never touched
+// slowly (32 faults, one per layer's K and V, in one step; measured in docs/benchmarks.md).
 #pragma once
 #include <cstddef>
 
