@@ -21,7 +21,7 @@ describe('load progress', () => {
     );
     engine.dispose();
     // the callbacks come through the addon's thread-safe function: the last may land after load resolves
-    await vi.waitFor(() => expect(events.filter((e) => e.stage === 'kv_cache').length).toBe(SPEC.numLayers));
+    await vi.waitFor(() => expect(events.filter((e) => e.stage === 'kv_cache').length).toBe(SPEC.numLayers), { timeout: 5000 });
     const stages = [...new Set(events.map((e) => e.stage))];
     for (const stage of stages) {
       expect(Object.keys(LOAD_STAGE_UNITS)).toContain(stage);
