@@ -6,7 +6,7 @@ import type { CommBackend, EngineOptions, ModelInfo, StepInput, StepOutput } fro
 /**
  * Stages of a load, as the engine reports them: `weights` (checkpoint tensors mapped), `upload`
  * (layers moved to the device), `kv_cache` (KV cache layers allocated; on the CPU their pages are
- * committed then, seconds for a cache of tens of GB).
+ * committed then: 512 MiB took ~0.6 s on the development VM, docs/benchmarks.md).
  */
 export type LoadStage = 'weights' | 'upload' | 'kv_cache';
 
