@@ -7,7 +7,8 @@
 // thread of `tpserve generate` (which shares this machine's 2 cores).
 // A sequence that reaches --context positions is finished and started again.
 // Run: native/build/engine_step_bench MODEL_DIR [--formats none,int8,int4] [--blocks 12]
-//      [--per-block 8] [--context 512] [--lm-head]   (--lm-head: --quantize-lm-head for the quantized)
+//      [--per-block 8] [--context 512] [--lm-head] [--threads N]   (--lm-head: --quantize-lm-head for
+//      the quantized; --threads: the CPU threads, 0 = all cores)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') {
     std::fprintf(stderr,
                  "usage: engine_step_bench MODEL_DIR [--formats none,int8,int4] [--blocks N] [--per-block N] "
-                 "[--context N] [--lm-head]\n");
+                 "[--context N] [--lm-head] [--threads N]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
   int blocks = 12, per_block = 8;
   int64_t context = 512;
   bool lm_head = false;
+  int threads = 0;
   for (int i = 2; i < argc; i++) {
     const std::string a = argv[i];
     if (a == "--formats" && i + 1 < argc) formats = argv[++i];
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
     else if (a == "--per-block" && i + 1 < argc) per_block = std::max(1, std::atoi(argv[++i]));
     else if (a == "--context" && i + 1 < argc) context = std::max<int64_t>(kPromptTokens + 2, std::atoll(argv[++i]));
     else if (a == "--lm-head") lm_head = true;
+    else if (a == "--threads" && i + 1 < argc) threads = std::max(0, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "engine_step_bench: unknown argument %s\n", a.c_str());
       return 2;
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     options.model_dir = dir;
     options.quantization = run.name;
     options.quantize_lm_head = lm_head && run.name != "none";
+    options.num_threads = threads;
     std::fprintf(stderr, "engine_step_bench: loading %s (%s)\n", dir.c_str(), run.name.c_str());
     try {
       run.engine = Engine::load(options);

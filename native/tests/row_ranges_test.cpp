@@ -23,7 +23,7 @@ struct Chunk {
   int64_t begin, end;
 };
 
-using Splitter = void (*)(int64_t, int64_t, double, const std::function<void(int64_t, int64_t)>&);
+using Splitter = void (*)(int64_t, int64_t, double, FunctionRef<void(int64_t, int64_t)>);
 
 std::vector<Chunk> record(Splitter split, int64_t n, int64_t align, double work_per_row,
                           const std::function<void(int64_t)>& on_chunk = nullptr) {

@@ -22,7 +22,7 @@ int64_t min_units(int64_t align, double work_per_row) {
 // min_units), so the chunks are long at first and short at the end, and the threads reach the
 // join within one short chunk of each other (a fixed chunk size left up to one long chunk of
 // waiting at every join: measured ~25 % of a batch-1 decode step's thread time).
-void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
+void for_row_ranges(int64_t n, int64_t align, double work_per_row, FunctionRef<void(int64_t, int64_t)> fn) {
   const int64_t units = (n + align - 1) / align, least = min_units(align, work_per_row);
   ThreadPool& pool = default_pool();
   const int64_t threads = pool.num_threads();
@@ -51,7 +51,7 @@ void for_row_ranges(int64_t n, int64_t align, double work_per_row, const std::fu
 // A thread done with its stripe takes the unclaimed half of another's from its back: when the
 // owner lost its core (to the JS thread of a 2-core host, or to a neighbour) the other one works
 // on instead of spinning at the join.
-void for_row_stripes(int64_t n, int64_t align, double work_per_row, const std::function<void(int64_t, int64_t)>& fn) {
+void for_row_stripes(int64_t n, int64_t align, double work_per_row, FunctionRef<void(int64_t, int64_t)> fn) {
   const int64_t units = (n + align - 1) / align, least = min_units(align, work_per_row);
   ThreadPool& pool = default_pool();
   const int64_t threads = std::min<int64_t>(pool.num_threads(), units / least);
