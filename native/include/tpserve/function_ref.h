@@ -1,7 +1,7 @@
 // FunctionRef<R(Args...)>: a non-owning reference to a callable, two pointers, for the thread
 // pool's jobs. Written here because std::function heap-allocates a lambda of more than 16 bytes
 // of captures and adds a load through that copy at every call. When a pool thread runs a job, each
-// such load is a cache line the calling core has just written: ~0.3 µs a line between this
+// such load is a cache line the calling core has just written: ~0.25 µs a line between this
 // host's cores (docs/benchmarks.md). C++26's std::function_ref is the same thing. Like a
 // reference, it must not outlive the callable: the pool takes it for the length of one call.
 #pragma once

@@ -41,7 +41,7 @@ class ThreadPool {
   static constexpr auto kNoJob = [](int) {};
   // What a worker needs to start a job, in the one cache line it polls: a worker that sees the
   // new generation has the job with it (each further line it must fetch from the caller's core
-  // costs a cross-core transfer: ~0.3 µs on the 2-vCPU development VM).
+  // costs a cross-core transfer: ~0.25 µs on the 2-vCPU development VM).
   struct alignas(64) Job {
     std::atomic<uint64_t> generation{0};
     FunctionRef<void(int)> fn{kNoJob};  // the caller's callable lives until every worker is done
