@@ -63,7 +63,8 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::mutex error_mutex_;
-  std::exception_ptr error_;  // the first exception of the running job
+  std::exception_ptr error_;       // the first exception of the running job
+  std::atomic<bool> failed_{false};  // error_ is set: the caller reads it only then
 };
 
 // The pool CPU kernels run on: the calling thread's pool when one is bound (each CPU engine binds

@@ -39,6 +39,7 @@ void ThreadPool::run_share(int index) {
   } catch (...) {
     std::lock_guard<std::mutex> lock(error_mutex_);
     if (!error_) error_ = std::current_exception();
+    failed_.store(true, std::memory_order_relaxed);  // published by the done store / the join
   }
   inside_job = false;
 }
@@ -91,12 +92,14 @@ void ThreadPool::run_on_all(FunctionRef<void(int)> fn) {
       else std::this_thread::yield();
     }
   }
+  if (!failed_.load(std::memory_order_relaxed)) return;  // the usual case: no lock per job
   std::exception_ptr error;
   {
     std::lock_guard<std::mutex> lock(error_mutex_);
     std::swap(error, error_);
+    failed_.store(false, std::memory_order_relaxed);
   }
-  if (error) std::rethrow_exception(error);
+  std::rethrow_exception(error);
 }
 
 void ThreadPool::parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t min_chunk) {
